@@ -1,0 +1,13 @@
+//! Disaster-recovery Lambda handlers for the orders platform.
+//!
+//! Each handler follows the same steps: decode the event, validate it, read
+//! what AWS has, compute a plan (pure, in `plan` modules), then apply the plan
+//! with as few SDK calls as possible. A dry run is the plan without the apply.
+
+pub mod error;
+pub mod invoke;
+pub mod restore;
+pub mod settings;
+pub mod validate;
+
+pub use error::{ERROR_NAMES, Error};

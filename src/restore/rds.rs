@@ -1,0 +1,183 @@
+//! The imperative shell of the restore: the only code that talks to RDS.
+//!
+//! Only `Describe*` calls and `RestoreDBInstanceFromDBSnapshot` are made; no
+//! call here can modify or delete an existing instance.
+
+use aws_sdk_rds::Client;
+use aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError;
+use aws_sdk_rds::operation::describe_db_snapshots::DescribeDBSnapshotsError;
+use aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::RestoreDBInstanceFromDBSnapshotError;
+use aws_sdk_rds::types::{DbInstance, DbSnapshot, Tag};
+
+use super::plan::{InstanceFacts, RestorePlan, SnapshotFacts};
+use crate::error::{Error, from_sdk};
+
+/// What `RestoreDBInstanceFromDBSnapshot` answered.
+#[derive(Debug)]
+pub enum RestoreOutcome {
+    /// RDS accepted the restore; the status it reported for the new instance.
+    Started { db_instance_status: String },
+    /// The identifier was taken between our read and our restore (a concurrent invocation).
+    AlreadyExists,
+}
+
+/// Reads instance facts; `None` when the instance does not exist.
+pub async fn describe_instance(client: &Client, id: &str) -> Result<Option<InstanceFacts>, Error> {
+    match client
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.db_instances().first().map(instance_facts)),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(DescribeDBInstancesError::DbInstanceNotFoundFault(_))
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(from_sdk("DescribeDBInstances", e)),
+    }
+}
+
+/// Reads one snapshot by identifier or ARN; `None` when it does not exist.
+pub async fn describe_snapshot(client: &Client, id: &str) -> Result<Option<SnapshotFacts>, Error> {
+    match client
+        .describe_db_snapshots()
+        .db_snapshot_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.db_snapshots().first().map(snapshot_facts)),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(DescribeDBSnapshotsError::DbSnapshotNotFoundFault(_))
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(from_sdk("DescribeDBSnapshots", e)),
+    }
+}
+
+/// Lists every snapshot (manual and automated) of `source`, all pages.
+pub async fn list_snapshots(client: &Client, source: &str) -> Result<Vec<SnapshotFacts>, Error> {
+    let mut pages = client
+        .describe_db_snapshots()
+        .db_instance_identifier(source)
+        .into_paginator()
+        .send();
+    let mut snapshots = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("DescribeDBSnapshots", e))?;
+        snapshots.extend(page.db_snapshots().iter().map(snapshot_facts));
+    }
+    Ok(snapshots)
+}
+
+/// Sends the one call that changes anything: the restore into a NEW identifier.
+pub async fn restore(
+    client: &Client,
+    plan: &RestorePlan,
+    region: &str,
+) -> Result<RestoreOutcome, Error> {
+    let tags = plan
+        .tags
+        .iter()
+        .map(|t| Tag::builder().key(&t.key).value(&t.value).build())
+        .collect();
+    let sent = client
+        .restore_db_instance_from_db_snapshot()
+        .db_instance_identifier(&plan.db_instance_identifier)
+        .db_snapshot_identifier(&plan.db_snapshot_identifier)
+        .set_db_instance_class(plan.db_instance_class.clone())
+        .set_db_subnet_group_name(plan.db_subnet_group_name.clone())
+        .set_vpc_security_group_ids(
+            (!plan.vpc_security_group_ids.is_empty()).then(|| plan.vpc_security_group_ids.clone()),
+        )
+        .set_db_parameter_group_name(plan.db_parameter_group_name.clone())
+        .set_option_group_name(plan.option_group_name.clone())
+        .set_multi_az(plan.multi_az)
+        .set_storage_type(plan.storage_type.clone())
+        .set_deletion_protection(plan.deletion_protection)
+        .set_publicly_accessible(plan.publicly_accessible)
+        .set_tags(Some(tags))
+        .send()
+        .await;
+    match sent {
+        Ok(out) => Ok(RestoreOutcome::Started {
+            db_instance_status: out
+                .db_instance()
+                .and_then(DbInstance::db_instance_status)
+                .unwrap_or("creating")
+                .to_owned(),
+        }),
+        Err(e) => match e.as_service_error() {
+            Some(RestoreDBInstanceFromDBSnapshotError::DbInstanceAlreadyExistsFault(_)) => {
+                Ok(RestoreOutcome::AlreadyExists)
+            }
+            // The snapshot vanished between our read and the restore (deleted, or expired automated).
+            Some(RestoreDBInstanceFromDBSnapshotError::DbSnapshotNotFoundFault(_)) => {
+                Err(Error::SnapshotNotFound {
+                    snapshot_id: plan.db_snapshot_identifier.clone(),
+                    region: region.to_owned(),
+                })
+            }
+            _ => Err(from_sdk("RestoreDBInstanceFromDBSnapshot", e)),
+        },
+    }
+}
+
+fn instance_facts(db: &DbInstance) -> InstanceFacts {
+    InstanceFacts {
+        id: db.db_instance_identifier().unwrap_or_default().to_owned(),
+        status: db.db_instance_status().unwrap_or("unknown").to_owned(),
+        class: db.db_instance_class().map(str::to_owned),
+        subnet_group: db
+            .db_subnet_group()
+            .and_then(|g| g.db_subnet_group_name())
+            .map(str::to_owned),
+        security_groups: db
+            .vpc_security_groups()
+            .iter()
+            .filter_map(|g| g.vpc_security_group_id())
+            .map(str::to_owned)
+            .collect(),
+        parameter_group: db
+            .db_parameter_groups()
+            .first()
+            .and_then(|g| g.db_parameter_group_name())
+            .map(str::to_owned),
+        option_group: db
+            .option_group_memberships()
+            .first()
+            .and_then(|g| g.option_group_name())
+            .map(str::to_owned),
+        multi_az: db.multi_az(),
+        storage_type: db.storage_type().map(str::to_owned),
+        deletion_protection: db.deletion_protection(),
+        publicly_accessible: db.publicly_accessible(),
+        tags: db
+            .tag_list()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect(),
+    }
+}
+
+fn snapshot_facts(s: &DbSnapshot) -> SnapshotFacts {
+    SnapshotFacts {
+        id: s.db_snapshot_identifier().unwrap_or_default().to_owned(),
+        source_instance: s.db_instance_identifier().map(str::to_owned),
+        status: s.status().unwrap_or("unknown").to_owned(),
+        created: s.snapshot_create_time().map(|t| t.secs()),
+    }
+}

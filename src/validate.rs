@@ -1,0 +1,398 @@
+//! Pure checks on event fields, run before any AWS call.
+//!
+//! Each check returns the reason as text; the caller names the field.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::Error;
+
+/// Decodes a JSON event into `T`, naming the field at fault on failure.
+pub fn decode<T: DeserializeOwned>(event: Value) -> Result<T, Error> {
+    // serde would also accept a struct from an array, by position; refuse that
+    // shape here so the message says what is wrong.
+    let kind = match &event {
+        Value::Object(_) => None,
+        Value::Null => Some("null"),
+        Value::Bool(_) => Some("a boolean"),
+        Value::Number(_) => Some("a number"),
+        Value::String(_) => Some("a string"),
+        Value::Array(_) => Some("an array"),
+    };
+    if let Some(kind) = kind {
+        return Err(Error::invalid(
+            "event",
+            format!("must be a JSON object, got {kind}"),
+        ));
+    }
+    serde_path_to_error::deserialize(event).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "event".to_owned()
+        } else {
+            path
+        };
+        Error::invalid(field, e.into_inner().to_string())
+    })
+}
+
+/// An RDS DB instance identifier: 1–63 letters, digits or hyphens; the first
+/// a letter; no trailing hyphen and no two hyphens in a row.
+pub fn db_instance_identifier(id: &str) -> Result<(), String> {
+    rds_name(id, 63)
+}
+
+/// A snapshot reference: a manual snapshot identifier (up to 255 characters,
+/// the instance identifier rules otherwise), an automated `rds:` name, or a
+/// snapshot ARN.
+pub fn snapshot_identifier(id: &str) -> Result<(), String> {
+    if let Some(rest) = id.strip_prefix("arn:") {
+        return snapshot_arn(rest);
+    }
+    let name = id.strip_prefix("rds:").unwrap_or(id);
+    rds_name(name, 255)
+}
+
+fn snapshot_arn(rest: &str) -> Result<(), String> {
+    // arn:<partition>:rds:<region>:<account>:snapshot:<name>
+    let parts: Vec<&str> = rest.splitn(6, ':').collect();
+    let [partition, service, region, account, kind, name] = parts[..] else {
+        return Err("is not a snapshot ARN (arn:aws:rds:REGION:ACCOUNT:snapshot:NAME)".to_owned());
+    };
+    if !partition.starts_with("aws") || service != "rds" || kind != "snapshot" {
+        return Err(
+            "is not an RDS snapshot ARN (arn:aws:rds:REGION:ACCOUNT:snapshot:NAME)".to_owned(),
+        );
+    }
+    region_name(region).map_err(|r| format!("has a region that {r}"))?;
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("has an account id that is not 12 digits".to_owned());
+    }
+    let name = name.strip_prefix("rds:").unwrap_or(name);
+    rds_name(name, 255).map_err(|r| format!("has a snapshot name that {r}"))
+}
+
+fn rds_name(id: &str, max: usize) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if id.len() > max {
+        return Err(format!(
+            "must be at most {max} characters (got {})",
+            id.chars().count()
+        ));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(format!(
+            "may hold only letters, digits and hyphens (found {c:?})"
+        ));
+    }
+    if !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err("must start with a letter".to_owned());
+    }
+    if id.ends_with('-') {
+        return Err("must not end with a hyphen".to_owned());
+    }
+    if id.contains("--") {
+        return Err("must not contain two hyphens in a row".to_owned());
+    }
+    Ok(())
+}
+
+/// An AWS region name such as `us-east-1` or `us-gov-west-1`.
+pub fn region_name(region: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && region.len() <= 32
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1]
+            .parse::<u8>()
+            .is_ok_and(|n| n > 0 && !parts[parts.len() - 1].starts_with('0'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "is not an AWS region name like us-east-1 (got {region:?})"
+        ))
+    }
+}
+
+/// A DB instance class such as `db.r6g.large`.
+pub fn db_instance_class(class: &str) -> Result<(), String> {
+    let ok = class.len() <= 64
+        && class.starts_with("db.")
+        && class.split('.').count() >= 3
+        && class
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "is not a DB instance class like db.r6g.large (got {class:?})"
+        ))
+    }
+}
+
+/// A VPC security group id such as `sg-0123456789abcdef0`.
+pub fn security_group_id(id: &str) -> Result<(), String> {
+    let hex = id.strip_prefix("sg-").unwrap_or("");
+    if (8..=17).contains(&hex.len())
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "is not a security group id like sg-0123456789abcdef0 (got {id:?})"
+        ))
+    }
+}
+
+/// The name of a DB subnet group, parameter group or option group
+/// (default option groups hold a colon: `default:postgres-15`).
+pub fn group_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 255 {
+        return Err("must be 1 to 255 characters".to_owned());
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+    {
+        Some(c) => Err(format!(
+            "may hold only letters, digits, '-', '_', '.' and ':' (found {c:?})"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A resource tag key: 1–128 characters, not in the reserved `aws:` space.
+pub fn tag_key(key: &str) -> Result<(), String> {
+    if key.is_empty() || key.chars().count() > 128 {
+        return Err("a tag key must be 1 to 128 characters".to_owned());
+    }
+    if key.to_ascii_lowercase().starts_with("aws:") {
+        return Err(format!("tag key {key:?} is in the reserved aws: space"));
+    }
+    tag_chars(key)
+}
+
+/// A resource tag value: at most 256 characters.
+pub fn tag_value(value: &str) -> Result<(), String> {
+    if value.chars().count() > 256 {
+        return Err("a tag value must be at most 256 characters".to_owned());
+    }
+    tag_chars(value)
+}
+
+fn tag_chars(text: &str) -> Result<(), String> {
+    // The character set RDS accepts in tags: letters, digits, spaces and _ . : / = + - @
+    match text.chars().find(|c| {
+        !(c.is_alphanumeric() || matches!(c, ' ' | '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@'))
+    }) {
+        Some(c) => Err(format!(
+            "tags may hold only letters, digits, spaces and _ . : / = + - @ (found {c:?})"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A list of glob patterns (`*` any run, `?` one character), e.g. from an
+/// allowlist variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Globs(Vec<String>);
+
+impl Globs {
+    /// Parses a comma-separated list; blanks between commas are dropped.
+    pub fn parse(list: &str) -> Self {
+        Globs(
+            list.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    /// Whether any pattern matches all of `text`.
+    pub fn matches(&self, text: &str) -> bool {
+        self.0
+            .iter()
+            .any(|p| glob_match(p.as_bytes(), text.as_bytes()))
+    }
+
+    /// Whether the list holds no pattern at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The patterns, comma-separated, for messages.
+    pub fn display(&self) -> String {
+        self.0.join(",")
+    }
+}
+
+// Iterative matcher with one back-track point: linear in practice, no recursion.
+fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_instance_identifiers_pass() {
+        for id in [
+            "a",
+            "ecommerce-db",
+            "orders-db-restored-2025",
+            &format!("a{}", "b".repeat(62)),
+        ] {
+            assert_eq!(db_instance_identifier(id), Ok(()), "{id}");
+        }
+    }
+
+    #[test]
+    fn bad_instance_identifiers_say_why() {
+        let cases = [
+            ("", "must not be empty"),
+            ("1db", "must start with a letter"),
+            ("db-", "must not end with a hyphen"),
+            ("db--x", "must not contain two hyphens in a row"),
+            (
+                "db x",
+                "may hold only letters, digits and hyphens (found ' ')",
+            ),
+            (
+                "db;rm",
+                "may hold only letters, digits and hyphens (found ';')",
+            ),
+            (
+                "dbé",
+                "may hold only letters, digits and hyphens (found 'é')",
+            ),
+        ];
+        for (id, why) in cases {
+            assert_eq!(db_instance_identifier(id), Err(why.to_owned()), "{id}");
+        }
+        assert_eq!(
+            db_instance_identifier(&"a".repeat(64)),
+            Err("must be at most 63 characters (got 64)".to_owned())
+        );
+    }
+
+    #[test]
+    fn snapshot_references_of_all_three_forms_pass() {
+        for id in [
+            "snapshot-2025-05-12",
+            "rds:ecommerce-db-2025-05-12-03-10",
+            "arn:aws:rds:us-east-1:123456789012:snapshot:snapshot-2025-05-12",
+            "arn:aws:rds:us-east-1:123456789012:snapshot:rds:ecommerce-db-2025-05-12-03-10",
+        ] {
+            assert_eq!(snapshot_identifier(id), Ok(()), "{id}");
+        }
+    }
+
+    #[test]
+    fn malformed_snapshot_references_fail() {
+        for id in [
+            "",
+            "rds:",
+            "9snap",
+            "arn:aws:s3:::bucket",
+            "arn:aws:rds:us-east-1:123:snapshot:s",
+            "arn:aws:rds:us-east-1:123456789012:db:s",
+        ] {
+            assert!(snapshot_identifier(id).is_err(), "{id}");
+        }
+    }
+
+    #[test]
+    fn region_names_follow_the_aws_shape() {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-4",
+        ] {
+            assert_eq!(region_name(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "us_east_1",
+            "useast1",
+            "us-east-01",
+            "us-east-0",
+            "u-east-1",
+        ] {
+            assert!(region_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn security_group_ids_are_sg_and_lowercase_hex() {
+        assert_eq!(security_group_id("sg-0123456789abcdef0"), Ok(()));
+        assert_eq!(security_group_id("sg-1234abcd"), Ok(()));
+        assert!(security_group_id("sg-XYZ").is_err());
+        assert!(security_group_id("0123456789abcdef0").is_err());
+    }
+
+    #[test]
+    fn instance_classes_start_with_db() {
+        assert_eq!(db_instance_class("db.r6g.large"), Ok(()));
+        assert!(db_instance_class("r6g.large").is_err());
+        assert!(db_instance_class("db..large").is_err());
+    }
+
+    #[test]
+    fn tag_keys_in_the_aws_space_are_refused() {
+        assert!(tag_key("aws:cloudformation:stack-name").is_err());
+        assert_eq!(tag_key("team"), Ok(()));
+        assert!(tag_value("a;b").is_err());
+    }
+
+    #[test]
+    fn globs_match_whole_identifiers() {
+        let g = Globs::parse("orders-*, ecommerce-db-restored ,db-?");
+        assert!(g.matches("orders-restored"));
+        assert!(g.matches("ecommerce-db-restored"));
+        assert!(g.matches("db-1"));
+        assert!(!g.matches("db-12"));
+        assert!(!g.matches("my-orders-x"));
+        assert!(!g.matches("ecommerce-db-restored-2"));
+    }
+
+    #[test]
+    fn an_empty_glob_list_matches_nothing() {
+        let g = Globs::parse(" , ");
+        assert!(g.is_empty());
+        assert!(!g.matches("anything"));
+    }
+}
