@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_rds::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 /// A configuration variable that is missing or invalid.
@@ -171,15 +172,21 @@ impl SdkSettings {
 /// `AWS_ENDPOINT_URL` (read by aws-config) points every client at a local
 /// AWS such as moto.
 pub async fn load_sdk_config(settings: &SdkSettings) -> SdkConfig {
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
+        .http_client(http_client())
         .retry_config(settings.retry_config())
         .timeout_config(settings.timeout_config())
         .load()
         .await
+}
+
+/// The HTTP client of every SDK client: hyper with rustls and ring, which
+/// builds faster and smaller than the aws-lc default. It speaks plain HTTP too,
+/// for a local endpoint.
+pub fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// The function's own region, which aws-config found at load time.

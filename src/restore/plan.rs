@@ -29,8 +29,8 @@ pub struct SnapshotFacts {
     /// The instance the snapshot was taken of.
     pub source_instance: Option<String>,
     pub status: String,
-    /// Creation time, seconds since the epoch; `None` while RDS has not set it.
-    pub created: Option<i64>,
+    /// Creation time, nanoseconds since the epoch; `None` while RDS has not set it.
+    pub created: Option<i128>,
 }
 
 /// What RDS reports of an instance, as far as planning needs it.
@@ -274,6 +274,9 @@ pub fn plan_restore(
         });
     }
 
+    // Default parameter and option groups are not copied: RDS picks the default
+    // of the snapshot's own engine version, while the source's default may be
+    // of a newer version (upgraded after the snapshot) and fail the restore.
     RestorePlan {
         db_instance_identifier: req.db_instance.clone(),
         db_snapshot_identifier: snapshot.id.clone(),
@@ -290,14 +293,20 @@ pub fn plan_restore(
                 .map(|s| s.security_groups.clone())
                 .unwrap_or_default()
         }),
-        db_parameter_group_name: o
-            .db_parameter_group
-            .clone()
-            .or_else(|| from_source(|s| s.parameter_group.clone())),
-        option_group_name: o
-            .option_group
-            .clone()
-            .or_else(|| from_source(|s| s.option_group.clone())),
+        db_parameter_group_name: o.db_parameter_group.clone().or_else(|| {
+            from_source(|s| {
+                s.parameter_group
+                    .clone()
+                    .filter(|g| !g.starts_with("default."))
+            })
+        }),
+        option_group_name: o.option_group.clone().or_else(|| {
+            from_source(|s| {
+                s.option_group
+                    .clone()
+                    .filter(|g| !g.starts_with("default:"))
+            })
+        }),
         multi_az: o.multi_az.or_else(|| source.and_then(|s| s.multi_az)),
         storage_type: from_source(|s| s.storage_type.clone()),
         deletion_protection: source.and_then(|s| s.deletion_protection),
@@ -324,7 +333,7 @@ mod tests {
         }
     }
 
-    fn snapshot(id: &str, status: &str, created: i64) -> SnapshotFacts {
+    fn snapshot(id: &str, status: &str, created: i128) -> SnapshotFacts {
         SnapshotFacts {
             id: id.into(),
             source_instance: Some("orders".into()),
@@ -341,7 +350,7 @@ mod tests {
             subnet_group: Some("orders-subnets".into()),
             security_groups: vec!["sg-0aaaaaaaaaaaaaaa1".into()],
             parameter_group: Some("orders-pg15".into()),
-            option_group: Some("default:postgres-15".into()),
+            option_group: Some("orders-og".into()),
             multi_az: Some(true),
             storage_type: Some("gp3".into()),
             deletion_protection: Some(true),
@@ -376,14 +385,22 @@ mod tests {
         assert_eq!(plan.db_subnet_group_name.as_deref(), Some("orders-subnets"));
         assert_eq!(plan.vpc_security_group_ids, ["sg-0aaaaaaaaaaaaaaa1"]);
         assert_eq!(plan.db_parameter_group_name.as_deref(), Some("orders-pg15"));
-        assert_eq!(
-            plan.option_group_name.as_deref(),
-            Some("default:postgres-15")
-        );
+        assert_eq!(plan.option_group_name.as_deref(), Some("orders-og"));
         assert_eq!(plan.multi_az, Some(true));
         assert_eq!(plan.storage_type.as_deref(), Some("gp3"));
         assert_eq!(plan.deletion_protection, Some(true));
         assert_eq!(plan.publicly_accessible, Some(false));
+    }
+
+    #[test]
+    fn default_groups_of_the_source_are_left_to_rds() {
+        let mut src = source();
+        src.parameter_group = Some("default.postgres15".into());
+        src.option_group = Some("default:postgres-15".into());
+        let req = request(SnapshotRef::Named("snap-1".into()), None);
+        let plan = plan_restore(&req, &snapshot("snap-1", "available", 1), Some(&src), "r");
+        assert_eq!(plan.db_parameter_group_name, None);
+        assert_eq!(plan.option_group_name, None);
     }
 
     #[test]

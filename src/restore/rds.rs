@@ -178,6 +178,6 @@ fn snapshot_facts(s: &DbSnapshot) -> SnapshotFacts {
         id: s.db_snapshot_identifier().unwrap_or_default().to_owned(),
         source_instance: s.db_instance_identifier().map(str::to_owned),
         status: s.status().unwrap_or("unknown").to_owned(),
-        created: s.snapshot_create_time().map(|t| t.secs()),
+        created: s.snapshot_create_time().map(|t| t.as_nanos()),
     }
 }

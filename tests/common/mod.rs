@@ -1,0 +1,122 @@
+//! Shared set-up of the tests that talk real HTTP to a moto server.
+//!
+//! `make test` starts moto and sets `MOTO_URL`; it also sets
+//! `DR_REQUIRE_MOTO=1`, which turns a missing server into a failure instead
+//! of a skip.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_sdk_rds::config::{BehaviorVersion, Credentials, Region};
+
+/// The moto endpoint, or `None` (with a note on stderr) when the test should be skipped.
+pub fn moto_url() -> Option<String> {
+    match std::env::var("MOTO_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("DR_REQUIRE_MOTO").is_ok() => {
+            panic!("DR_REQUIRE_MOTO is set but MOTO_URL is not")
+        }
+        _ => {
+            eprintln!("skipped: MOTO_URL is not set (run `make test`)");
+            None
+        }
+    }
+}
+
+/// Returns the moto URL or ends the test early when there is none.
+#[macro_export]
+macro_rules! moto_or_skip {
+    () => {
+        match common::moto_url() {
+            Some(url) => url,
+            None => return,
+        }
+    };
+}
+
+fn credentials() -> Credentials {
+    Credentials::new("testing", "testing", None, None, "moto")
+}
+
+/// An RDS client for `region` that talks to moto.
+pub fn rds(url: &str, region: &str) -> aws_sdk_rds::Client {
+    let config = aws_sdk_rds::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(url)
+        .credentials_provider(credentials())
+        .http_client(dr_lambdas::settings::http_client())
+        .build();
+    aws_sdk_rds::Client::from_conf(config)
+}
+
+/// A Route 53 client that talks to moto.
+pub fn route53(url: &str) -> aws_sdk_route53::Client {
+    let config = aws_sdk_route53::Config::builder()
+        .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
+        .region(aws_sdk_route53::config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(credentials())
+        .http_client(dr_lambdas::settings::http_client())
+        .build();
+    aws_sdk_route53::Client::from_conf(config)
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A name no other test in this run uses: tests share one moto server.
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
+/// A minimal HTTP/1.1 POST over loopback, for the Lambda Runtime API emulator.
+/// Returns the status code and the body.
+pub fn http_post(url: &str, path: &str, body: &str) -> (u16, String) {
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = TcpStream::connect(host).expect("connect to local server");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(600)))
+        .expect("set read timeout");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send request");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read response");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    (status, body)
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
