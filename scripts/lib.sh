@@ -1,0 +1,85 @@
+# Shared by scripts/demo and scripts/test: set-up, and the local services they
+# start (moto, cargo lambda watch), each stopped again on exit.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV="$ROOT/.venv"
+RUN_DIR="$ROOT/.run"
+PIDS=()
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs the pinned Python tools into .venv, once per requirements change.
+setup_venv() {
+  local stamp="$VENV/.requirements.sha256" want
+  want=$(sha256sum "$ROOT/requirements-dev.txt" | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return
+  fi
+  say "installing moto and cargo-lambda into .venv (first run only)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+  echo "$want" > "$stamp"
+}
+
+free_port() {
+  "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() { # port, what, log
+  local i
+  for i in $(seq 1 600); do
+    if "$VENV/bin/python" -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.5)" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  say "$2 did not start; its log:"; tail -n 40 "$3" >&2
+  return 1
+}
+
+# Starts a process in its own process group, so that stop_all can end it and its children.
+start_bg() { # log, command...
+  local log=$1; shift
+  setsid "$@" > "$log" 2>&1 &
+  PIDS+=($!)
+}
+
+stop_all() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -- "-$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+
+# Starts moto on a free loopback port and exports MOTO_URL.
+start_moto() {
+  mkdir -p "$RUN_DIR"
+  local port; port=$(free_port)
+  start_bg "$RUN_DIR/moto.log" "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port"
+  wait_for_port "$port" "moto" "$RUN_DIR/moto.log"
+  export MOTO_URL="http://127.0.0.1:$port"
+  say "moto (local AWS) at $MOTO_URL"
+}
+
+# Starts the Lambda Runtime API emulator in front of our binaries, talking to
+# moto, and exports LAMBDA_URL. Extra KEY=VALUE arguments become function env.
+start_lambda_emulator() {
+  local port; port=$(free_port)
+  local env_vars="AWS_ENDPOINT_URL=$MOTO_URL,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=testing,AWS_SECRET_ACCESS_KEY=testing"
+  local extra
+  for extra in "$@"; do env_vars="$env_vars,$extra"; done
+  say "building the handlers and starting cargo lambda watch"
+  (cd "$ROOT" && cargo build --quiet --bins)
+  start_bg "$RUN_DIR/lambda.log" env PATH="$VENV/bin:$PATH" \
+    cargo lambda watch --manifest-path "$ROOT/Cargo.toml" --ignore-changes \
+      -A 127.0.0.1 -P "$port" --env-var "$env_vars"
+  wait_for_port "$port" "cargo lambda watch" "$RUN_DIR/lambda.log"
+  export LAMBDA_URL="http://127.0.0.1:$port"
+  say "Lambda Runtime API emulator at $LAMBDA_URL"
+}
+
+invoke() { # function, event file
+  PATH="$VENV/bin:$PATH" cargo lambda invoke "$1" -A 127.0.0.1 -P "${LAMBDA_URL##*:}" --data-file "$2" --output-format json
+}

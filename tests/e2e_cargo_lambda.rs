@@ -1,0 +1,143 @@
+//! The built binaries, invoked through cargo lambda's Runtime API emulator,
+//! against the moto world of scripts/seed_world.py. `scripts/test` starts
+//! both and sets `LAMBDA_URL`.
+
+mod common;
+
+use std::fs;
+
+use serde_json::{Value, json};
+
+fn lambda_url() -> Option<String> {
+    match std::env::var("LAMBDA_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("DR_REQUIRE_MOTO").is_ok() => {
+            panic!("DR_REQUIRE_MOTO is set but LAMBDA_URL is not")
+        }
+        _ => {
+            eprintln!("skipped: LAMBDA_URL is not set (run scripts/test)");
+            None
+        }
+    }
+}
+
+/// Invokes `function` with `event`; returns the HTTP status and the JSON body.
+fn invoke(url: &str, function: &str, event: &Value) -> (u16, Value) {
+    let path = format!("/2015-03-31/functions/{function}/invocations");
+    let (status, body) = common::http_post(url, &path, &event.to_string());
+    let json = serde_json::from_str(&body)
+        .unwrap_or_else(|_| panic!("{function} answered non-JSON: {body}"));
+    (status, json)
+}
+
+fn event(file: &str) -> Value {
+    let text = fs::read_to_string(format!("events/{file}")).expect("read event");
+    serde_json::from_str(&text).expect("event is JSON")
+}
+
+/// What each restore sample should produce against the seeded world.
+const RESTORE_EVENTS: &[(&str, &str, &str, &str)] = &[
+    // file, status, snapshot_id, region
+    (
+        "restore-database.json",
+        "restoring",
+        "snapshot-2025-05-12",
+        "us-east-1",
+    ),
+    (
+        "restore-database-latest.json",
+        "restoring",
+        "snapshot-2025-05-12",
+        "us-east-1",
+    ),
+    (
+        "restore-database-cross-region.json",
+        "restoring",
+        "snapshot-2025-05-12-dr",
+        "us-west-2",
+    ),
+    (
+        "restore-database-dry-run.json",
+        "dry_run",
+        "snapshot-2025-05-12",
+        "us-east-1",
+    ),
+];
+
+#[test]
+fn every_restore_sample_event_has_an_expected_outcome() {
+    let mut files: Vec<String> = fs::read_dir("events")
+        .expect("events/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|f| f.starts_with("restore-database") && f.ends_with(".json"))
+        .collect();
+    files.sort();
+    let mut known: Vec<&str> = RESTORE_EVENTS.iter().map(|e| e.0).collect();
+    known.sort();
+    assert_eq!(files, known, "add the new sample to RESTORE_EVENTS");
+}
+
+#[test]
+fn every_restore_sample_event_runs_through_the_runtime_api() {
+    let Some(url) = lambda_url() else { return };
+    for (file, status, snapshot, region) in RESTORE_EVENTS {
+        let input = event(file);
+        let (http, out) = invoke(&url, "restore-database", &input);
+        assert_eq!(http, 200, "{file}: {out}");
+        // A replay of an earlier run (status "available") is as good as a first run.
+        let replayed = out["replayed"] == json!(true);
+        if !replayed {
+            assert_eq!(out["status"], *status, "{file}: {out}");
+        }
+        assert_eq!(out["instance_id"], input["db_instance"], "{file}");
+        assert_eq!(out["snapshot_id"], *snapshot, "{file}");
+        assert_eq!(out["region"], *region, "{file}");
+    }
+}
+
+#[test]
+fn a_retried_restore_event_reports_the_same_instance_without_a_second_restore() {
+    let Some(url) = lambda_url() else { return };
+    let mut input = event("restore-database.json");
+    input["db_instance"] = json!(common::unique("e2e-replay"));
+
+    let (_, first) = invoke(&url, "restore-database", &input);
+    let (http, second) = invoke(&url, "restore-database", &input);
+
+    assert_eq!(first["replayed"], false, "{first}");
+    assert_eq!(http, 200);
+    assert_eq!(second["replayed"], true, "{second}");
+    assert_eq!(second["instance_id"], input["db_instance"]);
+}
+
+#[test]
+fn a_malformed_event_comes_back_as_invalid_request() {
+    let Some(url) = lambda_url() else { return };
+
+    let (http, out) = invoke(
+        &url,
+        "restore-database",
+        &json!({"db_instance": "1-bad", "snapshot_id": "s"}),
+    );
+
+    assert_eq!(http, 500);
+    assert_eq!(out["errorType"], "InvalidRequest");
+    assert_eq!(
+        out["errorMessage"],
+        "db_instance: must start with a letter. Correct the event and invoke again; nothing was sent to AWS."
+    );
+}
+
+#[test]
+fn a_missing_snapshot_comes_back_as_snapshot_not_found() {
+    let Some(url) = lambda_url() else { return };
+
+    let (http, out) = invoke(
+        &url,
+        "restore-database",
+        &json!({"db_instance": common::unique("e2e-missing"), "snapshot_id": "snapshot-1999-01-01"}),
+    );
+
+    assert_eq!(http, 500);
+    assert_eq!(out["errorType"], "SnapshotNotFound");
+}

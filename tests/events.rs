@@ -1,0 +1,31 @@
+//! Every sample in events/ is a fixture: it must decode into its handler's request.
+
+use std::fs;
+
+use dr_lambdas::restore::request;
+use serde_json::Value;
+
+fn samples(prefix: &str) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = fs::read_dir("events")
+        .expect("events/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|f| f.starts_with(prefix) && f.ends_with(".json"))
+        .map(|f| {
+            let text = fs::read_to_string(format!("events/{f}")).expect("read");
+            let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
+            (f, json)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn every_restore_sample_decodes_into_a_restore_request() {
+    let all = samples("restore-database");
+    assert!(all.len() >= 4, "restore samples: {}", all.len());
+    for (file, json) in all {
+        let req = request::parse(json, None).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(!req.db_instance.is_empty(), "{file}");
+    }
+}
