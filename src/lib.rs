@@ -5,6 +5,7 @@
 //! with as few SDK calls as possible. A dry run is the plan without the apply.
 
 pub mod error;
+pub mod failover;
 pub mod invoke;
 pub mod restore;
 pub mod settings;

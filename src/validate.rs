@@ -11,20 +11,7 @@ use crate::error::Error;
 pub fn decode<T: DeserializeOwned>(event: Value) -> Result<T, Error> {
     // serde would also accept a struct from an array, by position; refuse that
     // shape here so the message says what is wrong.
-    let kind = match &event {
-        Value::Object(_) => None,
-        Value::Null => Some("null"),
-        Value::Bool(_) => Some("a boolean"),
-        Value::Number(_) => Some("a number"),
-        Value::String(_) => Some("a string"),
-        Value::Array(_) => Some("an array"),
-    };
-    if let Some(kind) = kind {
-        return Err(Error::invalid(
-            "event",
-            format!("must be a JSON object, got {kind}"),
-        ));
-    }
+    require_object(&event)?;
     serde_path_to_error::deserialize(event).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." {
@@ -34,6 +21,22 @@ pub fn decode<T: DeserializeOwned>(event: Value) -> Result<T, Error> {
         };
         Error::invalid(field, e.into_inner().to_string())
     })
+}
+
+/// Refuses an event that is not a JSON object, saying what it is instead.
+pub fn require_object(event: &Value) -> Result<(), Error> {
+    let kind = match event {
+        Value::Object(_) => return Ok(()),
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+    };
+    Err(Error::invalid(
+        "event",
+        format!("must be a JSON object, got {kind}"),
+    ))
 }
 
 /// An RDS DB instance identifier: 1–63 letters, digits or hyphens; the first

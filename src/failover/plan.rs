@@ -1,0 +1,587 @@
+//! The pure core of the failover: from the record sets Route 53 has to the
+//! one change batch that moves traffic. No AWS call here.
+//!
+//! Record sets are the SDK's own `ResourceRecordSet` values, so a planned
+//! record set is the one Route 53 returned with only its weight (or its
+//! value) changed: alias target, TTL, health check and every other field are
+//! copied as they were.
+
+use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
+use serde::Serialize;
+
+use super::config::{FailoverConfig, normalize_name};
+use super::event::FailoverRequest;
+use crate::error::Error;
+
+/// Route 53's largest weight.
+const MAX_WEIGHT: i64 = 255;
+
+/// One record set before and after the failover.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordChange {
+    pub before: ResourceRecordSet,
+    pub after: ResourceRecordSet,
+}
+
+/// Everything the failover will do.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FailoverPlan {
+    /// The record sets to UPSERT, all in one batch. Empty: already active.
+    pub changes: Vec<RecordChange>,
+    /// Health checks of the target region's record sets, to be healthy first.
+    pub health_checks: Vec<String>,
+}
+
+/// Plans the move of every configured record from `from_region` to `to_region`.
+///
+/// `record_sets` is what Route 53 listed for each configured name (possibly
+/// with neighbouring names, which are ignored).
+pub fn plan_failover(
+    config: &FailoverConfig,
+    req: &FailoverRequest,
+    record_sets: &[ResourceRecordSet],
+) -> Result<FailoverPlan, Error> {
+    let mut plan = FailoverPlan::default();
+    for name in &config.record_names {
+        let of_name: Vec<&ResourceRecordSet> = record_sets
+            .iter()
+            .filter(|s| normalize_name(&s.name) == *name && is_address_type(&s.r#type))
+            .collect();
+        if of_name.is_empty() {
+            return Err(not_found(name, &req.from_region));
+        }
+        let mut types: Vec<&RrType> = Vec::new();
+        for set in &of_name {
+            if !types.contains(&&set.r#type) {
+                types.push(&set.r#type);
+            }
+        }
+        for rtype in types {
+            let sets: Vec<&ResourceRecordSet> = of_name
+                .iter()
+                .copied()
+                .filter(|s| &s.r#type == rtype)
+                .collect();
+            if sets.iter().any(|s| s.weight.is_some()) {
+                plan_weighted(&mut plan, config, req, name, &sets)?;
+            } else {
+                plan_simple(&mut plan, config, req, name, &sets)?;
+            }
+        }
+    }
+    Ok(plan)
+}
+
+// Record types that carry traffic; others at the same name (TXT, MX...) stay as they are.
+fn is_address_type(rtype: &RrType) -> bool {
+    matches!(rtype, RrType::A | RrType::Aaaa | RrType::Cname)
+}
+
+fn not_found(name: &str, region: &str) -> Error {
+    Error::RecordNotFound {
+        name: name.to_owned(),
+        region: region.to_owned(),
+    }
+}
+
+fn plan_weighted(
+    plan: &mut FailoverPlan,
+    config: &FailoverConfig,
+    req: &FailoverRequest,
+    name: &str,
+    sets: &[&ResourceRecordSet],
+) -> Result<(), Error> {
+    let find = |region: &str| {
+        sets.iter()
+            .find(|s| s.weight.is_some() && s.set_identifier.as_deref() == Some(region))
+            .copied()
+            .ok_or_else(|| not_found(name, region))
+    };
+    let from = find(&req.from_region)?;
+    let to = find(&req.to_region)?;
+    let from_weight = from.weight.unwrap_or(0);
+    let to_weight = to.weight.unwrap_or(0);
+
+    if from_weight == 0 && to_weight > 0 {
+        return Ok(()); // already moved
+    }
+    let mut new_to = (to_weight + from_weight).min(MAX_WEIGHT);
+    if new_to == 0 {
+        new_to = config.active_weight;
+    }
+    if from_weight != 0 {
+        plan.changes.push(with_weight(from, 0));
+    }
+    if new_to != to_weight {
+        plan.changes.push(with_weight(to, new_to));
+    }
+    if let Some(id) = &to.health_check_id
+        && !plan.health_checks.contains(id)
+    {
+        plan.health_checks.push(id.clone());
+    }
+    Ok(())
+}
+
+fn with_weight(set: &ResourceRecordSet, weight: i64) -> RecordChange {
+    let mut after = set.clone();
+    after.weight = Some(weight);
+    RecordChange {
+        before: set.clone(),
+        after,
+    }
+}
+
+fn plan_simple(
+    plan: &mut FailoverPlan,
+    config: &FailoverConfig,
+    req: &FailoverRequest,
+    name: &str,
+    sets: &[&ResourceRecordSet],
+) -> Result<(), Error> {
+    // A simple record switches to the target region's value; without a value
+    // for both regions in REGION_ENDPOINTS it cannot be moved either way.
+    if !config.region_endpoints.contains_key(&req.from_region) {
+        return Err(not_found(name, &req.from_region));
+    }
+    let target = config
+        .region_endpoints
+        .get(&req.to_region)
+        .ok_or_else(|| not_found(name, &req.to_region))?;
+    for set in sets {
+        // Other routing policies (latency, failover, geo) carry a set
+        // identifier but no weight: they are not ours to move.
+        if set.set_identifier.is_some() {
+            continue;
+        }
+        if set.alias_target.is_some() {
+            // An alias has no value to switch; only weighted aliases can move.
+            return Err(not_found(name, &req.to_region));
+        }
+        let values: Vec<&str> = set.resource_records().iter().map(|r| r.value()).collect();
+        if values == [target.as_str()] {
+            continue; // already moved
+        }
+        let mut after = (*set).clone();
+        after.resource_records = Some(vec![
+            ResourceRecord::builder()
+                .value(target)
+                .build()
+                .map_err(|e| {
+                    Error::invalid(
+                        "REGION_ENDPOINTS",
+                        format!("the value for {} is unusable: {e}", req.to_region),
+                    )
+                })?,
+        ]);
+        plan.changes.push(RecordChange {
+            before: (*set).clone(),
+            after,
+        });
+    }
+    Ok(())
+}
+
+/// How Route 53's health checkers see a health check.
+///
+/// Route 53 itself considers a check healthy when more than 18% of its
+/// checkers report success; the same rule applies here.
+pub fn assess_health(health_check_id: &str, region: &str, reports: &[String]) -> Result<(), Error> {
+    let healthy = reports.iter().filter(|r| r.starts_with("Success")).count();
+    if !reports.is_empty() && healthy * 100 > reports.len() * 18 {
+        return Ok(());
+    }
+    let detail = if reports.is_empty() {
+        "no health checker has reported".to_owned()
+    } else {
+        let sample = reports
+            .iter()
+            .find(|r| !r.starts_with("Success"))
+            .cloned()
+            .unwrap_or_default();
+        format!(
+            "{healthy} of {} checkers report success; e.g. \"{sample}\"",
+            reports.len()
+        )
+    };
+    Err(Error::TargetUnhealthy {
+        region: region.to_owned(),
+        health_check_id: health_check_id.to_owned(),
+        detail,
+    })
+}
+
+/// A record set's routing state, for the result: what a failback or an audit needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordState {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias_target: Option<String>,
+}
+
+/// One changed record set, before and after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordDiff {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: String,
+    pub set_identifier: Option<String>,
+    pub before: RecordState,
+    pub after: RecordState,
+}
+
+impl RecordDiff {
+    /// The audit view of one change.
+    pub fn of(change: &RecordChange) -> Self {
+        RecordDiff {
+            name: change.before.name.clone(),
+            rtype: change.before.r#type.as_str().to_owned(),
+            set_identifier: change.before.set_identifier.clone(),
+            before: state(&change.before),
+            after: state(&change.after),
+        }
+    }
+}
+
+fn state(set: &ResourceRecordSet) -> RecordState {
+    RecordState {
+        weight: set.weight,
+        values: set
+            .resource_records
+            .as_ref()
+            .map(|rs| rs.iter().map(|r| r.value().to_owned()).collect()),
+        alias_target: set.alias_target.as_ref().map(|a| a.dns_name().to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use aws_sdk_route53::types::AliasTarget;
+
+    use super::*;
+
+    fn config(names: &[&str]) -> FailoverConfig {
+        FailoverConfig {
+            hosted_zone_id: "Z1".into(),
+            record_names: names.iter().map(|n| normalize_name(n)).collect(),
+            primary_region: "us-east-1".into(),
+            secondary_region: "us-west-2".into(),
+            region_endpoints: BTreeMap::from([
+                ("us-east-1".into(), "shop-use1.example.com".into()),
+                ("us-west-2".into(), "shop-usw2.example.com".into()),
+            ]),
+            require_healthy_target: true,
+            active_weight: 100,
+        }
+    }
+
+    fn request(from: &str, to: &str) -> FailoverRequest {
+        FailoverRequest {
+            from_region: from.into(),
+            to_region: to.into(),
+            dry_run: false,
+            force: false,
+            trigger: "direct".into(),
+        }
+    }
+
+    fn weighted(name: &str, region: &str, weight: i64) -> ResourceRecordSet {
+        ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::A)
+            .set_identifier(region)
+            .weight(weight)
+            .ttl(60)
+            .resource_records(
+                ResourceRecord::builder()
+                    .value(format!("10.0.0.{weight}"))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    fn weights(plan: &FailoverPlan) -> Vec<(String, i64, i64)> {
+        plan.changes
+            .iter()
+            .map(|c| {
+                (
+                    c.after.set_identifier.clone().unwrap_or_default(),
+                    c.before.weight.unwrap_or(-1),
+                    c.after.weight.unwrap_or(-1),
+                )
+            })
+            .collect()
+    }
+
+    const SHOP: &str = "shop.example.com.";
+
+    #[test]
+    fn weights_of_100_and_0_become_0_and_100() {
+        let sets = [
+            weighted(SHOP, "us-east-1", 100),
+            weighted(SHOP, "us-west-2", 0),
+        ];
+        let plan =
+            plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets).unwrap();
+        assert_eq!(
+            weights(&plan),
+            [("us-east-1".into(), 100, 0), ("us-west-2".into(), 0, 100)]
+        );
+    }
+
+    #[test]
+    fn weights_of_50_and_50_become_0_and_100() {
+        let sets = [
+            weighted(SHOP, "us-east-1", 50),
+            weighted(SHOP, "us-west-2", 50),
+        ];
+        let plan =
+            plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets).unwrap();
+        assert_eq!(
+            weights(&plan),
+            [("us-east-1".into(), 50, 0), ("us-west-2".into(), 50, 100)]
+        );
+    }
+
+    #[test]
+    fn a_third_region_is_left_untouched() {
+        let sets = [
+            weighted(SHOP, "us-east-1", 60),
+            weighted(SHOP, "us-west-2", 20),
+            weighted(SHOP, "eu-west-1", 20),
+        ];
+        let plan =
+            plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets).unwrap();
+        assert_eq!(
+            weights(&plan),
+            [("us-east-1".into(), 60, 0), ("us-west-2".into(), 20, 80)]
+        );
+    }
+
+    #[test]
+    fn both_weights_at_zero_give_the_target_the_active_weight() {
+        let sets = [
+            weighted(SHOP, "us-east-1", 0),
+            weighted(SHOP, "us-west-2", 0),
+        ];
+        let plan =
+            plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets).unwrap();
+        assert_eq!(weights(&plan), [("us-west-2".into(), 0, 100)]);
+    }
+
+    #[test]
+    fn a_weight_never_exceeds_the_route53_maximum() {
+        let sets = [
+            weighted(SHOP, "us-east-1", 200),
+            weighted(SHOP, "us-west-2", 200),
+        ];
+        let plan =
+            plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets).unwrap();
+        assert_eq!(plan.changes[1].after.weight, Some(255));
+    }
+
+    #[test]
+    fn a_weighted_alias_keeps_its_alias_target_and_health_check() {
+        let alias = AliasTarget::builder()
+            .hosted_zone_id("Z35SXDOTRQ7X7K")
+            .dns_name("shop-usw2-123.us-west-2.elb.amazonaws.com.")
+            .evaluate_target_health(true)
+            .build()
+            .unwrap();
+        let to = ResourceRecordSet::builder()
+            .name(SHOP)
+            .r#type(RrType::A)
+            .set_identifier("us-west-2")
+            .weight(0)
+            .alias_target(alias.clone())
+            .health_check_id("hc-west")
+            .build()
+            .unwrap();
+        let sets = [weighted(SHOP, "us-east-1", 100), to.clone()];
+        let plan =
+            plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets).unwrap();
+        let after = &plan.changes[1].after;
+        assert_eq!(after.alias_target, Some(alias));
+        assert_eq!(after.health_check_id.as_deref(), Some("hc-west"));
+        assert_eq!(after.weight, Some(100));
+        let mut only_weight_changed = after.clone();
+        only_weight_changed.weight = Some(0);
+        assert_eq!(only_weight_changed, to);
+        assert_eq!(plan.health_checks, ["hc-west"]);
+    }
+
+    #[test]
+    fn a_simple_record_switches_to_the_target_regions_endpoint() {
+        let cname = ResourceRecordSet::builder()
+            .name("api.example.com.")
+            .r#type(RrType::Cname)
+            .ttl(30)
+            .resource_records(
+                ResourceRecord::builder()
+                    .value("shop-use1.example.com")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let plan = plan_failover(
+            &config(&["api.example.com"]),
+            &request("us-east-1", "us-west-2"),
+            &[cname],
+        )
+        .unwrap();
+        let after = &plan.changes[0].after;
+        assert_eq!(after.r#type, RrType::Cname);
+        assert_eq!(after.ttl, Some(30));
+        assert_eq!(after.resource_records()[0].value(), "shop-usw2.example.com");
+    }
+
+    #[test]
+    fn an_already_active_target_gives_an_empty_plan() {
+        let sets = [
+            weighted(SHOP, "us-east-1", 0),
+            weighted(SHOP, "us-west-2", 100),
+        ];
+        let plan =
+            plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets).unwrap();
+        assert_eq!(plan, FailoverPlan::default());
+    }
+
+    #[test]
+    fn a_missing_region_is_record_not_found_naming_record_and_region() {
+        let sets = [weighted(SHOP, "us-east-1", 100)];
+        match plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets) {
+            Err(Error::RecordNotFound { name, region }) => {
+                assert_eq!((name.as_str(), region.as_str()), (SHOP, "us-west-2"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_record_is_record_not_found() {
+        let sets = [
+            weighted(SHOP, "us-east-1", 100),
+            weighted(SHOP, "us-west-2", 0),
+        ];
+        let err = plan_failover(
+            &config(&[SHOP, "cart.example.com"]),
+            &request("us-east-1", "us-west-2"),
+            &sets,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("record 'cart.example.com.' has no record set for region us-east-1")
+        );
+    }
+
+    #[test]
+    fn every_configured_record_moves_in_the_same_plan() {
+        let api = "api.example.com.";
+        let sets = [
+            weighted(SHOP, "us-east-1", 100),
+            weighted(SHOP, "us-west-2", 0),
+            weighted(api, "us-east-1", 100),
+            weighted(api, "us-west-2", 0),
+        ];
+        let plan = plan_failover(
+            &config(&[SHOP, api]),
+            &request("us-east-1", "us-west-2"),
+            &sets,
+        )
+        .unwrap();
+        assert_eq!(plan.changes.len(), 4);
+    }
+
+    #[test]
+    fn failback_restores_the_original_weights() {
+        let original = [
+            weighted(SHOP, "us-east-1", 100),
+            weighted(SHOP, "us-west-2", 0),
+        ];
+        let c = config(&[SHOP]);
+        let over = plan_failover(&c, &request("us-east-1", "us-west-2"), &original).unwrap();
+        let moved: Vec<ResourceRecordSet> =
+            over.changes.iter().map(|ch| ch.after.clone()).collect();
+
+        let back = plan_failover(&c, &request("us-west-2", "us-east-1"), &moved).unwrap();
+        let restored: Vec<ResourceRecordSet> =
+            back.changes.iter().map(|ch| ch.after.clone()).collect();
+
+        let find = |sets: &[ResourceRecordSet], r: &str| {
+            sets.iter()
+                .find(|s| s.set_identifier.as_deref() == Some(r))
+                .and_then(|s| s.weight)
+        };
+        assert_eq!(find(&restored, "us-east-1"), Some(100));
+        assert_eq!(find(&restored, "us-west-2"), Some(0));
+    }
+
+    #[test]
+    fn other_names_and_types_in_the_listing_are_ignored() {
+        let txt = ResourceRecordSet::builder()
+            .name(SHOP)
+            .r#type(RrType::Txt)
+            .ttl(60)
+            .build()
+            .unwrap();
+        let neighbour = weighted("shop2.example.com.", "us-east-1", 100);
+        let sets = [
+            txt,
+            neighbour,
+            weighted(SHOP, "us-east-1", 100),
+            weighted(SHOP, "us-west-2", 0),
+        ];
+        let plan =
+            plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets).unwrap();
+        assert_eq!(plan.changes.len(), 2);
+    }
+
+    #[test]
+    fn a_check_with_most_checkers_failing_is_unhealthy() {
+        let reports = vec!["Failure: timed out".to_owned(); 8];
+        let err = assess_health("hc-west", "us-west-2", &reports).unwrap_err();
+        assert_eq!(err.name(), "TargetUnhealthy");
+        assert!(err.to_string().contains("0 of 8 checkers report success"));
+    }
+
+    #[test]
+    fn a_check_with_enough_successful_checkers_is_healthy() {
+        let mut reports = vec!["Failure: timed out".to_owned(); 6];
+        reports.extend(vec!["Success: HTTP Status Code 200".to_owned(); 2]);
+        assert!(assess_health("hc", "us-west-2", &reports).is_ok());
+    }
+
+    #[test]
+    fn a_check_with_no_report_is_unhealthy() {
+        assert_eq!(
+            assess_health("hc", "us-west-2", &[]).unwrap_err().name(),
+            "TargetUnhealthy"
+        );
+    }
+
+    #[test]
+    fn the_audit_view_shows_weights_before_and_after() {
+        let sets = [
+            weighted(SHOP, "us-east-1", 100),
+            weighted(SHOP, "us-west-2", 0),
+        ];
+        let plan =
+            plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets).unwrap();
+        let json = serde_json::to_value(RecordDiff::of(&plan.changes[0])).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"name": SHOP, "type": "A", "set_identifier": "us-east-1",
+                               "before": {"weight": 100, "values": ["10.0.0.100"]},
+                               "after": {"weight": 0, "values": ["10.0.0.100"]}})
+        );
+    }
+}

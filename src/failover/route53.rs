@@ -1,0 +1,147 @@
+//! The imperative shell of the failover: the only code that talks to Route 53.
+//!
+//! Reads (`ListResourceRecordSets`, `GetHealthCheckStatus`) and exactly one
+//! write, `ChangeResourceRecordSets`, whose batch Route 53 applies entirely
+//! or not at all.
+
+use aws_sdk_route53::Client;
+use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError;
+use aws_sdk_route53::operation::get_health_check_status::GetHealthCheckStatusError;
+use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsError;
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecordSet};
+
+use super::config::normalize_name;
+use super::plan::RecordChange;
+use crate::error::{Error, from_sdk};
+
+/// What Route 53 answered to the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// The change id without its `/change/` prefix, as `GetChange` takes it.
+    pub change_id: String,
+    /// `PENDING` on real Route 53 until the change reaches every name server.
+    pub status: String,
+}
+
+/// Lists the record sets of `name` (all types and set identifiers), all pages.
+pub async fn list_record_sets(
+    client: &Client,
+    zone: &str,
+    name: &str,
+) -> Result<Vec<ResourceRecordSet>, Error> {
+    let mut sets = Vec::new();
+    let mut next: Option<(
+        String,
+        Option<aws_sdk_route53::types::RrType>,
+        Option<String>,
+    )> = Some((name.to_owned(), None, None));
+    // Route 53 lists in name order from start_record_name: stop at the first other name.
+    while let Some((start_name, start_type, start_id)) = next.take() {
+        let page = client
+            .list_resource_record_sets()
+            .hosted_zone_id(zone)
+            .start_record_name(start_name)
+            .set_start_record_type(start_type)
+            .set_start_record_identifier(start_id)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(ListResourceRecordSetsError::NoSuchHostedZone(_)) => {
+                    Error::HostedZoneNotFound {
+                        zone_id: zone.to_owned(),
+                    }
+                }
+                _ => from_sdk("ListResourceRecordSets", e),
+            })?;
+        let before = sets.len();
+        sets.extend(
+            page.resource_record_sets()
+                .iter()
+                .filter(|s| normalize_name(&s.name) == name)
+                .cloned(),
+        );
+        let past_name = sets.len() - before < page.resource_record_sets().len();
+        if page.is_truncated() && !past_name {
+            next = page.next_record_name().map(|n| {
+                (
+                    n.to_owned(),
+                    page.next_record_type().cloned(),
+                    page.next_record_identifier().map(str::to_owned),
+                )
+            });
+        }
+    }
+    Ok(sets)
+}
+
+/// The status reports of every Route 53 health checker for one health check.
+pub async fn health_reports(
+    client: &Client,
+    health_check_id: &str,
+    region: &str,
+) -> Result<Vec<String>, Error> {
+    let out = client
+        .get_health_check_status()
+        .health_check_id(health_check_id)
+        .send()
+        .await
+        .map_err(|e| match e.as_service_error() {
+            Some(GetHealthCheckStatusError::NoSuchHealthCheck(_)) => Error::TargetUnhealthy {
+                region: region.to_owned(),
+                health_check_id: health_check_id.to_owned(),
+                detail: "the health check does not exist".to_owned(),
+            },
+            _ => from_sdk("GetHealthCheckStatus", e),
+        })?;
+    Ok(out
+        .health_check_observations()
+        .iter()
+        .filter_map(|o| o.status_report()?.status())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Submits every change in ONE batch: Route 53 applies all or none.
+pub async fn submit(
+    client: &Client,
+    zone: &str,
+    changes: &[RecordChange],
+    comment: &str,
+) -> Result<Submitted, Error> {
+    let changes = changes
+        .iter()
+        .map(|c| {
+            Change::builder()
+                .action(ChangeAction::Upsert)
+                .resource_record_set(c.after.clone())
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::invalid("change batch", e.to_string()))?;
+    let batch = ChangeBatch::builder()
+        .comment(comment)
+        .set_changes(Some(changes))
+        .build()
+        .map_err(|e| Error::invalid("change batch", e.to_string()))?;
+    let out = client
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(batch)
+        .send()
+        .await
+        .map_err(|e| match e.as_service_error() {
+            Some(ChangeResourceRecordSetsError::NoSuchHostedZone(_)) => Error::HostedZoneNotFound {
+                zone_id: zone.to_owned(),
+            },
+            _ => from_sdk("ChangeResourceRecordSets", e),
+        })?;
+    let info = out.change_info();
+    Ok(Submitted {
+        change_id: info
+            .map(|i| i.id().trim_start_matches("/change/").to_owned())
+            .unwrap_or_default(),
+        status: info
+            .map(|i| i.status().as_str().to_owned())
+            .unwrap_or_default(),
+    })
+}
