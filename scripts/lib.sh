@@ -63,18 +63,26 @@ start_moto() {
   say "moto (local AWS) at $MOTO_URL"
 }
 
+# Seeds the demo world into moto; sets FUNCTION_ENV to the failover
+# function's configuration for that world (KEY=VALUE words).
+seed_world() {
+  local config
+  config=$("$VENV/bin/python" "$ROOT/scripts/seed_world.py" seed --endpoint "$MOTO_URL")
+  mapfile -t FUNCTION_ENV < <("$VENV/bin/python" -c \
+    'import json,sys; [print(f"{k}={v}") for k, v in json.load(sys.stdin).items()]' <<< "$config")
+}
+
 # Starts the Lambda Runtime API emulator in front of our binaries, talking to
-# moto, and exports LAMBDA_URL. Extra KEY=VALUE arguments become function env.
+# moto, and exports LAMBDA_URL. The functions inherit this environment, plus
+# the KEY=VALUE arguments.
 start_lambda_emulator() {
   local port; port=$(free_port)
-  local env_vars="AWS_ENDPOINT_URL=$MOTO_URL,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=testing,AWS_SECRET_ACCESS_KEY=testing"
-  local extra
-  for extra in "$@"; do env_vars="$env_vars,$extra"; done
   say "building the handlers and starting cargo lambda watch"
   (cd "$ROOT" && cargo build --quiet --bins)
   start_bg "$RUN_DIR/lambda.log" env PATH="$VENV/bin:$PATH" \
-    cargo lambda watch --manifest-path "$ROOT/Cargo.toml" --ignore-changes \
-      -A 127.0.0.1 -P "$port" --env-var "$env_vars"
+    AWS_ENDPOINT_URL="$MOTO_URL" AWS_REGION=us-east-1 \
+    AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "$@" \
+    cargo lambda watch --manifest-path "$ROOT/Cargo.toml" --ignore-changes -A 127.0.0.1 -P "$port"
   wait_for_port "$port" "cargo lambda watch" "$RUN_DIR/lambda.log"
   export LAMBDA_URL="http://127.0.0.1:$port"
   say "Lambda Runtime API emulator at $LAMBDA_URL"

@@ -1,9 +1,16 @@
-"""Seeds a small e-commerce world into a local moto server.
+"""Seeds a small e-commerce world into a local moto server, or shows its DNS.
 
-us-east-1 (primary): the orders database `ecommerce-db` with two manual
-snapshots; us-west-2 (recovery region): a cross-region copy of the newest
-snapshot, as a DR backup plan leaves it. Used by the demo and the end-to-end
-tests; the sample events in events/ name these resources.
+RDS: in us-east-1 (primary) the orders database `ecommerce-db` with two
+manual snapshots; in us-west-2 (recovery region) a cross-region copy of the
+newest snapshot, as a DR backup plan leaves it.
+
+Route 53: the zone shop.example.com with the records that move together on a
+failover: `shop` (weighted A records per region, the us-west-2 one with a
+health check), `api` (weighted aliases to each region's load balancer) and
+`www` (a simple CNAME, switched through REGION_ENDPOINTS).
+
+Used by the demo and the end-to-end tests; the sample events in events/ name
+these resources. `seed` prints the failover function's configuration as JSON.
 """
 
 import argparse
@@ -57,12 +64,101 @@ def seed_rds(endpoint):
     )
 
 
+ZONE = "shop.example.com."
+RECORD_NAMES = ["shop.example.com.", "api.shop.example.com.", "www.shop.example.com."]
+REGION_ENDPOINTS = {PRIMARY: "origin-use1.shop.example.com", SECONDARY: "origin-usw2.shop.example.com"}
+
+
+def seed_route53(endpoint):
+    r53 = client("route53", PRIMARY, endpoint)
+    zone_id = r53.create_hosted_zone(Name=ZONE, CallerReference="dr-lambdas-demo")["HostedZone"]["Id"]
+    zone_id = zone_id.split("/")[-1]
+    health = r53.create_health_check(
+        CallerReference="dr-lambdas-demo-usw2",
+        HealthCheckConfig={
+            "Type": "HTTPS",
+            "FullyQualifiedDomainName": REGION_ENDPOINTS[SECONDARY],
+            "ResourcePath": "/health",
+        },
+    )["HealthCheck"]["Id"]
+
+    def weighted(region, weight, ip, health_check=None):
+        record = {
+            "Name": "shop.example.com.",
+            "Type": "A",
+            "SetIdentifier": region,
+            "Weight": weight,
+            "TTL": 60,
+            "ResourceRecords": [{"Value": ip}],
+        }
+        if health_check:
+            record["HealthCheckId"] = health_check
+        return record
+
+    def alias(region, weight):
+        return {
+            "Name": "api.shop.example.com.",
+            "Type": "A",
+            "SetIdentifier": region,
+            "Weight": weight,
+            "AliasTarget": {
+                "HostedZoneId": "Z35SXDOTRQ7X7K",
+                "DNSName": f"dualstack.api-{region}.elb.amazonaws.com.",
+                "EvaluateTargetHealth": True,
+            },
+        }
+
+    records = [
+        weighted(PRIMARY, 100, "10.1.0.10"),
+        weighted(SECONDARY, 0, "10.2.0.10", health),
+        alias(PRIMARY, 100),
+        alias(SECONDARY, 0),
+        {
+            "Name": "www.shop.example.com.",
+            "Type": "CNAME",
+            "TTL": 30,
+            "ResourceRecords": [{"Value": REGION_ENDPOINTS[PRIMARY]}],
+        },
+    ]
+    r53.change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": r} for r in records]},
+    )
+    return zone_id
+
+
+def show_dns(endpoint):
+    r53 = client("route53", PRIMARY, endpoint)
+    zone_id = r53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"][0]["Id"]
+    for r in r53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]:
+        if r["Name"] not in RECORD_NAMES or r["Type"] not in ("A", "CNAME"):
+            continue
+        target = r.get("AliasTarget", {}).get("DNSName") or ", ".join(v["Value"] for v in r["ResourceRecords"])
+        weight = f"weight {r['Weight']:>3}" if "Weight" in r else "simple    "
+        print(f"  {r['Name']:<24} {r['Type']:<6} {r.get('SetIdentifier', ''):<10} {weight}  -> {target}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["seed", "dns"], help="seed the world, or print its DNS records")
     parser.add_argument("--endpoint", required=True, help="moto URL, e.g. http://127.0.0.1:5000")
     args = parser.parse_args()
+    if args.command == "dns":
+        show_dns(args.endpoint)
+        return
     seed_rds(args.endpoint)
-    print(json.dumps({"seeded": {"rds": [PRIMARY, SECONDARY]}}))
+    zone_id = seed_route53(args.endpoint)
+    print(
+        json.dumps(
+            {
+                "HOSTED_ZONE_ID": zone_id,
+                "RECORD_NAMES": ",".join(RECORD_NAMES),
+                "PRIMARY_REGION": PRIMARY,
+                "SECONDARY_REGION": SECONDARY,
+                "REGION_ENDPOINTS": json.dumps(REGION_ENDPOINTS),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -141,3 +141,64 @@ fn a_missing_snapshot_comes_back_as_snapshot_not_found() {
     assert_eq!(http, 500);
     assert_eq!(out["errorType"], "SnapshotNotFound");
 }
+
+/// The failover samples in the order an incident meets them, with the status
+/// each must produce against the seeded zone (moto answers INSYNC at once).
+const FAILOVER_SEQUENCE: &[(&str, &str)] = &[
+    ("failover-region-dry-run.json", "DRY_RUN"),
+    ("failover-region-alarm-ok.json", "SKIPPED"),
+    ("failover-region-alarm.json", "INSYNC"),
+    ("failover-region-sns.json", "ALREADY_ACTIVE"),
+    ("failover-region-eventbridge.json", "ALREADY_ACTIVE"),
+    ("failover-region.json", "ALREADY_ACTIVE"),
+    ("failover-region-failback.json", "INSYNC"),
+    ("failover-region-sns.json", "INSYNC"),
+    ("failover-region-failback.json", "INSYNC"),
+];
+
+#[test]
+fn every_failover_sample_event_is_in_the_sequence() {
+    let mut files: Vec<String> = fs::read_dir("events")
+        .expect("events/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|f| f.starts_with("failover-region") && f.ends_with(".json"))
+        .collect();
+    files.sort();
+    let mut known: Vec<&str> = FAILOVER_SEQUENCE.iter().map(|e| e.0).collect();
+    known.sort();
+    known.dedup();
+    assert_eq!(files, known, "add the new sample to FAILOVER_SEQUENCE");
+}
+
+#[test]
+fn the_failover_samples_run_in_incident_order_through_the_runtime_api() {
+    let Some(url) = lambda_url() else { return };
+    for (step, (file, status)) in FAILOVER_SEQUENCE.iter().enumerate() {
+        let (http, out) = invoke(&url, "failover-region", &event(file));
+        assert_eq!(http, 200, "step {step} {file}: {out}");
+        assert_eq!(out["status"], *status, "step {step} {file}: {out}");
+        match *status {
+            "INSYNC" => {
+                assert_eq!(out["change_id"], "C2682N5HXP0BZ4", "{file}");
+                assert_eq!(out["records"].as_array().map(Vec::len), Some(5), "{file}: {out}");
+            }
+            "SKIPPED" => assert_eq!(out["new_region"], Value::Null, "{file}"),
+            _ => assert_eq!(out["change_id"], Value::Null, "{file}"),
+        }
+    }
+}
+
+#[test]
+fn an_invalid_failover_event_comes_back_as_invalid_request() {
+    let Some(url) = lambda_url() else { return };
+
+    let (http, out) = invoke(
+        &url,
+        "failover-region",
+        &json!({"primary_region": "us-east-1", "secondary_region": "us-east-1"}),
+    );
+
+    assert_eq!(http, 500);
+    assert_eq!(out["errorType"], "InvalidRequest");
+    assert!(out["errorMessage"].as_str().unwrap().starts_with("secondary_region: must differ"));
+}

@@ -2,6 +2,8 @@
 
 use std::fs;
 
+use dr_lambdas::failover::config::FailoverConfig;
+use dr_lambdas::failover::event::{self, Intent};
 use dr_lambdas::restore::request;
 use serde_json::Value;
 
@@ -27,5 +29,23 @@ fn every_restore_sample_decodes_into_a_restore_request() {
     for (file, json) in all {
         let req = request::parse(json, None).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(!req.db_instance.is_empty(), "{file}");
+    }
+}
+
+#[test]
+fn every_failover_sample_decodes_into_an_intent() {
+    let env = [
+        ("HOSTED_ZONE_ID", "Z0123456789ABC"),
+        ("RECORD_NAMES", "shop.example.com"),
+        ("PRIMARY_REGION", "us-east-1"),
+        ("SECONDARY_REGION", "us-west-2"),
+    ];
+    let config = FailoverConfig::from_env(&env).unwrap();
+    let all = samples("failover-region");
+    assert!(all.len() >= 6, "failover samples: {}", all.len());
+    for (file, json) in all {
+        let intent = event::parse(json, &config).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let skipped = matches!(intent, Intent::Skip { .. });
+        assert_eq!(skipped, file.contains("-ok"), "{file}: {intent:?}");
     }
 }
