@@ -17,7 +17,10 @@ setup_venv() {
     return
   fi
   say "installing moto and cargo-lambda into .venv (first run only)"
-  python3 -m venv "$VENV"
+  if ! python3 -m venv "$VENV"; then
+    say "python3 -m venv failed: on Debian/Ubuntu install the python3-venv package"
+    return 1
+  fi
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
   echo "$want" > "$stamp"
 }
@@ -26,15 +29,19 @@ free_port() {
   "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-wait_for_port() { # port, what, log
+wait_for_port() { # port, what, log, pid
   local i
   for i in $(seq 1 600); do
     if "$VENV/bin/python" -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.5)" 2>/dev/null; then
       return 0
     fi
+    if ! kill -0 "$4" 2>/dev/null; then
+      say "$2 exited before it listened; its log:"; tail -n 40 "$3" >&2
+      return 1
+    fi
     sleep 0.5
   done
-  say "$2 did not start; its log:"; tail -n 40 "$3" >&2
+  say "$2 did not start in 5 minutes; its log:"; tail -n 40 "$3" >&2
   return 1
 }
 
@@ -45,12 +52,31 @@ start_bg() { # log, command...
   PIDS+=($!)
 }
 
+# Ends every process group start_bg started: TERM, then KILL after 5 s.
 stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill -- "-$pid" 2>/dev/null || true
+  local pid i
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
   done
-  wait 2>/dev/null || true
+  for i in $(seq 1 50); do
+    local alive=0
+    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+      kill -0 -- "-$pid" 2>/dev/null && alive=1
+    done
+    [[ $alive == 0 ]] && return 0
+    sleep 0.1
+  done
+  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+}
+
+# Call once at the top of a script: stops everything on exit, Ctrl-C or kill.
+stop_all_on_exit() {
+  trap stop_all EXIT
+  trap 'stop_all; exit 130' INT
+  trap 'stop_all; exit 143' TERM
 }
 
 # Starts moto on a free loopback port and exports MOTO_URL.
@@ -58,7 +84,7 @@ start_moto() {
   mkdir -p "$RUN_DIR"
   local port; port=$(free_port)
   start_bg "$RUN_DIR/moto.log" "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port"
-  wait_for_port "$port" "moto" "$RUN_DIR/moto.log"
+  wait_for_port "$port" "moto" "$RUN_DIR/moto.log" "${PIDS[-1]}"
   export MOTO_URL="http://127.0.0.1:$port"
   say "moto (local AWS) at $MOTO_URL"
 }
@@ -83,7 +109,7 @@ start_lambda_emulator() {
     AWS_ENDPOINT_URL="$MOTO_URL" AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "$@" \
     cargo lambda watch --manifest-path "$ROOT/Cargo.toml" --ignore-changes -A 127.0.0.1 -P "$port"
-  wait_for_port "$port" "cargo lambda watch" "$RUN_DIR/lambda.log"
+  wait_for_port "$port" "cargo lambda watch" "$RUN_DIR/lambda.log" "${PIDS[-1]}"
   export LAMBDA_URL="http://127.0.0.1:$port"
   say "Lambda Runtime API emulator at $LAMBDA_URL"
 }

@@ -40,17 +40,22 @@ impl fmt::Display for AwsFailure {
 /// Everything a handler can refuse or fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The event is malformed; nothing was sent to AWS.
-    #[error("{field}: {reason}. Correct the event and invoke again; nothing was sent to AWS.")]
+    /// The event is malformed; nothing was changed (the event's own checks
+    /// run before any AWS call).
+    #[error("{field}: {reason}. Correct the event and invoke again; nothing was changed.")]
     InvalidRequest { field: String, reason: String },
 
-    /// The target instance is outside `RESTORE_ALLOWED_INSTANCES`.
+    /// The request names something outside an allowlist of the configuration.
     #[error(
-        "db_instance '{db_instance}' is not in RESTORE_ALLOWED_INSTANCES ({allowed}); nothing was sent to AWS. \
-         Use an allowed identifier, or change the allowlist through a deploy."
+        "{subject} is not in {variable} ({allowed}); nothing was changed. \
+         Use an allowed one, or change {variable} through a deploy."
     )]
     NotAllowed {
-        db_instance: String,
+        /// What was refused, e.g. `db_instance 'billing-db'`.
+        subject: String,
+        /// The configuration variable holding the allowlist.
+        variable: &'static str,
+        /// The allowlist's patterns.
         allowed: String,
     },
 
@@ -204,6 +209,9 @@ pub const ERROR_NAMES: &[&str] = &[
     "AwsError",
 ];
 
+/// The names a caller may retry with back-off (Step Functions `Retry`).
+pub const RETRYABLE_ERROR_NAMES: &[&str] = &["Throttled", "ServiceUnavailable"];
+
 impl From<Error> for Diagnostic {
     fn from(error: Error) -> Self {
         Diagnostic {
@@ -271,25 +279,29 @@ where
             None => err_chain(&err),
         },
     };
-    let transport = matches!(
+    // No usable answer from AWS: a time-out, no connection, or a response that
+    // could not be read (the call may or may not have taken effect; both
+    // handlers are idempotent, so a retry is safe).
+    let no_answer = matches!(
         err,
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_)
-    );
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+    ) || (code.is_none() && status.is_some_and(|s| (200..300).contains(&s)));
     let failure = AwsFailure {
         operation,
         code: code.clone(),
         message,
         source: Box::new(err),
     };
-    let code = code.as_deref().unwrap_or_default();
-    if THROTTLING_CODES.contains(&code) || status == Some(429) {
-        Error::Throttled(failure)
-    } else if ACCESS_DENIED_CODES.contains(&code) || status == Some(403) {
-        Error::AccessDenied(failure)
-    } else if transport || UNAVAILABLE_CODES.contains(&code) || status.is_some_and(|s| s >= 500) {
-        Error::ServiceUnavailable(failure)
-    } else {
-        Error::AwsError(failure)
+    match code.as_deref() {
+        Some(c) if THROTTLING_CODES.contains(&c) => Error::Throttled(failure),
+        Some(c) if ACCESS_DENIED_CODES.contains(&c) => Error::AccessDenied(failure),
+        Some(c) if UNAVAILABLE_CODES.contains(&c) => Error::ServiceUnavailable(failure),
+        // A status decides only when AWS sent no code: OptInRequired, say, is
+        // a 403 that no role change fixes.
+        None if status == Some(429) => Error::Throttled(failure),
+        None if status == Some(403) => Error::AccessDenied(failure),
+        _ if no_answer || status.is_some_and(|s| s >= 500) => Error::ServiceUnavailable(failure),
+        _ => Error::AwsError(failure),
     }
 }
 
@@ -331,7 +343,8 @@ mod tests {
         vec![
             Error::invalid("db_instance", "must start with a letter"),
             Error::NotAllowed {
-                db_instance: "x".into(),
+                subject: "db_instance 'x'".into(),
+                variable: "RESTORE_ALLOWED_INSTANCES",
                 allowed: "orders-*".into(),
             },
             Error::SnapshotNotFound {
@@ -383,7 +396,7 @@ mod tests {
         assert_eq!(d.error_type, "InvalidRequest");
         assert_eq!(
             d.error_message,
-            "snapshot_id: must not be empty. Correct the event and invoke again; nothing was sent to AWS."
+            "snapshot_id: must not be empty. Correct the event and invoke again; nothing was changed."
         );
     }
 
@@ -419,7 +432,7 @@ mod tests {
             .filter(|e| e.is_retryable())
             .map(Error::name)
             .collect();
-        assert_eq!(retryable, ["Throttled", "ServiceUnavailable"]);
+        assert_eq!(retryable, RETRYABLE_ERROR_NAMES);
     }
 
     #[test]

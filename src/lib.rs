@@ -11,4 +11,4 @@ pub mod restore;
 pub mod settings;
 pub mod validate;
 
-pub use error::{ERROR_NAMES, Error};
+pub use error::{ERROR_NAMES, Error, RETRYABLE_ERROR_NAMES};

@@ -19,8 +19,34 @@ pub fn decode<T: DeserializeOwned>(event: Value) -> Result<T, Error> {
         } else {
             path
         };
-        Error::invalid(field, e.into_inner().to_string())
+        Error::invalid(field, without_type_names(&e.into_inner().to_string()))
     })
+}
+
+/// serde names the Rust type it expected ("expected struct SnsMessage"); an
+/// operator needs the JSON shape instead.
+fn without_type_names(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest
+        .find("expected struct ")
+        .or_else(|| rest.find("expected enum "))
+    {
+        let (head, tail) = rest.split_at(at);
+        out.push_str(head);
+        let after_kind = tail.splitn(3, ' ').nth(2).unwrap_or_default();
+        let ident_len = after_kind
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(after_kind.len());
+        out.push_str(if tail.starts_with("expected struct") {
+            "expected a JSON object"
+        } else {
+            "expected one of the documented values"
+        });
+        rest = &after_kind[ident_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Refuses an event that is not a JSON object, saying what it is instead.
@@ -267,6 +293,19 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decode_errors_name_json_shapes_not_rust_types() {
+        assert_eq!(
+            without_type_names("invalid type: integer `1`, expected struct CloudWatchAlarmData"),
+            "invalid type: integer `1`, expected a JSON object"
+        );
+        assert_eq!(
+            without_type_names("invalid type: null, expected enum Kind at line 1"),
+            "invalid type: null, expected one of the documented values at line 1"
+        );
+        assert_eq!(without_type_names("missing field `x`"), "missing field `x`");
+    }
 
     #[test]
     fn good_instance_identifiers_pass() {

@@ -124,7 +124,7 @@ fn a_malformed_event_comes_back_as_invalid_request() {
     assert_eq!(out["errorType"], "InvalidRequest");
     assert_eq!(
         out["errorMessage"],
-        "db_instance: must start with a letter. Correct the event and invoke again; nothing was sent to AWS."
+        "db_instance: must start with a letter. Correct the event and invoke again; nothing was changed."
     );
 }
 
@@ -180,7 +180,11 @@ fn the_failover_samples_run_in_incident_order_through_the_runtime_api() {
         match *status {
             "INSYNC" => {
                 assert_eq!(out["change_id"], "C2682N5HXP0BZ4", "{file}");
-                assert_eq!(out["records"].as_array().map(Vec::len), Some(5), "{file}: {out}");
+                assert_eq!(
+                    out["records"].as_array().map(Vec::len),
+                    Some(5),
+                    "{file}: {out}"
+                );
             }
             "SKIPPED" => assert_eq!(out["new_region"], Value::Null, "{file}"),
             _ => assert_eq!(out["change_id"], Value::Null, "{file}"),
@@ -200,5 +204,10 @@ fn an_invalid_failover_event_comes_back_as_invalid_request() {
 
     assert_eq!(http, 500);
     assert_eq!(out["errorType"], "InvalidRequest");
-    assert!(out["errorMessage"].as_str().unwrap().starts_with("secondary_region: must differ"));
+    assert!(
+        out["errorMessage"]
+            .as_str()
+            .unwrap()
+            .starts_with("secondary_region: must differ")
+    );
 }

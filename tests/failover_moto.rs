@@ -133,6 +133,7 @@ fn config(zone_id: &str, domain: &str, names: &[&str]) -> FailoverConfig {
         ]),
         require_healthy_target: true,
         active_weight: 100,
+        allowed_alarms: None,
     }
 }
 

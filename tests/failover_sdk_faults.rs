@@ -46,6 +46,7 @@ fn handler(rules: &[&Rule]) -> FailoverHandler {
         region_endpoints: BTreeMap::new(),
         require_healthy_target: true,
         active_weight: 100,
+        allowed_alarms: None,
     };
     FailoverHandler::new(client, config)
 }

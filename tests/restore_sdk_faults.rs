@@ -263,3 +263,18 @@ async fn invalid_input_makes_no_aws_call() {
     assert_eq!(err.name(), "InvalidRequest");
     assert_eq!(any.num_calls(), 0);
 }
+
+#[tokio::test]
+async fn an_unreadable_answer_is_service_unavailable() {
+    let garbled = mock!(Client::describe_db_instances)
+        .sequence()
+        .http_status(200, Some("<html>proxy error</html".to_owned()))
+        .repeatedly()
+        .build();
+    let handler = handler(&[&garbled]);
+
+    let err = handler.handle(event(), "r").await.unwrap_err();
+
+    assert_eq!(err.name(), "ServiceUnavailable");
+    assert!(err.is_retryable());
+}

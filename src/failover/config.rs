@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::settings::{ConfigError, Env, parse_var, require_var};
-use crate::validate;
+use crate::validate::{self, Globs};
 
 /// What the failover function may change, and how.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +25,9 @@ pub struct FailoverConfig {
     /// `ACTIVE_WEIGHT` (default 100): the weight given to the new region when
     /// moving the old region's weight would leave it at 0.
     pub active_weight: i64,
+    /// `ALLOWED_ALARMS` (default: any): globs of the alarm names that may
+    /// trigger a failover, so that a stray alarm on a shared topic cannot.
+    pub allowed_alarms: Option<Globs>,
 }
 
 impl FailoverConfig {
@@ -100,6 +103,17 @@ impl FailoverConfig {
             _ => Err(format!("'{raw}' is not a Route 53 weight from 1 to 255")),
         })?;
 
+        let allowed_alarms = match env.get("ALLOWED_ALARMS") {
+            None => None,
+            Some(list) => {
+                let globs = Globs::parse(&list);
+                if globs.is_empty() {
+                    return Err(ConfigError::new("ALLOWED_ALARMS", "holds no pattern"));
+                }
+                Some(globs)
+            }
+        };
+
         Ok(FailoverConfig {
             hosted_zone_id,
             record_names,
@@ -108,18 +122,46 @@ impl FailoverConfig {
             region_endpoints,
             require_healthy_target,
             active_weight,
+            allowed_alarms,
         })
     }
 }
 
 /// Lower case with the trailing dot, as Route 53 returns names.
+///
+/// Route 53 returns characters outside `a-z0-9-_.` as octal escapes (`*` as
+/// `\052`); they are decoded so that a configured `*.example.com` matches.
 pub fn normalize_name(name: &str) -> String {
-    let lower = name.trim().to_ascii_lowercase();
-    if lower.ends_with('.') {
-        lower
-    } else {
-        format!("{lower}.")
+    let mut lower = unescape_octal(name.trim()).to_ascii_lowercase();
+    if !lower.ends_with('.') {
+        lower.push('.');
     }
+    lower
+}
+
+fn unescape_octal(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let mut out = String::with_capacity(name.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let code = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b)))
+            .and_then(|d| u8::from_str_radix(std::str::from_utf8(d).ok()?, 8).ok());
+        match code {
+            Some(c) => {
+                out.push(char::from(c));
+                i += 4;
+            }
+            None => {
+                // Not an escape: copy one whole UTF-8 character.
+                let ch = name[i..].chars().next().unwrap_or('?');
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    out
 }
 
 fn valid_dns_name(fqdn: &str) -> bool {
@@ -158,6 +200,13 @@ mod tests {
         assert!(c.require_healthy_target);
         assert_eq!(c.active_weight, 100);
         assert!(c.region_endpoints.is_empty());
+    }
+
+    #[test]
+    fn route53_octal_escapes_are_decoded() {
+        assert_eq!(normalize_name("\\052.Example.com."), "*.example.com.");
+        assert_eq!(normalize_name("shop.example.com"), "shop.example.com.");
+        assert_eq!(normalize_name("\\05x.example.com"), "\\05x.example.com.");
     }
 
     #[test]

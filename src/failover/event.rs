@@ -16,6 +16,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sns::{CloudWatchAlarmPayload, SnsEvent};
 use serde::Deserialize;
 use serde_json::Value;
+use tracing::debug;
 
 use super::config::FailoverConfig;
 use crate::error::Error;
@@ -107,11 +108,7 @@ fn alarm_action(event: Value, config: &FailoverConfig) -> Result<Intent, Error> 
     }
     let data = alarm.alarm_data;
     let state = alarm_state(&data, "alarmData.state")?;
-    Ok(decide(
-        config,
-        format!("alarm:{} (direct action)", data.alarm_name),
-        state,
-    ))
+    decide(config, &data.alarm_name, "direct action", state)
 }
 
 fn eventbridge(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
@@ -127,11 +124,7 @@ fn eventbridge(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
     }
     let data = envelope.detail;
     let state = alarm_state(&data, "detail.state")?;
-    Ok(decide(
-        config,
-        format!("alarm:{} (EventBridge)", data.alarm_name),
-        state,
-    ))
+    decide(config, &data.alarm_name, "EventBridge", state)
 }
 
 fn sns(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
@@ -141,45 +134,70 @@ fn sns(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
     }
     let mut alarms = Vec::new();
     for (i, record) in envelope.records.iter().enumerate() {
-        let field = format!("Records[{i}].Sns.Message");
-        let mut message: Value = serde_json::from_str(&record.sns.message).map_err(|e| {
-            Error::invalid(
-                &field,
-                format!("is not a CloudWatch alarm notification ({e})"),
-            )
-        })?;
-        // CloudWatch sends "AlarmDescription": null for an alarm without one,
-        // which the payload type (a plain String) would refuse.
-        if let Some(description) = message.get_mut("AlarmDescription")
-            && description.is_null()
-        {
-            *description = Value::String(String::new());
-        }
-        let payload: CloudWatchAlarmPayload = validate::decode(message).map_err(|e| match e {
-            Error::InvalidRequest {
-                field: inner,
-                reason,
-            } => Error::invalid(format!("{field}.{inner}"), reason),
-            other => other,
-        })?;
-        alarms.push(payload);
+        alarms.push(alarm_notification(
+            &record.sns.message,
+            &format!("Records[{i}].Sns.Message"),
+        )?);
     }
     // SNS delivers one record per invocation; should there be more, any
     // ALARM among them is the one that matters.
     let chosen = alarms
         .iter()
-        .find(|a| a.new_state_value == "ALARM")
+        .find(|(_, state)| state == "ALARM")
         .unwrap_or(&alarms[0]);
-    let state = if chosen.new_state_value == "ALARM" {
+    let state = if chosen.1 == "ALARM" {
         AlarmState::Alarm
     } else {
-        AlarmState::Other(chosen.new_state_value.clone())
+        AlarmState::Other(chosen.1.clone())
     };
-    Ok(decide(
-        config,
-        format!("alarm:{} (SNS)", chosen.alarm_name),
-        state,
-    ))
+    decide(config, &chosen.0, "SNS", state)
+}
+
+/// The two fields every alarm notification has, whatever the alarm's kind.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NotificationCore {
+    alarm_name: String,
+    new_state_value: String,
+}
+
+/// Reads an SNS alarm notification: (alarm name, new state).
+///
+/// A metric alarm's notification decodes as `CloudWatchAlarmPayload`.
+/// Composite and anomaly-detection alarms send no metric `Trigger` (or no
+/// `Threshold`), which that type requires; for them the name and the new
+/// state are read alone, so such an alarm still fails over.
+fn alarm_notification(text: &str, field: &str) -> Result<(String, String), Error> {
+    let mut message: Value = serde_json::from_str(text).map_err(|e| {
+        Error::invalid(
+            field,
+            format!("is not a CloudWatch alarm notification ({e})"),
+        )
+    })?;
+    // CloudWatch sends "AlarmDescription": null for an alarm without one,
+    // which the payload type (a plain String) would refuse.
+    if let Some(description) = message.get_mut("AlarmDescription")
+        && description.is_null()
+    {
+        *description = Value::String(String::new());
+    }
+    let typed = validate::decode::<CloudWatchAlarmPayload>(message.clone());
+    match typed {
+        Ok(payload) => Ok((payload.alarm_name, payload.new_state_value)),
+        Err(typed_error) => match validate::decode::<NotificationCore>(message) {
+            Ok(core) => {
+                debug!(alarm = %core.alarm_name, "not a metric alarm notification; read its name and state alone");
+                Ok((core.alarm_name, core.new_state_value))
+            }
+            Err(_) => Err(match typed_error {
+                Error::InvalidRequest {
+                    field: inner,
+                    reason,
+                } => Error::invalid(format!("{field}.{inner}"), reason),
+                other => other,
+            }),
+        },
+    }
 }
 
 enum AlarmState {
@@ -202,8 +220,23 @@ fn alarm_state(data: &CloudWatchAlarmData, field: &str) -> Result<AlarmState, Er
     })
 }
 
-fn decide(config: &FailoverConfig, trigger: String, state: AlarmState) -> Intent {
-    match state {
+fn decide(
+    config: &FailoverConfig,
+    alarm_name: &str,
+    path: &str,
+    state: AlarmState,
+) -> Result<Intent, Error> {
+    if let Some(allowed) = &config.allowed_alarms
+        && !allowed.matches(alarm_name)
+    {
+        return Err(Error::NotAllowed {
+            subject: format!("alarm '{alarm_name}'"),
+            variable: "ALLOWED_ALARMS",
+            allowed: allowed.display(),
+        });
+    }
+    let trigger = format!("alarm:{alarm_name} ({path})");
+    Ok(match state {
         AlarmState::Alarm => Intent::Failover(FailoverRequest {
             from_region: config.primary_region.clone(),
             to_region: config.secondary_region.clone(),
@@ -218,7 +251,7 @@ fn decide(config: &FailoverConfig, trigger: String, state: AlarmState) -> Intent
                  (fail back with a direct call that swaps the regions)"
             ),
         },
-    }
+    })
 }
 
 #[cfg(test)]
@@ -226,6 +259,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::validate::Globs;
 
     fn config() -> FailoverConfig {
         let env: [(&str, &str); 4] = [
@@ -379,6 +413,42 @@ mod tests {
         assert!(matches!(
             parse(sns_event("OK", json!("primary health")), &config()).unwrap(),
             Intent::Skip { .. }
+        ));
+    }
+
+    #[test]
+    fn a_composite_alarm_notification_without_a_trigger_still_fails_over() {
+        let mut event = sns_event("ALARM", Value::Null);
+        let mut message: Value =
+            serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+        message.as_object_mut().unwrap().remove("Trigger");
+        event["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+        let req = failover(parse(event, &config()).unwrap());
+        assert_eq!(req.trigger, "alarm:primary-unhealthy (SNS)");
+    }
+
+    #[test]
+    fn an_alarm_outside_allowed_alarms_is_not_allowed() {
+        let mut config = config();
+        config.allowed_alarms = Some(Globs::parse("dr-*"));
+        match parse(alarm_action_event("ALARM"), &config) {
+            Err(Error::NotAllowed {
+                subject, variable, ..
+            }) => {
+                assert_eq!(subject, "alarm 'primary-unhealthy'");
+                assert_eq!(variable, "ALLOWED_ALARMS");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_alarm_inside_allowed_alarms_fails_over() {
+        let mut config = config();
+        config.allowed_alarms = Some(Globs::parse("primary-*"));
+        assert!(matches!(
+            parse(eventbridge_event("ALARM"), &config).unwrap(),
+            Intent::Failover(_)
         ));
     }
 

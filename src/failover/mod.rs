@@ -89,29 +89,38 @@ impl FailoverHandler {
             "failover requested"
         );
 
+        self.attempt(&req, request_id).await
+    }
+
+    /// Read, plan, pre-flight, then submit (or stop at the plan for a dry run).
+    async fn attempt(
+        &self,
+        req: &FailoverRequest,
+        request_id: &str,
+    ) -> Result<FailoverResult, Error> {
         let zone = &self.config.hosted_zone_id;
         let mut record_sets = Vec::new();
         for name in &self.config.record_names {
             record_sets.extend(route53::list_record_sets(&self.client, zone, name).await?);
         }
-        let plan = plan::plan_failover(&self.config, &req, &record_sets)?;
+        let plan = plan::plan_failover(&self.config, req, &record_sets)?;
         let records: Vec<RecordDiff> = plan.changes.iter().map(RecordDiff::of).collect();
 
         if plan.changes.is_empty() {
             info!(
                 "already active: every record already sends traffic to the target; nothing submitted"
             );
-            return Ok(result(&req, "ALREADY_ACTIVE", None, records, Vec::new()));
+            return Ok(result(req, "ALREADY_ACTIVE", None, records, Vec::new()));
         }
 
-        let checked = self.preflight_health(&req, &plan.health_checks).await?;
+        let checked = self.preflight_health(req, &plan.health_checks).await?;
 
         if req.dry_run {
             info!(
                 changes = records.len(),
                 "dry run: change batch planned, nothing submitted"
             );
-            return Ok(result(&req, "DRY_RUN", None, records, checked));
+            return Ok(result(req, "DRY_RUN", None, records, checked));
         }
 
         let comment = format!(
@@ -121,7 +130,7 @@ impl FailoverHandler {
         let submitted = route53::submit(&self.client, zone, &plan.changes, &comment).await?;
         info!(change_id = %submitted.change_id, status = %submitted.status, changes = records.len(), "change batch submitted");
         Ok(result(
-            &req,
+            req,
             &submitted.status,
             Some(submitted.change_id),
             records,

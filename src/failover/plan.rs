@@ -148,18 +148,26 @@ fn plan_simple(
         .region_endpoints
         .get(&req.to_region)
         .ok_or_else(|| not_found(name, &req.to_region))?;
+    let mut handled = false;
     for set in sets {
         // Other routing policies (latency, failover, geo) carry a set
         // identifier but no weight: they are not ours to move.
         if set.set_identifier.is_some() {
             continue;
         }
+        handled = true;
         if set.alias_target.is_some() {
             // An alias has no value to switch; only weighted aliases can move.
             return Err(not_found(name, &req.to_region));
         }
+        if !fits(&set.r#type, target) {
+            // Route 53 would refuse the whole batch; say so before sending it.
+            return Err(not_found(name, &req.to_region));
+        }
         let values: Vec<&str> = set.resource_records().iter().map(|r| r.value()).collect();
-        if values == [target.as_str()] {
+        if let [current] = values[..]
+            && same_value(current, target)
+        {
             continue; // already moved
         }
         let mut after = (*set).clone();
@@ -179,7 +187,27 @@ fn plan_simple(
             after,
         });
     }
+    if !handled {
+        // Only other routing policies at this name: nothing here can move,
+        // which must not pass for "already active".
+        return Err(not_found(name, &req.to_region));
+    }
     Ok(())
+}
+
+/// Whether `value` can be the value of a record of type `rtype`.
+fn fits(rtype: &RrType, value: &str) -> bool {
+    match rtype {
+        RrType::A => value.parse::<std::net::Ipv4Addr>().is_ok(),
+        RrType::Aaaa => value.parse::<std::net::Ipv6Addr>().is_ok(),
+        _ => value.parse::<std::net::IpAddr>().is_err(),
+    }
+}
+
+/// DNS names compare without case and without the trailing dot.
+fn same_value(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
 /// How Route 53's health checkers see a health check.
@@ -277,6 +305,7 @@ mod tests {
             ]),
             require_healthy_target: true,
             active_weight: 100,
+            allowed_alarms: None,
         }
     }
 
@@ -441,6 +470,82 @@ mod tests {
         assert_eq!(after.r#type, RrType::Cname);
         assert_eq!(after.ttl, Some(30));
         assert_eq!(after.resource_records()[0].value(), "shop-usw2.example.com");
+    }
+
+    #[test]
+    fn a_simple_record_already_on_the_target_differing_only_in_case_and_dot_is_not_resubmitted() {
+        let cname = ResourceRecordSet::builder()
+            .name("api.example.com.")
+            .r#type(RrType::Cname)
+            .ttl(30)
+            .resource_records(
+                ResourceRecord::builder()
+                    .value("SHOP-USW2.example.com.")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let plan = plan_failover(
+            &config(&["api.example.com"]),
+            &request("us-east-1", "us-west-2"),
+            &[cname],
+        )
+        .unwrap();
+        assert!(plan.changes.is_empty());
+    }
+
+    #[test]
+    fn an_endpoint_that_does_not_fit_the_record_type_is_refused_before_sending() {
+        let a = ResourceRecordSet::builder()
+            .name("api.example.com.")
+            .r#type(RrType::A)
+            .ttl(30)
+            .resource_records(ResourceRecord::builder().value("10.0.0.1").build().unwrap())
+            .build()
+            .unwrap();
+        let err = plan_failover(
+            &config(&["api.example.com"]),
+            &request("us-east-1", "us-west-2"),
+            &[a],
+        )
+        .unwrap_err();
+        assert_eq!(err.name(), "RecordNotFound");
+    }
+
+    #[test]
+    fn a_name_with_only_latency_records_is_not_reported_as_active() {
+        let latency = ResourceRecordSet::builder()
+            .name(SHOP)
+            .r#type(RrType::A)
+            .set_identifier("us-west-2")
+            .region(aws_sdk_route53::types::ResourceRecordSetRegion::UsWest2)
+            .ttl(60)
+            .resource_records(ResourceRecord::builder().value("10.0.0.2").build().unwrap())
+            .build()
+            .unwrap();
+        let err = plan_failover(
+            &config(&[SHOP]),
+            &request("us-east-1", "us-west-2"),
+            &[latency],
+        )
+        .unwrap_err();
+        assert_eq!(err.name(), "RecordNotFound");
+    }
+
+    #[test]
+    fn a_wildcard_record_listed_with_an_octal_escape_is_matched() {
+        let sets = [
+            weighted("\\052.example.com.", "us-east-1", 100),
+            weighted("\\052.example.com.", "us-west-2", 0),
+        ];
+        let plan = plan_failover(
+            &config(&["*.example.com"]),
+            &request("us-east-1", "us-west-2"),
+            &sets,
+        )
+        .unwrap();
+        assert_eq!(plan.changes.len(), 2);
     }
 
     #[test]

@@ -108,6 +108,10 @@ pub async fn submit(
     changes: &[RecordChange],
     comment: &str,
 ) -> Result<Submitted, Error> {
+    // UPSERT of each planned record set, all in one batch. (DELETE-as-read
+    // plus CREATE would also catch a concurrent edit, but moto deletes by
+    // SetIdentifier across all names, so it could not be tested here; our own
+    // failovers are serialised by ReservedConcurrentExecutions = 1.)
     let changes = changes
         .iter()
         .map(|c| {

@@ -213,14 +213,21 @@ impl RestoreHandler {
 }
 
 fn replayed(req: &RestoreRequest, region: &str, replay: Replay) -> RestoreResult {
-    // A restore that RDS gave up on must not read as "restoring" forever.
+    // A restore that RDS gave up on, or an instance being removed, must not
+    // read as "restoring" forever.
     let status = match replay.db_instance_status.as_str() {
         "available" => "available",
         "failed"
+        | "restore-error"
         | "incompatible-restore"
         | "incompatible-parameters"
         | "incompatible-network"
-        | "storage-full" => "failed",
+        | "incompatible-option-group"
+        | "storage-full"
+        | "deleting"
+        | "stopped"
+        | "stopping" => "failed",
+        s if s.starts_with("inaccessible-encryption-credentials") => "failed",
         _ => "restoring",
     };
     RestoreResult {

@@ -45,6 +45,8 @@ pub struct InstanceFacts {
     pub option_group: Option<String>,
     pub multi_az: Option<bool>,
     pub storage_type: Option<String>,
+    pub iops: Option<i32>,
+    pub storage_throughput: Option<i32>,
     pub deletion_protection: Option<bool>,
     pub publicly_accessible: Option<bool>,
     pub tags: Vec<(String, String)>,
@@ -92,6 +94,10 @@ pub struct RestorePlan {
     pub multi_az: Option<bool>,
     #[serde(rename = "StorageType", skip_serializing_if = "Option::is_none")]
     pub storage_type: Option<String>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "StorageThroughput", skip_serializing_if = "Option::is_none")]
+    pub storage_throughput: Option<i32>,
     #[serde(rename = "DeletionProtection", skip_serializing_if = "Option::is_none")]
     pub deletion_protection: Option<bool>,
     #[serde(rename = "PubliclyAccessible", skip_serializing_if = "Option::is_none")]
@@ -231,25 +237,6 @@ pub fn plan_restore(
     let o = &req.overrides;
     let from_source = |f: fn(&InstanceFacts) -> Option<String>| source.and_then(f);
 
-    // Source tags first, then event tags, then ours, each later one winning.
-    let mut tags: Vec<Tag> = Vec::new();
-    let mut put = |key: &str, value: &str| match tags.iter_mut().find(|t| t.key == key) {
-        Some(t) => t.value = value.to_owned(),
-        None => tags.push(Tag {
-            key: key.to_owned(),
-            value: value.to_owned(),
-        }),
-    };
-    for (key, value) in source.map(|s| s.tags.as_slice()).unwrap_or_default() {
-        // aws: tags cannot be set by a caller, and the source's own dr-lambdas
-        // tags (it may be a restored instance itself) would mislead a replay.
-        if !key.starts_with("aws:") && !key.starts_with(TAG_PREFIX) {
-            put(key, value);
-        }
-    }
-    for (key, value) in &o.tags {
-        put(key, value);
-    }
     let source_name = req
         .source_db_instance
         .clone()
@@ -263,16 +250,26 @@ pub fn plan_restore(
     if !source_name.is_empty() {
         own.push((TAG_SOURCE, source_name.as_str()));
     }
-    // Ours must fit: drop copied tags from the end rather than fail the restore.
-    let room = MAX_TAGS - own.len();
-    tags.retain(|t| !own.iter().any(|(k, _)| *k == t.key));
-    tags.truncate(room);
-    for (key, value) in own {
-        tags.push(Tag {
-            key: key.to_owned(),
-            value: value.to_owned(),
-        });
-    }
+    let tag = |key: &str, value: &str| Tag {
+        key: key.to_owned(),
+        value: value.to_owned(),
+    };
+    // Precedence: ours, then the event's, then the source's. The source's are
+    // the ones dropped when RDS's 50-tag limit is reached. aws: tags cannot be
+    // set by a caller, and the source's own dr-lambdas tags (it may be a
+    // restored instance itself) would mislead a replay.
+    let mut tags: Vec<Tag> = source
+        .map(|s| s.tags.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|(key, _)| {
+            !key.starts_with("aws:") && !key.starts_with(TAG_PREFIX) && !o.tags.contains_key(key)
+        })
+        .map(|(key, value)| tag(key, value))
+        .collect();
+    tags.truncate(MAX_TAGS.saturating_sub(own.len() + o.tags.len()));
+    tags.extend(o.tags.iter().map(|(key, value)| tag(key, value)));
+    tags.extend(own.iter().map(|(key, value)| tag(key, value)));
 
     // Default parameter and option groups are not copied: RDS picks the default
     // of the snapshot's own engine version, while the source's default may be
@@ -309,6 +306,9 @@ pub fn plan_restore(
         }),
         multi_az: o.multi_az.or_else(|| source.and_then(|s| s.multi_az)),
         storage_type: from_source(|s| s.storage_type.clone()),
+        // io1/io2 (and gp3 above its baseline) need these with the storage type.
+        iops: source.and_then(|s| s.iops),
+        storage_throughput: source.and_then(|s| s.storage_throughput),
         deletion_protection: source.and_then(|s| s.deletion_protection),
         publicly_accessible: source.and_then(|s| s.publicly_accessible),
         tags,
@@ -353,6 +353,8 @@ mod tests {
             option_group: Some("orders-og".into()),
             multi_az: Some(true),
             storage_type: Some("gp3".into()),
+            iops: Some(12000),
+            storage_throughput: Some(500),
             deletion_protection: Some(true),
             publicly_accessible: Some(false),
             tags: vec![
@@ -388,6 +390,8 @@ mod tests {
         assert_eq!(plan.option_group_name.as_deref(), Some("orders-og"));
         assert_eq!(plan.multi_az, Some(true));
         assert_eq!(plan.storage_type.as_deref(), Some("gp3"));
+        assert_eq!(plan.iops, Some(12000));
+        assert_eq!(plan.storage_throughput, Some(500));
         assert_eq!(plan.deletion_protection, Some(true));
         assert_eq!(plan.publicly_accessible, Some(false));
     }
@@ -481,6 +485,17 @@ mod tests {
         let plan = plan_restore(&req, &snapshot("snap-1", "available", 1), Some(&src), "r");
         assert_eq!(plan.tags.len(), 50);
         assert_eq!(tag_map(&plan)[TAG_SNAPSHOT], "snap-1");
+    }
+
+    #[test]
+    fn the_events_tags_survive_a_source_with_too_many_tags() {
+        let mut src = source();
+        src.tags = (0..60).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        let mut req = request(SnapshotRef::Named("snap-1".into()), None);
+        req.overrides.tags = BTreeMap::from([("incident".into(), "INC-42".into())]);
+        let plan = plan_restore(&req, &snapshot("snap-1", "available", 1), Some(&src), "r");
+        assert_eq!(plan.tags.len(), 50);
+        assert_eq!(tag_map(&plan)["incident"], "INC-42");
     }
 
     #[test]

@@ -102,6 +102,8 @@ pub async fn restore(
         .set_option_group_name(plan.option_group_name.clone())
         .set_multi_az(plan.multi_az)
         .set_storage_type(plan.storage_type.clone())
+        .set_iops(plan.iops)
+        .set_storage_throughput(plan.storage_throughput)
         .set_deletion_protection(plan.deletion_protection)
         .set_publicly_accessible(plan.publicly_accessible)
         .set_tags(Some(tags))
@@ -158,6 +160,8 @@ fn instance_facts(db: &DbInstance) -> InstanceFacts {
             .map(str::to_owned),
         multi_az: db.multi_az(),
         storage_type: db.storage_type().map(str::to_owned),
+        iops: db.iops(),
+        storage_throughput: db.storage_throughput(),
         deletion_protection: db.deletion_protection(),
         publicly_accessible: db.publicly_accessible(),
         tags: db
@@ -178,6 +182,11 @@ fn snapshot_facts(s: &DbSnapshot) -> SnapshotFacts {
         id: s.db_snapshot_identifier().unwrap_or_default().to_owned(),
         source_instance: s.db_instance_identifier().map(str::to_owned),
         status: s.status().unwrap_or("unknown").to_owned(),
-        created: s.snapshot_create_time().map(|t| t.as_nanos()),
+        // A cross-region copy's SnapshotCreateTime is when it was copied; the
+        // original time says how recent its data is.
+        created: s
+            .original_snapshot_create_time()
+            .or(s.snapshot_create_time())
+            .map(|t| t.as_nanos()),
     }
 }

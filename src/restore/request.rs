@@ -164,7 +164,8 @@ pub fn parse(event: Value, allowlist: Option<&Globs>) -> Result<RestoreRequest, 
         && !allowed.matches(&raw.db_instance)
     {
         return Err(Error::NotAllowed {
-            db_instance: raw.db_instance,
+            subject: format!("db_instance '{}'", raw.db_instance),
+            variable: "RESTORE_ALLOWED_INSTANCES",
             allowed: allowed.display(),
         });
     }
@@ -336,10 +337,12 @@ mod tests {
         );
         match result {
             Err(Error::NotAllowed {
-                db_instance,
+                subject,
+                variable,
                 allowed,
             }) => {
-                assert_eq!(db_instance, "billing-db");
+                assert_eq!(subject, "db_instance 'billing-db'");
+                assert_eq!(variable, "RESTORE_ALLOWED_INSTANCES");
                 assert_eq!(allowed, "orders-*");
             }
             other => panic!("expected NotAllowed, got {other:?}"),

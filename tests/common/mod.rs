@@ -1,6 +1,6 @@
 //! Shared set-up of the tests that talk real HTTP to a moto server.
 //!
-//! `make test` starts moto and sets `MOTO_URL`; it also sets
+//! `scripts/test` starts moto and sets `MOTO_URL`; it also sets
 //! `DR_REQUIRE_MOTO=1`, which turns a missing server into a failure instead
 //! of a skip.
 
@@ -20,7 +20,7 @@ pub fn moto_url() -> Option<String> {
             panic!("DR_REQUIRE_MOTO is set but MOTO_URL is not")
         }
         _ => {
-            eprintln!("skipped: MOTO_URL is not set (run `make test`)");
+            eprintln!("skipped: MOTO_URL is not set (run scripts/test)");
             None
         }
     }
