@@ -49,3 +49,36 @@ fn every_failover_sample_decodes_into_an_intent() {
         assert_eq!(skipped, file.contains("-ok"), "{file}: {intent:?}");
     }
 }
+
+#[test]
+fn the_recovery_workflow_input_carries_one_event_per_handler() {
+    let text = fs::read_to_string("events/recovery-workflow.json").expect("read");
+    let input: Value = serde_json::from_str(&text).expect("JSON");
+    let restore = request::parse(input["restore"].clone(), None).expect("restore part");
+    assert_eq!(restore.db_instance, "ecommerce-db-restored");
+    let env = [
+        ("HOSTED_ZONE_ID", "Z0123456789ABC"),
+        ("RECORD_NAMES", "shop.example.com"),
+        ("PRIMARY_REGION", "us-east-1"),
+        ("SECONDARY_REGION", "us-west-2"),
+    ];
+    let config = FailoverConfig::from_env(&env).unwrap();
+    let failover = event::parse(input["failover"].clone(), &config).expect("failover part");
+    assert!(matches!(failover, Intent::Failover(_)));
+}
+
+#[test]
+fn every_file_in_events_is_a_known_fixture() {
+    for entry in fs::read_dir("events").expect("events/") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .into_string()
+            .expect("utf-8 name");
+        let known = name.starts_with("restore-database")
+            || name.starts_with("failover-region")
+            || name == "recovery-workflow.json"
+            || name == "env.json";
+        assert!(known, "events/{name} is covered by no test");
+    }
+}

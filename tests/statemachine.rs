@@ -1,0 +1,115 @@
+//! The recovery workflow branches on our error names: every name it uses must
+//! exist in the error contract, and every non-retryable name must be caught.
+
+use std::collections::BTreeSet;
+
+use dr_lambdas::{ERROR_NAMES, RETRYABLE_ERROR_NAMES};
+use serde_json::Value;
+
+fn definition() -> Value {
+    let text =
+        std::fs::read_to_string("statemachine/recovery.asl.json").expect("read the state machine");
+    serde_json::from_str(&text).expect("the state machine is JSON")
+}
+
+/// (state, "Retry" | "Catch", error name) for every name in every Retry and Catch.
+fn error_names(def: &Value) -> Vec<(String, &'static str, String)> {
+    let mut out = Vec::new();
+    for (state, body) in def["States"].as_object().expect("States") {
+        for kind in ["Retry", "Catch"] {
+            for rule in body[kind].as_array().into_iter().flatten() {
+                for name in rule["ErrorEquals"].as_array().expect("ErrorEquals") {
+                    out.push((
+                        state.clone(),
+                        kind,
+                        name.as_str().expect("a name").to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+// Names that come from Step Functions or its service integrations, not from us.
+fn is_ours(name: &str) -> bool {
+    !["States.", "Lambda.", "Rds.", "Route53."]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+}
+
+#[test]
+fn every_error_name_in_the_workflow_exists_in_the_contract() {
+    let def = definition();
+    for (state, kind, name) in error_names(&def) {
+        if is_ours(&name) {
+            assert!(
+                ERROR_NAMES.contains(&name.as_str()),
+                "{state} {kind} names unknown error {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_retryable_names_are_retried() {
+    let def = definition();
+    for (state, kind, name) in error_names(&def) {
+        if kind == "Retry" && is_ours(&name) {
+            assert!(
+                RETRYABLE_ERROR_NAMES.contains(&name.as_str()),
+                "{state} retries {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_non_retryable_name_is_caught_somewhere() {
+    let def = definition();
+    let caught: BTreeSet<String> = error_names(&def)
+        .into_iter()
+        .filter(|(_, kind, _)| *kind == "Catch")
+        .map(|(_, _, name)| name)
+        .collect();
+    for name in ERROR_NAMES
+        .iter()
+        .filter(|n| !RETRYABLE_ERROR_NAMES.contains(n))
+    {
+        assert!(caught.contains(*name), "no Catch names {name}");
+    }
+}
+
+#[test]
+fn both_lambda_tasks_retry_the_retryable_names() {
+    let def = definition();
+    for state in ["RestoreDatabase", "FailoverRegion"] {
+        let retried: BTreeSet<String> = error_names(&def)
+            .into_iter()
+            .filter(|(s, kind, _)| s == state && *kind == "Retry")
+            .map(|(_, _, name)| name)
+            .collect();
+        for name in RETRYABLE_ERROR_NAMES {
+            assert!(retried.contains(*name), "{state} does not retry {name}");
+        }
+    }
+}
+
+#[test]
+fn every_next_names_an_existing_state() {
+    let def = definition();
+    let states = def["States"].as_object().expect("States");
+    let mut targets = vec![def["StartAt"].as_str().expect("StartAt").to_owned()];
+    for body in states.values() {
+        targets.extend(body["Next"].as_str().map(str::to_owned));
+        targets.extend(body["Default"].as_str().map(str::to_owned));
+        for list in ["Catch", "Choices"] {
+            for rule in body[list].as_array().into_iter().flatten() {
+                targets.extend(rule["Next"].as_str().map(str::to_owned));
+            }
+        }
+    }
+    for target in targets {
+        assert!(states.contains_key(&target), "no state named {target}");
+    }
+}
