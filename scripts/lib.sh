@@ -35,7 +35,8 @@ setup_sam_venv() {
   install_requirements "$ROOT/.venv-sam" "$ROOT/requirements-sam.txt" "SAM CLI, cfn-lint and checkov"
 }
 
-# sam validate --lint, cfn-lint and checkov (offline) on template.yaml.
+# sam validate --lint, cfn-lint, checkov (offline) and the no-wildcard-action
+# check on template.yaml.
 check_template() {
   local bin="$ROOT/.venv-sam/bin"
   say "template: sam validate --lint, cfn-lint, checkov"
@@ -44,6 +45,7 @@ check_template() {
   # BC_SKIP_MAPPING keeps checkov offline; each skipped check carries its reason in the template.
   (cd "$ROOT" && BC_SKIP_MAPPING=TRUE "$bin/checkov" --quiet --compact --framework cloudformation \
     -f template.yaml)
+  (cd "$ROOT" && "$bin/python" scripts/check_iam.py template.yaml)
 }
 
 free_port() {

@@ -184,11 +184,22 @@ impl Error {
     }
 
     /// Shorthand for an [`Error::InvalidRequest`].
+    ///
+    /// Field and reason are cut to a readable length: both may echo the event,
+    /// and a 64 KiB value must not come back as a 64 KiB error message.
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidRequest {
-            field: field.into(),
-            reason: reason.into(),
+            field: shorten(field.into(), 120),
+            reason: shorten(reason.into(), 400),
         }
+    }
+}
+
+/// `text` cut to at most `max` characters, marked with an ellipsis when cut.
+pub fn shorten(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((at, _)) => format!("{}…", &text[..at]),
     }
 }
 
@@ -423,6 +434,13 @@ mod tests {
             e.to_string()
                 .contains("DescribeDBInstances failed with InvalidParameterCombination: m")
         );
+    }
+
+    #[test]
+    fn a_huge_echoed_value_is_cut_in_the_message() {
+        let e = Error::invalid("region", format!("got {:?}", "x".repeat(65536)));
+        assert!(e.to_string().len() < 600, "{}", e.to_string().len());
+        assert!(e.to_string().contains("xxx…"));
     }
 
     #[test]

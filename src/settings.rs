@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_sdk_rds::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
@@ -166,18 +166,22 @@ impl SdkSettings {
     }
 }
 
-/// Loads the shared SDK configuration: region and credentials from the
+/// The shared SDK configuration loader: region and credentials from the
 /// standard chain, TLS through rustls with ring, our retries and time-outs.
-///
-/// `AWS_ENDPOINT_URL` (read by aws-config) points every client at a local
-/// AWS such as moto.
-pub async fn load_sdk_config(settings: &SdkSettings) -> SdkConfig {
+/// Tests set an endpoint and credentials on it and load it as production does.
+pub fn sdk_config_loader(settings: &SdkSettings) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
         .retry_config(settings.retry_config())
         .timeout_config(settings.timeout_config())
-        .load()
-        .await
+}
+
+/// Loads the shared SDK configuration ([`sdk_config_loader`]).
+///
+/// `AWS_ENDPOINT_URL` (read by aws-config) points every client at a local
+/// AWS such as moto.
+pub async fn load_sdk_config(settings: &SdkSettings) -> SdkConfig {
+    sdk_config_loader(settings).load().await
 }
 
 /// The HTTP client of every SDK client: hyper with rustls and ring, which

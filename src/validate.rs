@@ -4,6 +4,7 @@
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::Error;
 
@@ -47,6 +48,13 @@ fn without_type_names(message: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Parses the raw payload. serde_json refuses nesting deeper than 128 levels
+/// here, as our error rather than the runtime's.
+pub fn event_from_raw(raw: &RawValue) -> Result<Value, Error> {
+    serde_json::from_str(raw.get())
+        .map_err(|e| Error::invalid("event", format!("is not usable JSON ({e})")))
 }
 
 /// Refuses an event that is not a JSON object, saying what it is instead.
@@ -293,6 +301,18 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_nested_past_the_limit_is_an_invalid_request() {
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let raw = RawValue::from_string(deep).unwrap();
+        let err = event_from_raw(&raw).unwrap_err();
+        assert_eq!(err.name(), "InvalidRequest");
+        assert!(
+            err.to_string().contains("recursion limit exceeded"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn decode_errors_name_json_shapes_not_rust_types() {

@@ -3,8 +3,9 @@
 
 use dr_lambdas::failover::FailoverHandler;
 use dr_lambdas::settings::ProcessEnv;
+use dr_lambdas::validate;
 use lambda_runtime::{LambdaEvent, service_fn, tracing};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -15,9 +16,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             tracing::error!(error = %e, "init failed: fix the function's configuration");
         })?;
     let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let (payload, ctx) = event.into_parts();
-        dr_lambdas::invoke::run(&ctx, handler.handle(payload, &ctx.request_id)).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            let (payload, ctx) = event.into_parts();
+            let work = async {
+                let event = validate::event_from_raw(&payload)?;
+                handler.handle(event, &ctx.request_id).await
+            };
+            dr_lambdas::invoke::run(&ctx, work).await
+        },
+    ))
     .await
 }

@@ -226,6 +226,17 @@ fn decide(
     path: &str,
     state: AlarmState,
 ) -> Result<Intent, Error> {
+    // CloudWatch alarm names are 1 to 255 characters; the name is echoed in
+    // logs and the result, so anything else is refused here.
+    if alarm_name.is_empty()
+        || alarm_name.chars().count() > 255
+        || alarm_name.chars().any(char::is_control)
+    {
+        return Err(Error::invalid(
+            "alarm name",
+            "must be 1 to 255 characters without control characters, as CloudWatch names are",
+        ));
+    }
     if let Some(allowed) = &config.allowed_alarms
         && !allowed.matches(alarm_name)
     {
