@@ -140,3 +140,23 @@ start_lambda_emulator() {
 invoke() { # function, event file
   PATH="$VENV/bin:$PATH" cargo lambda invoke "$1" -A 127.0.0.1 -P "${LAMBDA_URL##*:}" --data-file "$2" --output-format json
 }
+
+# cargo deny: licences, bans and sources always; advisories when the RustSec
+# database (on GitHub) can be fetched, a warning when it cannot.
+check_dependencies() {
+  local want="cargo-deny 0.20.2" out
+  if [[ "$(cargo deny --version 2>/dev/null)" != "$want" ]]; then
+    say "installing $want (first run only, about 3 minutes)"
+    cargo install --quiet --locked cargo-deny --version 0.20.2
+  fi
+  say "dependencies: cargo deny check licenses bans sources"
+  (cd "$ROOT" && cargo deny --log-level error check licenses bans sources)
+  if out=$(cd "$ROOT" && cargo deny --log-level error check advisories 2>&1); then
+    say "dependencies: no advisory"
+  elif grep -q "failed to fetch advisory database" <<< "$out"; then
+    say "dependencies: advisories NOT checked: the RustSec database on GitHub is unreachable from here"
+  else
+    printf '%s\n' "$out" >&2
+    return 1
+  fi
+}
