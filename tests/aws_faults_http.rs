@@ -4,12 +4,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_rds::config::{Credentials, Region};
 use dr_lambdas::failover::FailoverHandler;
-use dr_lambdas::failover::config::FailoverConfig;
 use dr_lambdas::restore::RestoreHandler;
 use dr_lambdas::settings::{SdkSettings, sdk_config_loader};
 use serde_json::json;
@@ -94,89 +92,11 @@ async fn an_answer_slower_than_the_time_outs_is_service_unavailable_within_the_b
     );
 }
 
-/// A zone with weighted records for shop.<domain>, 100 / 0.
-async fn seed_zone(r53: &aws_sdk_route53::Client) -> (String, String) {
-    use aws_sdk_route53::types::{
-        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-    };
-    let domain = format!("{}.example.com.", common::unique("faults"));
-    let zone = r53
-        .create_hosted_zone()
-        .name(&domain)
-        .caller_reference(common::unique("ref"))
-        .send()
-        .await
-        .unwrap();
-    let zone_id = zone
-        .hosted_zone()
-        .unwrap()
-        .id()
-        .trim_start_matches("/hostedzone/")
-        .to_owned();
-    let changes = [("us-east-1", 100), ("us-west-2", 0)]
-        .into_iter()
-        .map(|(region, weight)| {
-            let set = ResourceRecordSet::builder()
-                .name(format!("shop.{domain}"))
-                .r#type(RrType::A)
-                .set_identifier(region)
-                .weight(weight)
-                .ttl(60)
-                .resource_records(ResourceRecord::builder().value("10.0.0.1").build().unwrap())
-                .build()
-                .unwrap();
-            Change::builder()
-                .action(ChangeAction::Create)
-                .resource_record_set(set)
-                .build()
-                .unwrap()
-        })
-        .collect();
-    r53.change_resource_record_sets()
-        .hosted_zone_id(&zone_id)
-        .change_batch(
-            ChangeBatch::builder()
-                .set_changes(Some(changes))
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    (zone_id, domain)
-}
-
-fn failover_config(zone_id: &str, domain: &str) -> FailoverConfig {
-    FailoverConfig {
-        hosted_zone_id: zone_id.to_owned(),
-        record_names: vec![format!("shop.{domain}")],
-        primary_region: "us-east-1".into(),
-        secondary_region: "us-west-2".into(),
-        region_endpoints: BTreeMap::new(),
-        require_healthy_target: false,
-        active_weight: 100,
-        allowed_alarms: None,
-    }
-}
-
-async fn record_sets(
-    r53: &aws_sdk_route53::Client,
-    zone_id: &str,
-) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
-    r53.list_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .send()
-        .await
-        .unwrap()
-        .resource_record_sets()
-        .to_vec()
-}
-
 async fn failover_through_proxy(fault_on: &'static str, drop: bool) -> (String, usize, bool) {
     let url = common::moto_url().expect("checked by the caller");
     let direct = common::route53(&url);
-    let (zone_id, domain) = seed_zone(&direct).await;
-    let before = record_sets(&direct, &zone_id).await;
+    let (zone_id, domain) = common::seed_weighted_zone(&direct, &["shop"]).await;
+    let before = common::record_sets(&direct, &zone_id).await;
     let proxy = common::proxy::start(&url, fault_on, drop).await;
     // Room for all three attempts and their back-offs: these tests count attempts.
     let roomy = SdkSettings {
@@ -184,10 +104,9 @@ async fn failover_through_proxy(fault_on: &'static str, drop: bool) -> (String, 
         ..SdkSettings::default()
     };
     let config = sdk_config_with(&proxy.url, roomy).await;
-    let handler = FailoverHandler::new(
-        aws_sdk_route53::Client::new(&config),
-        failover_config(&zone_id, &domain),
-    );
+    let mut failover = common::failover_config(&zone_id, vec![format!("shop.{domain}")]);
+    failover.require_healthy_target = false;
+    let handler = FailoverHandler::new(aws_sdk_route53::Client::new(&config), failover);
 
     let err = handler
         .handle(
@@ -197,7 +116,7 @@ async fn failover_through_proxy(fault_on: &'static str, drop: bool) -> (String, 
         .await
         .unwrap_err();
 
-    let unchanged = record_sets(&direct, &zone_id).await == before;
+    let unchanged = common::record_sets(&direct, &zone_id).await == before;
     (
         err.name().to_owned(),
         proxy.faults.load(std::sync::atomic::Ordering::SeqCst),

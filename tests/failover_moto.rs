@@ -122,29 +122,19 @@ async fn seed_zone(r53: &Client) -> (String, String) {
 }
 
 fn config(zone_id: &str, domain: &str, names: &[&str]) -> FailoverConfig {
-    FailoverConfig {
-        hosted_zone_id: zone_id.to_owned(),
-        record_names: names.iter().map(|n| format!("{n}.{domain}")).collect(),
-        primary_region: "us-east-1".into(),
-        secondary_region: "us-west-2".into(),
-        region_endpoints: BTreeMap::from([
-            ("us-east-1".into(), "shop-use1.example.com".into()),
-            ("us-west-2".into(), "shop-usw2.example.com".into()),
-        ]),
-        require_healthy_target: true,
-        active_weight: 100,
-        allowed_alarms: None,
-    }
+    let mut config = common::failover_config(
+        zone_id,
+        names.iter().map(|n| format!("{n}.{domain}")).collect(),
+    );
+    config.region_endpoints = BTreeMap::from([
+        ("us-east-1".into(), "shop-use1.example.com".into()),
+        ("us-west-2".into(), "shop-usw2.example.com".into()),
+    ]);
+    config
 }
 
 async fn all_sets(r53: &Client, zone_id: &str) -> Vec<ResourceRecordSet> {
-    r53.list_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .send()
-        .await
-        .expect("list")
-        .resource_record_sets()
-        .to_vec()
+    common::record_sets(r53, zone_id).await
 }
 
 fn weight(sets: &[ResourceRecordSet], name: &str, region: &str) -> Option<i64> {

@@ -126,79 +126,16 @@ where
     set.join_all().await
 }
 
-async fn seed_zone(r53: &aws_sdk_route53::Client) -> (String, String) {
-    use aws_sdk_route53::types::{
-        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-    };
-    let domain = format!("{}.example.com.", common::unique("busy"));
-    let zone = r53
-        .create_hosted_zone()
-        .name(&domain)
-        .caller_reference(common::unique("ref"))
-        .send()
-        .await
-        .unwrap();
-    let zone_id = zone
-        .hosted_zone()
-        .unwrap()
-        .id()
-        .trim_start_matches("/hostedzone/")
-        .to_owned();
-    let mut changes = Vec::new();
-    for name in ["shop", "api"] {
-        for (region, weight) in [("us-east-1", 100), ("us-west-2", 0)] {
-            let set = ResourceRecordSet::builder()
-                .name(format!("{name}.{domain}"))
-                .r#type(RrType::A)
-                .set_identifier(region)
-                .weight(weight)
-                .ttl(60)
-                .resource_records(ResourceRecord::builder().value("10.0.0.1").build().unwrap())
-                .build()
-                .unwrap();
-            changes.push(
-                Change::builder()
-                    .action(ChangeAction::Create)
-                    .resource_record_set(set)
-                    .build()
-                    .unwrap(),
-            );
-        }
-    }
-    r53.change_resource_record_sets()
-        .hosted_zone_id(&zone_id)
-        .change_batch(
-            ChangeBatch::builder()
-                .set_changes(Some(changes))
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    (zone_id, domain)
-}
-
 fn config(zone_id: &str, domain: &str) -> FailoverConfig {
-    FailoverConfig {
-        hosted_zone_id: zone_id.to_owned(),
-        record_names: vec![format!("shop.{domain}"), format!("api.{domain}")],
-        primary_region: "us-east-1".into(),
-        secondary_region: "us-west-2".into(),
-        region_endpoints: BTreeMap::new(),
-        require_healthy_target: true,
-        active_weight: 100,
-        allowed_alarms: None,
-    }
+    common::failover_config(
+        zone_id,
+        vec![format!("shop.{domain}"), format!("api.{domain}")],
+    )
 }
 
 async fn weights(r53: &aws_sdk_route53::Client, zone_id: &str) -> BTreeMap<(String, String), i64> {
-    r53.list_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .send()
+    common::record_sets(r53, zone_id)
         .await
-        .unwrap()
-        .resource_record_sets()
         .iter()
         .filter_map(|s| Some(((s.name.clone(), s.set_identifier.clone()?), s.weight?)))
         .collect()
@@ -219,7 +156,7 @@ fn all_moved(weights: &BTreeMap<(String, String), i64>) -> bool {
 async fn the_same_failover_event_three_times_makes_one_change_then_already_active() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
-    let (zone_id, domain) = seed_zone(&r53).await;
+    let (zone_id, domain) = common::seed_weighted_zone(&r53, &["shop", "api"]).await;
     let handler = FailoverHandler::new(r53.clone(), config(&zone_id, &domain));
     let event = json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"});
 
@@ -242,7 +179,7 @@ async fn the_same_failover_event_three_times_makes_one_change_then_already_activ
 async fn ten_concurrent_failovers_leave_dns_in_the_right_final_state() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
-    let (zone_id, domain) = seed_zone(&r53).await;
+    let (zone_id, domain) = common::seed_weighted_zone(&r53, &["shop", "api"]).await;
     let handler = FailoverHandler::new(r53.clone(), config(&zone_id, &domain));
     let event = json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"});
 

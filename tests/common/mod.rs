@@ -122,3 +122,96 @@ fn dechunk(mut rest: &str) -> String {
     }
     out
 }
+
+/// A hosted zone of its own, with weighted A records (us-east-1 100,
+/// us-west-2 0) for each of `names` under a unique domain. Returns the zone
+/// id and the domain (with its trailing dot).
+pub async fn seed_weighted_zone(r53: &aws_sdk_route53::Client, names: &[&str]) -> (String, String) {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
+    let domain = format!("{}.example.com.", unique("zone"));
+    let zone = r53
+        .create_hosted_zone()
+        .name(&domain)
+        .caller_reference(unique("ref"))
+        .send()
+        .await
+        .expect("create zone");
+    let zone_id = zone
+        .hosted_zone()
+        .expect("zone")
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_owned();
+    let mut changes = Vec::new();
+    for name in names {
+        for (region, weight) in [("us-east-1", 100), ("us-west-2", 0)] {
+            let set = ResourceRecordSet::builder()
+                .name(format!("{name}.{domain}"))
+                .r#type(RrType::A)
+                .set_identifier(region)
+                .weight(weight)
+                .ttl(60)
+                .resource_records(
+                    ResourceRecord::builder()
+                        .value("10.0.0.1")
+                        .build()
+                        .expect("record"),
+                )
+                .build()
+                .expect("record set");
+            changes.push(
+                Change::builder()
+                    .action(ChangeAction::Create)
+                    .resource_record_set(set)
+                    .build()
+                    .expect("change"),
+            );
+        }
+    }
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("seed records");
+    (zone_id, domain)
+}
+
+/// Every record set of the zone, as Route 53 lists them.
+pub async fn record_sets(
+    r53: &aws_sdk_route53::Client,
+    zone_id: &str,
+) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
+    r53.list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .send()
+        .await
+        .expect("list record sets")
+        .resource_record_sets()
+        .to_vec()
+}
+
+/// A failover configuration for tests: us-east-1 → us-west-2, the given zone
+/// and names, health checks required, no endpoints, any alarm.
+pub fn failover_config(
+    zone_id: &str,
+    record_names: Vec<String>,
+) -> dr_lambdas::failover::config::FailoverConfig {
+    dr_lambdas::failover::config::FailoverConfig {
+        hosted_zone_id: zone_id.to_owned(),
+        record_names,
+        primary_region: "us-east-1".into(),
+        secondary_region: "us-west-2".into(),
+        region_endpoints: Default::default(),
+        require_healthy_target: true,
+        active_weight: 100,
+        allowed_alarms: None,
+    }
+}
