@@ -377,6 +377,7 @@ def main():
     parser.add_argument("--warm", type=int, default=200)
     parser.add_argument("--zips", default="{}", help="JSON: function -> {arch: bootstrap.zip path}")
     parser.add_argument("--build-seconds", type=float, default=None, help="measured clean debug build time")
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE added to every function's environment")
     parser.add_argument("--command", default="scripts/bench")
     parser.add_argument("--out", default="BENCHMARKS.md")
     parser.add_argument("--chart", default="docs/bench-cold-start.svg")
@@ -406,6 +407,7 @@ def main():
         "PRIMARY_REGION": "us-east-1",
         "SECONDARY_REGION": "us-west-2",
     }
+    base_env.update(item.split("=", 1) for item in args.env)
     restore_event = {"db_instance": "ecommerce-db-restored", "snapshot_id": "snapshot-2025-05-12"}
     failover_event = {"primary_region": "us-east-1", "secondary_region": "us-west-2"}
     py = [args.python, "-m", "awslambdaric"]
@@ -418,26 +420,33 @@ def main():
         ("failover seed (boto3)", py + ["seed_functions.failover_to_secondary"], py_env, failover_event),
     ]
 
+    # Cold starts round-robin across the functions, so that the machine's
+    # ups and downs fall on every row alike.
+    inits = {name: [] for name, *_ in functions}
+    firsts = {name: [] for name, *_ in functions}
+    answers = {}
+    print(f"  {args.cold} rounds of cold starts", file=sys.stderr)
+    for _ in range(args.cold):
+        for name, command, env, event in functions:
+            init_ms, first_ms, body = cold_start(command, env, event)
+            inits[name].append(init_ms)
+            firsts[name].append(first_ms)
+            answers[name] = body
     rows = []
     for name, command, env, event in functions:
-        print(f"  {name}: {args.cold} cold starts, {args.warm} warm invocations", file=sys.stderr)
-        inits, firsts = [], []
-        for _ in range(args.cold):
-            init_ms, first_ms, body = cold_start(command, env, event)
-            inits.append(init_ms)
-            firsts.append(first_ms)
+        print(f"  {name}: {args.warm} warm invocations", file=sys.stderr)
         latencies, rss = warm(command, env, event, args.warm)
         rows.append(
             {
                 "name": name,
-                "init_med": statistics.median(inits),
-                "init_min": min(inits),
-                "init_max": max(inits),
-                "first_med": statistics.median(firsts),
+                "init_med": statistics.median(inits[name]),
+                "init_min": min(inits[name]),
+                "init_max": max(inits[name]),
+                "first_med": statistics.median(firsts[name]),
                 "warm_p50": percentile(latencies, 50),
                 "warm_p99": percentile(latencies, 99),
                 "rss_mib": rss / 1024,
-                "answer": body.decode()[:120],
+                "answer": answers[name].decode()[:120],
             }
         )
     stub.shutdown()

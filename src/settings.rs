@@ -6,9 +6,10 @@
 
 use std::time::Duration;
 
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_rds::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
@@ -166,14 +167,29 @@ impl SdkSettings {
     }
 }
 
-/// The shared SDK configuration loader: region and credentials from the
-/// standard chain, TLS through rustls with ring, our retries and time-outs.
-/// Tests set an endpoint and credentials on it and load it as production does.
+/// The shared SDK configuration loader: TLS through rustls with ring, our
+/// retries and time-outs. Tests set an endpoint and credentials on it and
+/// load it as production does.
+///
+/// Lambda puts the region and the role's credentials in the environment.
+/// When they are there, they are used directly: the default chains would
+/// first build profile, web-identity, ECS and IMDS providers, which cost a
+/// cold start milliseconds (`examples/init_breakdown.rs`, BENCHMARKS.md)
+/// and are never asked.
 pub fn sdk_config_loader(settings: &SdkSettings) -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
         .retry_config(settings.retry_config())
-        .timeout_config(settings.timeout_config())
+        .timeout_config(settings.timeout_config());
+    if let Some(region) = ProcessEnv.get("AWS_REGION") {
+        loader = loader.region(Region::new(region));
+    }
+    if ProcessEnv.get("AWS_ACCESS_KEY_ID").is_some()
+        && ProcessEnv.get("AWS_SECRET_ACCESS_KEY").is_some()
+    {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    loader
 }
 
 /// Loads the shared SDK configuration ([`sdk_config_loader`]).
