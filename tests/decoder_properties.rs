@@ -2,7 +2,7 @@
 //! ends in a request or a typed refusal, never a panic. Bounded (256 cases
 //! per property) so that CI stays fast.
 
-use std::collections::BTreeMap;
+mod common;
 
 use dr_lambdas::failover::config::FailoverConfig;
 use dr_lambdas::failover::event;
@@ -73,16 +73,7 @@ fn field_name() -> impl Strategy<Value = String> {
 }
 
 fn config() -> FailoverConfig {
-    FailoverConfig {
-        hosted_zone_id: "Z1".into(),
-        record_names: vec!["shop.example.com.".into()],
-        primary_region: "us-east-1".into(),
-        secondary_region: "us-west-2".into(),
-        region_endpoints: BTreeMap::new(),
-        require_healthy_target: true,
-        active_weight: 100,
-        allowed_alarms: None,
-    }
+    common::failover_config("Z1", vec!["shop.example.com.".into()])
 }
 
 proptest! {

@@ -1,7 +1,8 @@
 //! The failover handler at the SDK boundary, with aws-smithy-mocks: what moto
 //! cannot show (PENDING, unhealthy targets, PriorRequestNotComplete, AccessDenied).
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::time::Duration;
 
 use aws_sdk_route53::Client;
@@ -15,7 +16,6 @@ use aws_sdk_route53::types::{
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use dr_lambdas::failover::FailoverHandler;
-use dr_lambdas::failover::config::FailoverConfig;
 use dr_lambdas::settings::SdkSettings;
 use serde_json::json;
 
@@ -38,16 +38,7 @@ fn handler(rules: &[&Rule]) -> FailoverHandler {
         rules,
         |c: aws_sdk_route53::config::Builder| c.retry_config(retry.clone())
     );
-    let config = FailoverConfig {
-        hosted_zone_id: "Z1".into(),
-        record_names: vec![NAME.into()],
-        primary_region: "us-east-1".into(),
-        secondary_region: "us-west-2".into(),
-        region_endpoints: BTreeMap::new(),
-        require_healthy_target: true,
-        active_weight: 100,
-        allowed_alarms: None,
-    };
+    let config = common::failover_config("Z1", vec![NAME.into()]);
     FailoverHandler::new(client, config)
 }
 

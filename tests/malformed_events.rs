@@ -1,7 +1,7 @@
 //! A corpus of malformed events for both handlers: each gets a typed refusal
 //! naming the field, no AWS request is sent, and nothing panics.
 
-use std::collections::BTreeMap;
+mod common;
 
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use dr_lambdas::failover::FailoverHandler;
@@ -692,16 +692,7 @@ async fn a_restore_outside_the_allowlist_is_not_allowed_without_an_aws_call() {
 }
 
 fn failover_config() -> FailoverConfig {
-    FailoverConfig {
-        hosted_zone_id: "Z1".into(),
-        record_names: vec!["shop.example.com.".into()],
-        primary_region: "us-east-1".into(),
-        secondary_region: "us-west-2".into(),
-        region_endpoints: BTreeMap::new(),
-        require_healthy_target: true,
-        active_weight: 100,
-        allowed_alarms: None,
-    }
+    common::failover_config("Z1", vec!["shop.example.com.".into()])
 }
 
 #[tokio::test]
