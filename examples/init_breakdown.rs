@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use dr_lambdas::settings::{self, ProcessEnv, SdkSettings};
+use dr_lambdas::aws::{self as settings, SdkSettings};
+use dr_lambdas::config::ProcessEnv;
 
 #[tokio::main]
 async fn main() {

@@ -4,11 +4,12 @@
 //! what AWS has, compute a plan (pure, in `plan` modules), then apply the plan
 //! with as few SDK calls as possible. A dry run is the plan without the apply.
 
+pub mod aws;
+pub mod config;
 pub mod error;
 pub mod failover;
-pub mod invoke;
 pub mod restore;
-pub mod settings;
+pub mod runtime;
 pub mod validate;
 
-pub use error::{ERROR_NAMES, Error, RETRYABLE_ERROR_NAMES};
+pub use error::Error;

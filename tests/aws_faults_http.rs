@@ -7,9 +7,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use aws_sdk_rds::config::{Credentials, Region};
+use dr_lambdas::aws::{SdkSettings, sdk_config_loader};
 use dr_lambdas::failover::FailoverHandler;
 use dr_lambdas::restore::RestoreHandler;
-use dr_lambdas::settings::{SdkSettings, sdk_config_loader};
+use dr_lambdas::runtime::Invocation;
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -53,7 +54,10 @@ async fn a_refused_connection_is_service_unavailable_within_the_budget() {
     let handler = RestoreHandler::new(aws_sdk_rds::Client::new(&config), "us-east-1", None);
 
     let started = Instant::now();
-    let err = handler.handle(restore_event(), "r").await.unwrap_err();
+    let err = handler
+        .handle(restore_event(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "ServiceUnavailable");
     assert!(
@@ -78,7 +82,10 @@ async fn an_answer_slower_than_the_time_outs_is_service_unavailable_within_the_b
     let handler = RestoreHandler::new(aws_sdk_rds::Client::new(&config), "us-east-1", None);
 
     let started = Instant::now();
-    let err = handler.handle(restore_event(), "r").await.unwrap_err();
+    let err = handler
+        .handle(restore_event(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "ServiceUnavailable");
     let took = started.elapsed();
@@ -111,7 +118,7 @@ async fn failover_through_proxy(fault_on: &'static str, drop: bool) -> (String, 
     let err = handler
         .handle(
             json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"}),
-            "r",
+            &Invocation::new("r"),
         )
         .await
         .unwrap_err();

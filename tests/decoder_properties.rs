@@ -102,7 +102,7 @@ proptest! {
         let mut event = json!({"db_instance": db_instance, "snapshot_id": snapshot_id});
         if let Some(r) = region { event["region"] = json!(r); }
         match request::parse(event, None) {
-            Ok(req) => prop_assert!(validate::db_instance_identifier(&req.db_instance).is_ok()),
+            Ok(req) => prop_assert!(validate::db_instance_identifier(req.target.instance_id()).is_ok()),
             Err(dr_lambdas::Error::InvalidRequest { field, .. }) => {
                 prop_assert!(["db_instance", "snapshot_id", "source_db_instance", "region"].contains(&field.as_str()), "{}", field)
             }

@@ -28,7 +28,7 @@ fn every_restore_sample_decodes_into_a_restore_request() {
     assert!(all.len() >= 4, "restore samples: {}", all.len());
     for (file, json) in all {
         let req = request::parse(json, None).unwrap_or_else(|e| panic!("{file}: {e}"));
-        assert!(!req.db_instance.is_empty(), "{file}");
+        assert!(!req.target.instance_id().is_empty(), "{file}");
     }
 }
 
@@ -55,7 +55,7 @@ fn the_recovery_workflow_input_carries_one_event_per_handler() {
     let text = fs::read_to_string("events/recovery-workflow.json").expect("read");
     let input: Value = serde_json::from_str(&text).expect("JSON");
     let restore = request::parse(input["restore"].clone(), None).expect("restore part");
-    assert_eq!(restore.db_instance, "ecommerce-db-restored");
+    assert_eq!(restore.target.instance_id(), "ecommerce-db-restored");
     let env = [
         ("HOSTED_ZONE_ID", "Z0123456789ABC"),
         ("RECORD_NAMES", "shop.example.com"),

@@ -11,6 +11,7 @@ use aws_sdk_route53::types::{
 };
 use dr_lambdas::failover::FailoverHandler;
 use dr_lambdas::failover::config::FailoverConfig;
+use dr_lambdas::runtime::Invocation;
 use serde_json::json;
 
 /// A zone of its own per test, with weighted A records (values), weighted
@@ -165,7 +166,10 @@ async fn a_failover_moves_every_record_in_one_change() {
     let handler =
         FailoverHandler::new(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
 
-    let result = handler.handle(event(DIRECT), "req-1").await.unwrap();
+    let result = handler
+        .handle(event(DIRECT), &Invocation::new("req-1"))
+        .await
+        .unwrap();
 
     // moto answers every change with this id, already INSYNC; real Route 53 says PENDING.
     assert_eq!(result.change_id.as_deref(), Some("C2682N5HXP0BZ4"));
@@ -194,7 +198,10 @@ async fn a_weighted_alias_keeps_its_target_through_the_failover() {
     let (zone, domain) = seed_zone(&r53).await;
     let handler = FailoverHandler::new(r53.clone(), config(&zone, &domain, &["api"]));
 
-    handler.handle(event(DIRECT), "r").await.unwrap();
+    handler
+        .handle(event(DIRECT), &Invocation::new("r"))
+        .await
+        .unwrap();
 
     let sets = all_sets(&r53, &zone).await;
     let west = sets
@@ -216,9 +223,15 @@ async fn a_failback_restores_the_original_records() {
     let handler =
         FailoverHandler::new(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
     let before = all_sets(&r53, &zone).await;
-    handler.handle(event(DIRECT), "over").await.unwrap();
+    handler
+        .handle(event(DIRECT), &Invocation::new("over"))
+        .await
+        .unwrap();
 
-    let back = handler.handle(event(BACK), "back").await.unwrap();
+    let back = handler
+        .handle(event(BACK), &Invocation::new("back"))
+        .await
+        .unwrap();
 
     assert_eq!(back.new_region.as_deref(), Some("us-east-1"));
     assert_eq!(all_sets(&r53, &zone).await, before);
@@ -231,10 +244,16 @@ async fn a_second_identical_failover_is_already_active_and_submits_nothing() {
     let (zone, domain) = seed_zone(&r53).await;
     let handler =
         FailoverHandler::new(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
-    handler.handle(event(DIRECT), "first").await.unwrap();
+    handler
+        .handle(event(DIRECT), &Invocation::new("first"))
+        .await
+        .unwrap();
     let after_first = all_sets(&r53, &zone).await;
 
-    let again = handler.handle(event(DIRECT), "retry").await.unwrap();
+    let again = handler
+        .handle(event(DIRECT), &Invocation::new("retry"))
+        .await
+        .unwrap();
 
     assert_eq!(again.status, "ALREADY_ACTIVE");
     assert_eq!(again.change_id, None);
@@ -252,7 +271,7 @@ async fn a_dry_run_plans_every_change_and_changes_nothing() {
     let before = all_sets(&r53, &zone).await;
 
     let result = handler
-        .handle(json!({"primary_region": "us-east-1", "secondary_region": "us-west-2", "dry_run": true}), "r")
+        .handle(json!({"primary_region": "us-east-1", "secondary_region": "us-west-2", "dry_run": true}), &Invocation::new("r"))
         .await
         .unwrap();
 
@@ -274,7 +293,10 @@ async fn a_failed_preflight_changes_nothing() {
     );
     let before = all_sets(&r53, &zone).await;
 
-    let err = handler.handle(event(DIRECT), "r").await.unwrap_err();
+    let err = handler
+        .handle(event(DIRECT), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "RecordNotFound");
     assert!(err.to_string().contains(&format!(
@@ -292,7 +314,10 @@ async fn an_alarm_back_to_ok_is_skipped_and_changes_nothing() {
     let before = all_sets(&r53, &zone).await;
     let ok_alarm = event(&std::fs::read_to_string("events/failover-region-alarm-ok.json").unwrap());
 
-    let result = handler.handle(ok_alarm, "r").await.unwrap();
+    let result = handler
+        .handle(ok_alarm, &Invocation::new("r"))
+        .await
+        .unwrap();
 
     assert_eq!(result.status, "SKIPPED");
     assert_eq!(result.new_region, None);
@@ -314,7 +339,10 @@ async fn a_missing_hosted_zone_is_hosted_zone_not_found() {
         config("Z0000000000NOSUCHZONE", "example.com.", &["shop"]),
     );
 
-    let err = handler.handle(event(DIRECT), "r").await.unwrap_err();
+    let err = handler
+        .handle(event(DIRECT), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "HostedZoneNotFound");
 }

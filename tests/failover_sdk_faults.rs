@@ -15,8 +15,9 @@ use aws_sdk_route53::types::{
     StatusReport,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use dr_lambdas::aws::SdkSettings;
 use dr_lambdas::failover::FailoverHandler;
-use dr_lambdas::settings::SdkSettings;
+use dr_lambdas::runtime::Invocation;
 use serde_json::json;
 
 const NAME: &str = "shop.example.com.";
@@ -106,7 +107,10 @@ async fn a_pending_change_is_passed_through_with_its_bare_id() {
     let change = mock!(Client::change_resource_record_sets).then_output(pending);
     let handler = handler(&[&list, &healthy, &change]);
 
-    let result = handler.handle(direct(), "r").await.unwrap();
+    let result = handler
+        .handle(direct(), &Invocation::new("r"))
+        .await
+        .unwrap();
 
     assert_eq!(result.status, "PENDING");
     assert_eq!(result.change_id.as_deref(), Some("C0PENDING123"));
@@ -120,7 +124,10 @@ async fn an_unhealthy_target_is_refused_before_any_change() {
     let change = mock!(Client::change_resource_record_sets).then_output(pending);
     let handler = handler(&[&list, &unhealthy, &change]);
 
-    let err = handler.handle(direct(), "r").await.unwrap_err();
+    let err = handler
+        .handle(direct(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "TargetUnhealthy");
     assert!(
@@ -139,7 +146,7 @@ async fn force_skips_the_health_preflight_and_says_so() {
     let result = handler
         .handle(
             json!({"primary_region": "us-east-1", "secondary_region": "us-west-2", "force": true}),
-            "r",
+            &Invocation::new("r"),
         )
         .await
         .unwrap();
@@ -166,7 +173,10 @@ async fn prior_request_not_complete_is_retried_then_the_change_goes_through() {
         .build();
     let handler = handler(&[&list, &healthy, &change]);
 
-    let result = handler.handle(direct(), "r").await.unwrap();
+    let result = handler
+        .handle(direct(), &Invocation::new("r"))
+        .await
+        .unwrap();
 
     assert_eq!(result.status, "PENDING");
     assert_eq!(change.num_calls(), 2);
@@ -188,7 +198,10 @@ async fn prior_request_not_complete_that_outlasts_the_retries_is_throttled() {
         .build();
     let handler = handler(&[&list, &healthy, &change]);
 
-    let err = handler.handle(direct(), "r").await.unwrap_err();
+    let err = handler
+        .handle(direct(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "Throttled");
     assert_eq!(err.aws_code(), Some("PriorRequestNotComplete"));
@@ -205,7 +218,10 @@ async fn throttled_reads_are_throttled_and_nothing_is_submitted() {
     let change = mock!(Client::change_resource_record_sets).then_output(pending);
     let handler = handler(&[&list, &change]);
 
-    let err = handler.handle(direct(), "r").await.unwrap_err();
+    let err = handler
+        .handle(direct(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "Throttled");
     assert_eq!(change.num_calls(), 0);
@@ -227,7 +243,10 @@ async fn access_denied_on_the_change_is_access_denied() {
         .build();
     let handler = handler(&[&list, &healthy, &change]);
 
-    let err = handler.handle(direct(), "r").await.unwrap_err();
+    let err = handler
+        .handle(direct(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "AccessDenied");
     assert_eq!(change.num_calls(), 1);
@@ -241,7 +260,7 @@ async fn an_invalid_event_makes_no_aws_call() {
     let err = handler
         .handle(
             json!({"primary_region": "us-east-1", "secondary_region": "us-east-1"}),
-            "r",
+            &Invocation::new("r"),
         )
         .await
         .unwrap_err();

@@ -7,8 +7,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_rds::config::{Credentials, Region};
+use dr_lambdas::aws::{SdkSettings, sdk_config_loader};
 use dr_lambdas::restore::RestoreHandler;
-use dr_lambdas::settings::{SdkSettings, sdk_config_loader};
+use dr_lambdas::runtime::Invocation;
 use lambda_runtime::tracing::subscriber::fmt::MakeWriter;
 use serde_json::json;
 
@@ -65,7 +66,7 @@ async fn trace_logs_of_a_restore_hold_neither_the_secret_key_nor_the_session_tok
     let result = handler
         .handle(
             json!({"db_instance": common::unique("dr"), "snapshot_id": "no-such-snapshot"}),
-            "req-secret",
+            &Invocation::new("req-secret"),
         )
         .await;
 

@@ -7,6 +7,7 @@ use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use dr_lambdas::failover::FailoverHandler;
 use dr_lambdas::failover::config::FailoverConfig;
 use dr_lambdas::restore::RestoreHandler;
+use dr_lambdas::runtime::Invocation;
 use dr_lambdas::validate::Globs;
 use serde_json::{Value, json};
 
@@ -659,7 +660,9 @@ async fn every_malformed_restore_event_is_refused_without_an_aws_call() {
     assert!(cases.len() >= 60, "only {} restore cases", cases.len());
 
     for case in &cases {
-        let result = handler.handle(case.event.clone(), "r").await;
+        let result = handler
+            .handle(case.event.clone(), &Invocation::new("r"))
+            .await;
         check(
             "restore",
             case,
@@ -683,7 +686,7 @@ async fn a_restore_outside_the_allowlist_is_not_allowed_without_an_aws_call() {
     let result = handler
         .handle(
             json!({"db_instance": "billing-db", "snapshot_id": "snapshot-2025-05-12"}),
-            "r",
+            &Invocation::new("r"),
         )
         .await;
 
@@ -705,7 +708,9 @@ async fn every_malformed_failover_event_is_refused_without_an_aws_call() {
     assert!(cases.len() >= 60, "only {} failover cases", cases.len());
 
     for case in &cases {
-        let result = handler.handle(case.event.clone(), "r").await;
+        let result = handler
+            .handle(case.event.clone(), &Invocation::new("r"))
+            .await;
         check(
             "failover",
             case,
@@ -730,7 +735,10 @@ async fn an_alarm_outside_allowed_alarms_is_not_allowed_without_an_aws_call() {
     let alarm: Value =
         serde_json::from_str(include_str!("../events/failover-region-alarm.json")).unwrap();
 
-    let err = handler.handle(alarm, "r").await.unwrap_err();
+    let err = handler
+        .handle(alarm, &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "NotAllowed");
     assert_eq!(rules.iter().map(Rule::num_calls).sum::<usize>(), 0);

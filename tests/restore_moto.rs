@@ -5,6 +5,8 @@ mod common;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::Tag;
 use dr_lambdas::restore::RestoreHandler;
+use dr_lambdas::restore::status::RestoreStatus;
+use dr_lambdas::runtime::Invocation;
 use serde_json::json;
 
 const HOME: &str = "us-east-1";
@@ -81,12 +83,15 @@ async fn a_named_snapshot_is_restored_into_a_new_instance() {
     let handler = RestoreHandler::new(rds.clone(), HOME, None);
 
     let result = handler
-        .handle(json!({"db_instance": target, "snapshot_id": snap}), "req-1")
+        .handle(
+            json!({"db_instance": target, "snapshot_id": snap}),
+            &Invocation::new("req-1"),
+        )
         .await
         .unwrap();
 
     assert_eq!(result.instance_id, target);
-    assert_eq!(result.status, "restoring");
+    assert_eq!(result.status, RestoreStatus::Restoring);
     assert_eq!(result.snapshot_id, snap);
     assert_eq!(result.region, HOME);
     assert!(!result.replayed);
@@ -120,13 +125,13 @@ async fn latest_restores_the_newest_snapshot_of_the_source() {
     let result = handler
         .handle(
             json!({"db_instance": target, "snapshot_id": "latest", "source_db_instance": source}),
-            "r",
+            &Invocation::new("r"),
         )
         .await
         .unwrap();
 
     assert_eq!(result.snapshot_id, newest);
-    assert_eq!(result.status, "restoring");
+    assert_eq!(result.status, RestoreStatus::Restoring);
     let restored = describe(&rds, &target).await;
     assert_eq!(
         tag(&restored, "dr-lambdas:requested-snapshot"),
@@ -151,7 +156,10 @@ async fn the_restored_instance_copies_the_settings_of_the_source() {
     let handler = RestoreHandler::new(rds.clone(), HOME, None);
 
     handler
-        .handle(json!({"db_instance": target, "snapshot_id": snap}), "r")
+        .handle(
+            json!({"db_instance": target, "snapshot_id": snap}),
+            &Invocation::new("r"),
+        )
         .await
         .unwrap();
 
@@ -190,7 +198,7 @@ async fn event_overrides_win_over_the_source_settings() {
         .handle(
             json!({"db_instance": target, "snapshot_id": snap, "db_instance_class": "db.t4g.medium",
                    "tags": {"team": "dr"}}),
-            "r",
+            &Invocation::new("r"),
         )
         .await
         .unwrap();
@@ -214,15 +222,21 @@ async fn a_replay_of_the_same_request_does_not_restore_twice() {
     let handler = RestoreHandler::new(rds.clone(), HOME, None);
     let event = json!({"db_instance": target, "snapshot_id": snap});
 
-    let first = handler.handle(event.clone(), "attempt-1").await.unwrap();
-    let second = handler.handle(event, "attempt-2").await.unwrap();
+    let first = handler
+        .handle(event.clone(), &Invocation::new("attempt-1"))
+        .await
+        .unwrap();
+    let second = handler
+        .handle(event, &Invocation::new("attempt-2"))
+        .await
+        .unwrap();
 
     assert!(!first.replayed);
     assert!(second.replayed);
     assert_eq!(second.instance_id, target);
     assert_eq!(second.snapshot_id, snap);
     // moto makes restored instances available at once; real RDS reports "restoring" first.
-    assert_eq!(second.status, "available");
+    assert_eq!(second.status, RestoreStatus::Available);
     let restored = describe(&rds, &target).await;
     assert_eq!(tag(&restored, "dr-lambdas:request-id"), Some("attempt-1"));
 }
@@ -242,7 +256,10 @@ async fn an_existing_instance_of_the_same_name_is_left_untouched() {
     let handler = RestoreHandler::new(rds.clone(), HOME, None);
 
     let err = handler
-        .handle(json!({"db_instance": other, "snapshot_id": snap}), "r")
+        .handle(
+            json!({"db_instance": other, "snapshot_id": snap}),
+            &Invocation::new("r"),
+        )
         .await
         .unwrap_err();
 
@@ -265,7 +282,10 @@ async fn the_source_instance_is_never_modified() {
     let handler = RestoreHandler::new(rds.clone(), HOME, None);
 
     handler
-        .handle(json!({"db_instance": target, "snapshot_id": snap}), "r")
+        .handle(
+            json!({"db_instance": target, "snapshot_id": snap}),
+            &Invocation::new("r"),
+        )
         .await
         .unwrap();
 
@@ -282,7 +302,7 @@ async fn a_missing_snapshot_is_snapshot_not_found() {
     let err = handler
         .handle(
             json!({"db_instance": target, "snapshot_id": "no-such-snapshot"}),
-            "r",
+            &Invocation::new("r"),
         )
         .await
         .unwrap_err();
@@ -309,15 +329,16 @@ async fn a_dry_run_returns_the_plan_and_creates_nothing() {
     let result = handler
         .handle(
             json!({"db_instance": target, "snapshot_id": snap, "dry_run": true}),
-            "r",
+            &Invocation::new("r"),
         )
         .await
         .unwrap();
 
-    assert_eq!(result.status, "dry_run");
+    assert_eq!(result.status, RestoreStatus::DryRun);
     let plan = serde_json::to_value(result.plan.unwrap()).unwrap();
-    assert_eq!(plan["DBInstanceIdentifier"], target.as_str());
-    assert_eq!(plan["DBInstanceClass"], "db.r6g.large");
+    let restore = &plan[0]["RestoreDBInstanceFromDBSnapshot"];
+    assert_eq!(restore["DBInstanceIdentifier"], target.as_str());
+    assert_eq!(restore["DBInstanceClass"], "db.r6g.large");
     let lookup = rds
         .describe_db_instances()
         .db_instance_identifier(&target)
@@ -345,7 +366,7 @@ async fn a_restore_into_another_region_happens_in_that_region_only() {
     let result = handler
         .handle(
             json!({"db_instance": target, "snapshot_id": snap, "region": "us-west-2"}),
-            "r",
+            &Invocation::new("r"),
         )
         .await
         .unwrap();

@@ -14,8 +14,10 @@ use aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::{
 use aws_sdk_rds::types::error::{DbInstanceAlreadyExistsFault, DbInstanceNotFoundFault};
 use aws_sdk_rds::types::{DbInstance, DbSnapshot, Tag};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use dr_lambdas::aws::SdkSettings;
 use dr_lambdas::restore::RestoreHandler;
-use dr_lambdas::settings::SdkSettings;
+use dr_lambdas::restore::status::RestoreStatus;
+use dr_lambdas::runtime::Invocation;
 use serde_json::json;
 
 const TARGET: &str = "orders-dr";
@@ -111,9 +113,12 @@ async fn a_throttled_call_is_retried_and_the_restore_goes_on() {
     let (snap, source, restore) = (snapshot_found(), source_absent(), restore_ok());
     let handler = handler(&[&throttled_once, &snap, &source, &restore]);
 
-    let result = handler.handle(event(), "r").await.unwrap();
+    let result = handler
+        .handle(event(), &Invocation::new("r"))
+        .await
+        .unwrap();
 
-    assert_eq!(result.status, "restoring");
+    assert_eq!(result.status, RestoreStatus::Restoring);
     assert_eq!(result.db_instance_status.as_deref(), Some("creating"));
     assert_eq!(throttled_once.num_calls(), 2);
     assert_eq!(restore.num_calls(), 1);
@@ -129,7 +134,10 @@ async fn throttling_that_outlasts_the_retries_is_throttled() {
     let restore = restore_ok();
     let handler = handler(&[&always, &restore]);
 
-    let err = handler.handle(event(), "r").await.unwrap_err();
+    let err = handler
+        .handle(event(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "Throttled");
     assert_eq!(err.aws_code(), Some("Throttling"));
@@ -156,7 +164,10 @@ async fn access_denied_is_reported_at_once_without_retries() {
         .build();
     let handler = handler(&[&denied]);
 
-    let err = handler.handle(event(), "r").await.unwrap_err();
+    let err = handler
+        .handle(event(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "AccessDenied");
     assert!(err.to_string().contains("rds:DescribeDBInstances"));
@@ -172,7 +183,10 @@ async fn server_errors_that_outlast_the_retries_are_service_unavailable() {
         .build();
     let handler = handler(&[&down]);
 
-    let err = handler.handle(event(), "r").await.unwrap_err();
+    let err = handler
+        .handle(event(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "ServiceUnavailable");
     assert!(err.is_retryable());
@@ -194,7 +208,10 @@ async fn an_unexpected_aws_error_keeps_its_code() {
     let (target, snap, source) = (target_absent(), snapshot_found(), source_absent());
     let handler = handler(&[&target, &snap, &source, &restore]);
 
-    let err = handler.handle(event(), "r").await.unwrap_err();
+    let err = handler
+        .handle(event(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "AwsError");
     assert_eq!(err.aws_code(), Some("InsufficientDBInstanceCapacity"));
@@ -236,10 +253,13 @@ async fn a_restore_that_loses_a_race_to_the_same_request_reports_the_winner() {
     let (snap, source) = (snapshot_found(), source_absent());
     let handler = handler(&[&lookups, &snap, &source, &lost]);
 
-    let result = handler.handle(event(), "r").await.unwrap();
+    let result = handler
+        .handle(event(), &Invocation::new("r"))
+        .await
+        .unwrap();
 
     assert!(result.replayed);
-    assert_eq!(result.status, "restoring");
+    assert_eq!(result.status, RestoreStatus::Restoring);
     assert_eq!(result.snapshot_id, SNAPSHOT);
 }
 
@@ -255,7 +275,7 @@ async fn invalid_input_makes_no_aws_call() {
     let err = handler
         .handle(
             json!({"db_instance": "orders--dr", "snapshot_id": SNAPSHOT}),
-            "r",
+            &Invocation::new("r"),
         )
         .await
         .unwrap_err();
@@ -273,7 +293,10 @@ async fn an_unreadable_answer_is_service_unavailable() {
         .build();
     let handler = handler(&[&garbled]);
 
-    let err = handler.handle(event(), "r").await.unwrap_err();
+    let err = handler
+        .handle(event(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.name(), "ServiceUnavailable");
     assert!(err.is_retryable());

@@ -11,6 +11,7 @@ use aws_sdk_rds::types::Tag;
 use dr_lambdas::failover::FailoverHandler;
 use dr_lambdas::failover::config::FailoverConfig;
 use dr_lambdas::restore::RestoreHandler;
+use dr_lambdas::runtime::Invocation;
 use serde_json::json;
 
 const HOME: &str = "us-east-1";
@@ -66,7 +67,10 @@ async fn the_same_restore_event_three_times_makes_one_instance() {
     let mut replayed = Vec::new();
     for attempt in 0..3 {
         let result = handler
-            .handle(event.clone(), &format!("attempt-{attempt}"))
+            .handle(
+                event.clone(),
+                &Invocation::new(format!("attempt-{attempt}")),
+            )
             .await
             .unwrap();
         assert_eq!(result.instance_id, target);
@@ -89,7 +93,11 @@ async fn ten_concurrent_identical_restores_make_exactly_one_instance() {
     let handler = Arc::new(handler);
     let results = ten_at_once(|i| {
         let (handler, event) = (handler.clone(), event.clone());
-        async move { handler.handle(event, &format!("concurrent-{i}")).await }
+        async move {
+            handler
+                .handle(event, &Invocation::new(format!("concurrent-{i}")))
+                .await
+        }
     })
     .await;
 
@@ -164,7 +172,7 @@ async fn the_same_failover_event_three_times_makes_one_change_then_already_activ
     for attempt in 0..3 {
         statuses.push(
             handler
-                .handle(event.clone(), &format!("a{attempt}"))
+                .handle(event.clone(), &Invocation::new(format!("a{attempt}")))
                 .await
                 .unwrap()
                 .status,
@@ -186,7 +194,11 @@ async fn ten_concurrent_failovers_leave_dns_in_the_right_final_state() {
     let handler = Arc::new(handler);
     let results = ten_at_once(|i| {
         let (handler, event) = (handler.clone(), event.clone());
-        async move { handler.handle(event, &format!("c{i}")).await }
+        async move {
+            handler
+                .handle(event, &Invocation::new(format!("c{i}")))
+                .await
+        }
     })
     .await;
 

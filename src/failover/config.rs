@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::settings::{ConfigError, Env, parse_var, require_var};
+use crate::config::{ConfigError, Env, allowlist, flag, parse_var, require_var};
 use crate::validate::{self, Globs};
 
 /// What the failover function may change, and how.
@@ -90,29 +90,13 @@ impl FailoverConfig {
             }
             Ok(map)
         })?;
-        let require_healthy_target =
-            parse_var(env, "REQUIRE_HEALTHY_TARGET", true, |raw| {
-                match raw.to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" => Ok(true),
-                    "false" | "0" | "no" => Ok(false),
-                    _ => Err(format!("'{raw}' is not true or false")),
-                }
-            })?;
+        let require_healthy_target = flag(env, "REQUIRE_HEALTHY_TARGET", true)?;
         let active_weight = parse_var(env, "ACTIVE_WEIGHT", 100, |raw| match raw.parse::<i64>() {
             Ok(w @ 1..=255) => Ok(w),
             _ => Err(format!("'{raw}' is not a Route 53 weight from 1 to 255")),
         })?;
 
-        let allowed_alarms = match env.get("ALLOWED_ALARMS") {
-            None => None,
-            Some(list) => {
-                let globs = Globs::parse(&list);
-                if globs.is_empty() {
-                    return Err(ConfigError::new("ALLOWED_ALARMS", "holds no pattern"));
-                }
-                Some(globs)
-            }
-        };
+        let allowed_alarms = allowlist(env, "ALLOWED_ALARMS")?;
 
         Ok(FailoverConfig {
             hosted_zone_id,

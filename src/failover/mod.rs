@@ -14,8 +14,10 @@ use tracing::{info, warn};
 use self::config::FailoverConfig;
 use self::event::{FailoverRequest, Intent};
 use self::plan::RecordDiff;
+use crate::aws::{self, SdkSettings};
+use crate::config::{ConfigError, Env};
 use crate::error::Error;
-use crate::settings::{self, ConfigError, Env, SdkSettings};
+use crate::runtime::{Handler, Invocation};
 
 /// The handler's answer. `change_id`, `status` and `new_region` are the seed's contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,22 +49,33 @@ pub struct FailoverHandler {
     config: FailoverConfig,
 }
 
+impl Handler for FailoverHandler {
+    type Output = FailoverResult;
+
+    async fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        let config = FailoverConfig::from_env(env)?;
+        let sdk = SdkSettings::from_env(env)?;
+        let sdk_config = aws::load_sdk_config(&sdk).await;
+        Ok(FailoverHandler::new(Client::new(&sdk_config), config))
+    }
+
+    async fn handle(&self, event: Value, invocation: &Invocation) -> Result<FailoverResult, Error> {
+        FailoverHandler::handle(self, event, invocation).await
+    }
+}
+
 impl FailoverHandler {
     /// A handler around an existing client (tests pass mocked ones).
     pub fn new(client: Client, config: FailoverConfig) -> Self {
         FailoverHandler { client, config }
     }
 
-    /// Reads the configuration and builds the Route 53 client.
-    pub async fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
-        let config = FailoverConfig::from_env(env)?;
-        let sdk = SdkSettings::from_env(env)?;
-        let sdk_config = settings::load_sdk_config(&sdk).await;
-        Ok(FailoverHandler::new(Client::new(&sdk_config), config))
-    }
-
     /// Handles one event: decode, validate, read, plan, pre-flight, apply.
-    pub async fn handle(&self, event: Value, request_id: &str) -> Result<FailoverResult, Error> {
+    pub async fn handle(
+        &self,
+        event: Value,
+        invocation: &Invocation,
+    ) -> Result<FailoverResult, Error> {
         let req = match event::parse(event, &self.config)? {
             Intent::Skip { trigger, reason } => {
                 info!(trigger = %trigger, reason = %reason, "skipped: nothing changed");
@@ -89,7 +102,7 @@ impl FailoverHandler {
             "failover requested"
         );
 
-        self.attempt(&req, request_id).await
+        self.attempt(&req, &invocation.request_id).await
     }
 
     /// Read, plan, pre-flight, then submit (or stop at the plan for a dry run).

@@ -3,108 +3,11 @@
 //! Nothing here calls AWS; the shell (`rds.rs`) gathers the facts and applies
 //! the plan, so every decision below is unit-tested without a network.
 
-use serde::Serialize;
-
-use super::request::{RestoreRequest, SnapshotRef};
+use super::facts::{InstanceFacts, SnapshotFacts};
+use super::request::RestoreRequest;
+use super::step::{InstanceFromSnapshot, InstanceSettings, Step};
+use super::tags;
 use crate::error::Error;
-
-/// Prefix of the tags dr-lambdas writes on the instances it restores.
-pub const TAG_PREFIX: &str = "dr-lambdas:";
-/// The snapshot an instance was restored from, as the request named it (or as `latest` resolved).
-pub const TAG_SNAPSHOT: &str = "dr-lambdas:restored-from-snapshot";
-/// What the request asked for: a snapshot name, or `latest`.
-pub const TAG_REQUESTED: &str = "dr-lambdas:requested-snapshot";
-/// The instance whose snapshot it was.
-pub const TAG_SOURCE: &str = "dr-lambdas:source-instance";
-/// The Lambda request id of the invocation that started the restore.
-pub const TAG_REQUEST_ID: &str = "dr-lambdas:request-id";
-
-/// RDS allows 50 tags per resource.
-const MAX_TAGS: usize = 50;
-
-/// What RDS reports of a snapshot, as far as planning needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotFacts {
-    pub id: String,
-    /// The instance the snapshot was taken of.
-    pub source_instance: Option<String>,
-    pub status: String,
-    /// Creation time, nanoseconds since the epoch; `None` while RDS has not set it.
-    pub created: Option<i128>,
-}
-
-/// What RDS reports of an instance, as far as planning needs it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InstanceFacts {
-    pub id: String,
-    pub status: String,
-    pub class: Option<String>,
-    pub subnet_group: Option<String>,
-    pub security_groups: Vec<String>,
-    pub parameter_group: Option<String>,
-    pub option_group: Option<String>,
-    pub multi_az: Option<bool>,
-    pub storage_type: Option<String>,
-    pub iops: Option<i32>,
-    pub storage_throughput: Option<i32>,
-    pub deletion_protection: Option<bool>,
-    pub publicly_accessible: Option<bool>,
-    pub tags: Vec<(String, String)>,
-}
-
-impl InstanceFacts {
-    fn tag(&self, key: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One resource tag.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Tag {
-    #[serde(rename = "Key")]
-    pub key: String,
-    #[serde(rename = "Value")]
-    pub value: String,
-}
-
-/// The exact `RestoreDBInstanceFromDBSnapshot` request, in the API's own names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RestorePlan {
-    #[serde(rename = "DBInstanceIdentifier")]
-    pub db_instance_identifier: String,
-    #[serde(rename = "DBSnapshotIdentifier")]
-    pub db_snapshot_identifier: String,
-    #[serde(rename = "DBInstanceClass", skip_serializing_if = "Option::is_none")]
-    pub db_instance_class: Option<String>,
-    #[serde(rename = "DBSubnetGroupName", skip_serializing_if = "Option::is_none")]
-    pub db_subnet_group_name: Option<String>,
-    #[serde(rename = "VpcSecurityGroupIds", skip_serializing_if = "Vec::is_empty")]
-    pub vpc_security_group_ids: Vec<String>,
-    #[serde(
-        rename = "DBParameterGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub db_parameter_group_name: Option<String>,
-    #[serde(rename = "OptionGroupName", skip_serializing_if = "Option::is_none")]
-    pub option_group_name: Option<String>,
-    #[serde(rename = "MultiAZ", skip_serializing_if = "Option::is_none")]
-    pub multi_az: Option<bool>,
-    #[serde(rename = "StorageType", skip_serializing_if = "Option::is_none")]
-    pub storage_type: Option<String>,
-    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
-    pub iops: Option<i32>,
-    #[serde(rename = "StorageThroughput", skip_serializing_if = "Option::is_none")]
-    pub storage_throughput: Option<i32>,
-    #[serde(rename = "DeletionProtection", skip_serializing_if = "Option::is_none")]
-    pub deletion_protection: Option<bool>,
-    #[serde(rename = "PubliclyAccessible", skip_serializing_if = "Option::is_none")]
-    pub publicly_accessible: Option<bool>,
-    #[serde(rename = "Tags")]
-    pub tags: Vec<Tag>,
-}
 
 /// An instance that a previous attempt of the same request already restored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,40 +28,16 @@ pub fn check_existing(
     existing: &InstanceFacts,
     region: &str,
 ) -> Result<Replay, Error> {
-    let refuse = |reason: String| Error::InstanceAlreadyExists {
-        db_instance: existing.id.clone(),
-        region: region.to_owned(),
-        reason,
-    };
-    let Some(restored_from) = existing.tag(TAG_SNAPSHOT) else {
-        return Err(refuse("was not restored by dr-lambdas".to_owned()));
-    };
-    let same = match &req.snapshot {
-        // A request may name the snapshot by ARN while RDS reports its plain identifier.
-        SnapshotRef::Named(id) => {
-            restored_from == id || existing.tag(TAG_REQUESTED) == Some(id.as_str())
-        }
-        SnapshotRef::Latest => {
-            existing.tag(TAG_REQUESTED) == Some("latest")
-                && existing.tag(TAG_SOURCE) == req.source_db_instance.as_deref()
-        }
-    };
-    if !same {
-        return Err(refuse(format!(
-            "was restored from snapshot '{restored_from}', not from {}",
-            describe_ref(req)
-        )));
-    }
-    Ok(Replay {
-        snapshot_id: restored_from.to_owned(),
-        db_instance_status: existing.status.clone(),
-    })
-}
-
-fn describe_ref(req: &RestoreRequest) -> String {
-    match (&req.snapshot, &req.source_db_instance) {
-        (SnapshotRef::Latest, Some(source)) => format!("the latest snapshot of '{source}'"),
-        (snapshot, _) => format!("'{}'", snapshot.as_str()),
+    match tags::same_request(req, |key| existing.tag(key).map(str::to_owned)) {
+        Ok(snapshot_id) => Ok(Replay {
+            snapshot_id,
+            db_instance_status: existing.status.clone(),
+        }),
+        Err(reason) => Err(Error::InstanceAlreadyExists {
+            db_instance: existing.id.clone(),
+            region: region.to_owned(),
+            reason,
+        }),
     }
 }
 
@@ -205,7 +84,7 @@ pub fn check_named(
     snapshot: &SnapshotFacts,
     region: &str,
 ) -> Result<(), Error> {
-    if let (Some(stated), Some(actual)) = (&req.source_db_instance, &snapshot.source_instance)
+    if let (Some(stated), Some(actual)) = (req.source.source_db(), &snapshot.source_instance)
         && stated != actual
     {
         return Err(Error::invalid(
@@ -226,57 +105,40 @@ pub fn check_named(
     Ok(())
 }
 
-/// Builds the restore request: the source's settings, then the event's
-/// overrides on top, then dr-lambdas' own tags.
+/// Builds the restore: the source's settings, then the event's overrides on
+/// top, then dr-lambdas' own tags.
 pub fn plan_restore(
     req: &RestoreRequest,
     snapshot: &SnapshotFacts,
     source: Option<&InstanceFacts>,
     request_id: &str,
-) -> RestorePlan {
+) -> Vec<Step> {
+    let source_name = req
+        .source
+        .source_db()
+        .or(snapshot.source_instance.as_deref())
+        .unwrap_or_default();
+    let own = tags::own_tags(req, &snapshot.id, source_name, request_id);
+    let copied = source.map(|s| s.tags.as_slice()).unwrap_or_default();
+    let settings = InstanceSettings {
+        tags: tags::merge(copied, req, own),
+        ..instance_settings(req, source)
+    };
+    vec![Step::InstanceFromSnapshot(InstanceFromSnapshot {
+        db_instance_identifier: req.target.instance_id().to_owned(),
+        db_snapshot_identifier: snapshot.id.clone(),
+        settings,
+    })]
+}
+
+/// The settings of a new instance: the source's, with the event's overrides on top.
+fn instance_settings(req: &RestoreRequest, source: Option<&InstanceFacts>) -> InstanceSettings {
     let o = &req.overrides;
     let from_source = |f: fn(&InstanceFacts) -> Option<String>| source.and_then(f);
-
-    let source_name = req
-        .source_db_instance
-        .clone()
-        .or_else(|| snapshot.source_instance.clone())
-        .unwrap_or_default();
-    let mut own = vec![
-        (TAG_SNAPSHOT, snapshot.id.as_str()),
-        (TAG_REQUESTED, req.snapshot.as_str()),
-        (TAG_REQUEST_ID, request_id),
-    ];
-    if !source_name.is_empty() {
-        own.push((TAG_SOURCE, source_name.as_str()));
-    }
-    let tag = |key: &str, value: &str| Tag {
-        key: key.to_owned(),
-        value: value.to_owned(),
-    };
-    // Precedence: ours, then the event's, then the source's. The source's are
-    // the ones dropped when RDS's 50-tag limit is reached. aws: tags cannot be
-    // set by a caller, and the source's own dr-lambdas tags (it may be a
-    // restored instance itself) would mislead a replay.
-    let mut tags: Vec<Tag> = source
-        .map(|s| s.tags.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter(|(key, _)| {
-            !key.starts_with("aws:") && !key.starts_with(TAG_PREFIX) && !o.tags.contains_key(key)
-        })
-        .map(|(key, value)| tag(key, value))
-        .collect();
-    tags.truncate(MAX_TAGS.saturating_sub(own.len() + o.tags.len()));
-    tags.extend(o.tags.iter().map(|(key, value)| tag(key, value)));
-    tags.extend(own.iter().map(|(key, value)| tag(key, value)));
-
     // Default parameter and option groups are not copied: RDS picks the default
     // of the snapshot's own engine version, while the source's default may be
     // of a newer version (upgraded after the snapshot) and fail the restore.
-    RestorePlan {
-        db_instance_identifier: req.db_instance.clone(),
-        db_snapshot_identifier: snapshot.id.clone(),
+    InstanceSettings {
         db_instance_class: o
             .db_instance_class
             .clone()
@@ -311,7 +173,7 @@ pub fn plan_restore(
         storage_throughput: source.and_then(|s| s.storage_throughput),
         deletion_protection: source.and_then(|s| s.deletion_protection),
         publicly_accessible: source.and_then(|s| s.publicly_accessible),
-        tags,
+        tags: Vec::new(),
     }
 }
 
@@ -320,17 +182,47 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::restore::request::Overrides;
+    use crate::restore::request::{Overrides, Source, Target};
+    use crate::restore::tags::{TAG_REQUEST_ID, TAG_REQUESTED, TAG_SNAPSHOT, TAG_SOURCE};
 
-    fn request(snapshot: SnapshotRef, source: Option<&str>) -> RestoreRequest {
+    fn named(snapshot: &str, source: Option<&str>) -> RestoreRequest {
+        request(Source::Named {
+            snapshot: snapshot.into(),
+            source: source.map(str::to_owned),
+        })
+    }
+
+    fn latest(source: &str) -> RestoreRequest {
+        request(Source::Latest {
+            source: source.into(),
+        })
+    }
+
+    fn request(source: Source) -> RestoreRequest {
         RestoreRequest {
-            db_instance: "orders-dr".into(),
-            snapshot,
-            source_db_instance: source.map(str::to_owned),
+            target: Target::Instance("orders-dr".into()),
+            source,
             region: None,
             overrides: Overrides::default(),
             dry_run: false,
         }
+    }
+
+    /// The one step of an instance restore from a snapshot.
+    fn only_step(steps: Vec<Step>) -> InstanceFromSnapshot {
+        match <[Step; 1]>::try_from(steps) {
+            Ok([Step::InstanceFromSnapshot(step)]) => step,
+            Err(steps) => panic!("expected one step, got {steps:?}"),
+        }
+    }
+
+    fn plan_of(
+        req: &RestoreRequest,
+        snap: &SnapshotFacts,
+        source: Option<&InstanceFacts>,
+        request_id: &str,
+    ) -> InstanceFromSnapshot {
+        only_step(plan_restore(req, snap, source, request_id))
     }
 
     fn snapshot(id: &str, status: &str, created: i128) -> SnapshotFacts {
@@ -365,8 +257,9 @@ mod tests {
         }
     }
 
-    fn tag_map(plan: &RestorePlan) -> BTreeMap<&str, &str> {
-        plan.tags
+    fn tag_map(plan: &InstanceFromSnapshot) -> BTreeMap<&str, &str> {
+        plan.settings
+            .tags
             .iter()
             .map(|t| (t.key.as_str(), t.value.as_str()))
             .collect()
@@ -374,8 +267,8 @@ mod tests {
 
     #[test]
     fn a_restore_copies_every_setting_of_the_source() {
-        let req = request(SnapshotRef::Named("snap-1".into()), None);
-        let plan = plan_restore(
+        let req = named("snap-1", None);
+        let plan = plan_of(
             &req,
             &snapshot("snap-1", "available", 1),
             Some(&source()),
@@ -383,17 +276,32 @@ mod tests {
         );
         assert_eq!(plan.db_instance_identifier, "orders-dr");
         assert_eq!(plan.db_snapshot_identifier, "snap-1");
-        assert_eq!(plan.db_instance_class.as_deref(), Some("db.r6g.large"));
-        assert_eq!(plan.db_subnet_group_name.as_deref(), Some("orders-subnets"));
-        assert_eq!(plan.vpc_security_group_ids, ["sg-0aaaaaaaaaaaaaaa1"]);
-        assert_eq!(plan.db_parameter_group_name.as_deref(), Some("orders-pg15"));
-        assert_eq!(plan.option_group_name.as_deref(), Some("orders-og"));
-        assert_eq!(plan.multi_az, Some(true));
-        assert_eq!(plan.storage_type.as_deref(), Some("gp3"));
-        assert_eq!(plan.iops, Some(12000));
-        assert_eq!(plan.storage_throughput, Some(500));
-        assert_eq!(plan.deletion_protection, Some(true));
-        assert_eq!(plan.publicly_accessible, Some(false));
+        assert_eq!(
+            plan.settings.db_instance_class.as_deref(),
+            Some("db.r6g.large")
+        );
+        assert_eq!(
+            plan.settings.db_subnet_group_name.as_deref(),
+            Some("orders-subnets")
+        );
+        assert_eq!(
+            plan.settings.vpc_security_group_ids,
+            ["sg-0aaaaaaaaaaaaaaa1"]
+        );
+        assert_eq!(
+            plan.settings.db_parameter_group_name.as_deref(),
+            Some("orders-pg15")
+        );
+        assert_eq!(
+            plan.settings.option_group_name.as_deref(),
+            Some("orders-og")
+        );
+        assert_eq!(plan.settings.multi_az, Some(true));
+        assert_eq!(plan.settings.storage_type.as_deref(), Some("gp3"));
+        assert_eq!(plan.settings.iops, Some(12000));
+        assert_eq!(plan.settings.storage_throughput, Some(500));
+        assert_eq!(plan.settings.deletion_protection, Some(true));
+        assert_eq!(plan.settings.publicly_accessible, Some(false));
     }
 
     #[test]
@@ -401,15 +309,15 @@ mod tests {
         let mut src = source();
         src.parameter_group = Some("default.postgres15".into());
         src.option_group = Some("default:postgres-15".into());
-        let req = request(SnapshotRef::Named("snap-1".into()), None);
-        let plan = plan_restore(&req, &snapshot("snap-1", "available", 1), Some(&src), "r");
-        assert_eq!(plan.db_parameter_group_name, None);
-        assert_eq!(plan.option_group_name, None);
+        let req = named("snap-1", None);
+        let plan = plan_of(&req, &snapshot("snap-1", "available", 1), Some(&src), "r");
+        assert_eq!(plan.settings.db_parameter_group_name, None);
+        assert_eq!(plan.settings.option_group_name, None);
     }
 
     #[test]
     fn event_overrides_win_over_the_source() {
-        let mut req = request(SnapshotRef::Named("snap-1".into()), None);
+        let mut req = named("snap-1", None);
         req.overrides = Overrides {
             db_instance_class: Some("db.t4g.medium".into()),
             db_subnet_group: Some("dr-subnets".into()),
@@ -419,25 +327,37 @@ mod tests {
             multi_az: Some(false),
             tags: BTreeMap::from([("team".into(), "dr".into())]),
         };
-        let plan = plan_restore(
+        let plan = plan_of(
             &req,
             &snapshot("snap-1", "available", 1),
             Some(&source()),
             "req-1",
         );
-        assert_eq!(plan.db_instance_class.as_deref(), Some("db.t4g.medium"));
-        assert_eq!(plan.db_subnet_group_name.as_deref(), Some("dr-subnets"));
-        assert_eq!(plan.vpc_security_group_ids, ["sg-0bbbbbbbbbbbbbbb2"]);
-        assert_eq!(plan.db_parameter_group_name.as_deref(), Some("dr-pg"));
-        assert_eq!(plan.option_group_name.as_deref(), Some("dr-og"));
-        assert_eq!(plan.multi_az, Some(false));
+        assert_eq!(
+            plan.settings.db_instance_class.as_deref(),
+            Some("db.t4g.medium")
+        );
+        assert_eq!(
+            plan.settings.db_subnet_group_name.as_deref(),
+            Some("dr-subnets")
+        );
+        assert_eq!(
+            plan.settings.vpc_security_group_ids,
+            ["sg-0bbbbbbbbbbbbbbb2"]
+        );
+        assert_eq!(
+            plan.settings.db_parameter_group_name.as_deref(),
+            Some("dr-pg")
+        );
+        assert_eq!(plan.settings.option_group_name.as_deref(), Some("dr-og"));
+        assert_eq!(plan.settings.multi_az, Some(false));
         assert_eq!(tag_map(&plan)["team"], "dr");
     }
 
     #[test]
     fn without_a_source_only_the_snapshot_and_tags_are_sent() {
-        let req = request(SnapshotRef::Named("snap-1".into()), None);
-        let plan = plan_restore(&req, &snapshot("snap-1", "available", 1), None, "req-1");
+        let req = named("snap-1", None);
+        let plan = plan_of(&req, &snapshot("snap-1", "available", 1), None, "req-1");
         let json = serde_json::to_value(&plan).unwrap();
         let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
         assert_eq!(
@@ -448,8 +368,8 @@ mod tests {
 
     #[test]
     fn the_plan_tags_the_instance_for_idempotent_replays() {
-        let req = request(SnapshotRef::Latest, Some("orders"));
-        let plan = plan_restore(
+        let req = latest("orders");
+        let plan = plan_of(
             &req,
             &snapshot("snap-2", "available", 2),
             Some(&source()),
@@ -464,8 +384,8 @@ mod tests {
 
     #[test]
     fn copied_tags_skip_the_aws_space() {
-        let req = request(SnapshotRef::Named("snap-1".into()), None);
-        let plan = plan_restore(
+        let req = named("snap-1", None);
+        let plan = plan_of(
             &req,
             &snapshot("snap-1", "available", 1),
             Some(&source()),
@@ -481,9 +401,9 @@ mod tests {
     fn the_tag_list_never_exceeds_the_rds_limit() {
         let mut src = source();
         src.tags = (0..60).map(|i| (format!("k{i}"), "v".to_owned())).collect();
-        let req = request(SnapshotRef::Named("snap-1".into()), None);
-        let plan = plan_restore(&req, &snapshot("snap-1", "available", 1), Some(&src), "r");
-        assert_eq!(plan.tags.len(), 50);
+        let req = named("snap-1", None);
+        let plan = plan_of(&req, &snapshot("snap-1", "available", 1), Some(&src), "r");
+        assert_eq!(plan.settings.tags.len(), 50);
         assert_eq!(tag_map(&plan)[TAG_SNAPSHOT], "snap-1");
     }
 
@@ -491,10 +411,10 @@ mod tests {
     fn the_events_tags_survive_a_source_with_too_many_tags() {
         let mut src = source();
         src.tags = (0..60).map(|i| (format!("k{i}"), "v".to_owned())).collect();
-        let mut req = request(SnapshotRef::Named("snap-1".into()), None);
+        let mut req = named("snap-1", None);
         req.overrides.tags = BTreeMap::from([("incident".into(), "INC-42".into())]);
-        let plan = plan_restore(&req, &snapshot("snap-1", "available", 1), Some(&src), "r");
-        assert_eq!(plan.tags.len(), 50);
+        let plan = plan_of(&req, &snapshot("snap-1", "available", 1), Some(&src), "r");
+        assert_eq!(plan.settings.tags.len(), 50);
         assert_eq!(tag_map(&plan)["incident"], "INC-42");
     }
 
@@ -534,14 +454,14 @@ mod tests {
 
     #[test]
     fn a_named_snapshot_still_being_created_cannot_be_restored() {
-        let req = request(SnapshotRef::Named("s1".into()), None);
+        let req = named("s1", None);
         let err = check_named(&req, &snapshot("s1", "creating", 1), "us-east-1").unwrap_err();
         assert_eq!(err.name(), "NoSnapshotAvailable");
     }
 
     #[test]
     fn a_named_snapshot_of_another_source_is_an_invalid_request() {
-        let req = request(SnapshotRef::Named("s1".into()), Some("billing"));
+        let req = named("s1", Some("billing"));
         let err = check_named(&req, &snapshot("s1", "available", 1), "us-east-1").unwrap_err();
         assert_eq!(err.name(), "InvalidRequest");
         assert!(
@@ -564,7 +484,7 @@ mod tests {
 
     #[test]
     fn an_instance_restored_from_the_same_snapshot_is_a_replay() {
-        let req = request(SnapshotRef::Named("snap-1".into()), None);
+        let req = named("snap-1", None);
         let existing = restored(&[(TAG_SNAPSHOT, "snap-1")], "creating");
         let replay = check_existing(&req, &existing, "us-east-1").unwrap();
         assert_eq!(
@@ -578,7 +498,7 @@ mod tests {
 
     #[test]
     fn an_instance_restored_from_the_same_sources_latest_is_a_replay() {
-        let req = request(SnapshotRef::Latest, Some("orders"));
+        let req = latest("orders");
         let existing = restored(
             &[
                 (TAG_SNAPSHOT, "snap-7"),
@@ -597,7 +517,7 @@ mod tests {
 
     #[test]
     fn an_instance_restored_from_another_snapshot_is_left_alone() {
-        let req = request(SnapshotRef::Named("snap-2".into()), None);
+        let req = named("snap-2", None);
         let existing = restored(&[(TAG_SNAPSHOT, "snap-1")], "available");
         match check_existing(&req, &existing, "us-east-1") {
             Err(Error::InstanceAlreadyExists { reason, .. }) => {
@@ -612,7 +532,7 @@ mod tests {
 
     #[test]
     fn an_instance_not_restored_by_us_is_left_alone() {
-        let req = request(SnapshotRef::Named("snap-1".into()), None);
+        let req = named("snap-1", None);
         let err = check_existing(&req, &restored(&[], "available"), "us-east-1").unwrap_err();
         assert_eq!(err.name(), "InstanceAlreadyExists");
         assert!(err.to_string().contains("was not restored by dr-lambdas"));

@@ -1,7 +1,7 @@
 //! The imperative shell of the restore: the only code that talks to RDS.
 //!
-//! Only `Describe*` calls and `RestoreDBInstanceFromDBSnapshot` are made; no
-//! call here can modify or delete an existing instance.
+//! Only `Describe*` calls and the restore steps are made; no call here can
+//! modify or delete an existing instance.
 
 use aws_sdk_rds::Client;
 use aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError;
@@ -9,15 +9,16 @@ use aws_sdk_rds::operation::describe_db_snapshots::DescribeDBSnapshotsError;
 use aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::RestoreDBInstanceFromDBSnapshotError;
 use aws_sdk_rds::types::{DbInstance, DbSnapshot, Tag};
 
-use super::plan::{InstanceFacts, RestorePlan, SnapshotFacts};
+use super::facts::{InstanceFacts, SnapshotFacts};
+use super::step::Step;
 use crate::error::{Error, from_sdk};
 
-/// What `RestoreDBInstanceFromDBSnapshot` answered.
+/// What a step's call answered.
 #[derive(Debug)]
-pub enum RestoreOutcome {
-    /// RDS accepted the restore; the status it reported for the new instance.
-    Started { db_instance_status: String },
-    /// The identifier was taken between our read and our restore (a concurrent invocation).
+pub enum Applied {
+    /// RDS accepted it; the status it reported for what it creates.
+    Started { status: String },
+    /// The identifier was taken between our read and our call (a concurrent invocation).
     AlreadyExists,
 }
 
@@ -78,59 +79,63 @@ pub async fn list_snapshots(client: &Client, source: &str) -> Result<Vec<Snapsho
     Ok(snapshots)
 }
 
-/// Sends the one call that changes anything: the restore into a NEW identifier.
-pub async fn restore(
-    client: &Client,
-    plan: &RestorePlan,
-    region: &str,
-) -> Result<RestoreOutcome, Error> {
-    let tags = plan
-        .tags
-        .iter()
-        .map(|t| Tag::builder().key(&t.key).value(&t.value).build())
-        .collect();
-    let sent = client
-        .restore_db_instance_from_db_snapshot()
-        .db_instance_identifier(&plan.db_instance_identifier)
-        .db_snapshot_identifier(&plan.db_snapshot_identifier)
-        .set_db_instance_class(plan.db_instance_class.clone())
-        .set_db_subnet_group_name(plan.db_subnet_group_name.clone())
-        .set_vpc_security_group_ids(
-            (!plan.vpc_security_group_ids.is_empty()).then(|| plan.vpc_security_group_ids.clone()),
-        )
-        .set_db_parameter_group_name(plan.db_parameter_group_name.clone())
-        .set_option_group_name(plan.option_group_name.clone())
-        .set_multi_az(plan.multi_az)
-        .set_storage_type(plan.storage_type.clone())
-        .set_iops(plan.iops)
-        .set_storage_throughput(plan.storage_throughput)
-        .set_deletion_protection(plan.deletion_protection)
-        .set_publicly_accessible(plan.publicly_accessible)
-        .set_tags(Some(tags))
-        .send()
-        .await;
-    match sent {
-        Ok(out) => Ok(RestoreOutcome::Started {
-            db_instance_status: out
-                .db_instance()
-                .and_then(DbInstance::db_instance_status)
-                .unwrap_or("creating")
-                .to_owned(),
-        }),
-        Err(e) => match e.as_service_error() {
-            Some(RestoreDBInstanceFromDBSnapshotError::DbInstanceAlreadyExistsFault(_)) => {
-                Ok(RestoreOutcome::AlreadyExists)
+/// Sends one step: the only calls here that change anything, each creating
+/// a NEW resource.
+pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied, Error> {
+    match step {
+        Step::InstanceFromSnapshot(r) => {
+            let s = &r.settings;
+            let sent = client
+                .restore_db_instance_from_db_snapshot()
+                .db_instance_identifier(&r.db_instance_identifier)
+                .db_snapshot_identifier(&r.db_snapshot_identifier)
+                .set_db_instance_class(s.db_instance_class.clone())
+                .set_db_subnet_group_name(s.db_subnet_group_name.clone())
+                .set_vpc_security_group_ids(
+                    (!s.vpc_security_group_ids.is_empty())
+                        .then(|| s.vpc_security_group_ids.clone()),
+                )
+                .set_db_parameter_group_name(s.db_parameter_group_name.clone())
+                .set_option_group_name(s.option_group_name.clone())
+                .set_multi_az(s.multi_az)
+                .set_storage_type(s.storage_type.clone())
+                .set_iops(s.iops)
+                .set_storage_throughput(s.storage_throughput)
+                .set_deletion_protection(s.deletion_protection)
+                .set_publicly_accessible(s.publicly_accessible)
+                .set_tags(Some(sdk_tags(&s.tags)))
+                .send()
+                .await;
+            match sent {
+                Ok(out) => Ok(Applied::Started {
+                    status: out
+                        .db_instance()
+                        .and_then(DbInstance::db_instance_status)
+                        .unwrap_or("creating")
+                        .to_owned(),
+                }),
+                Err(e) => match e.as_service_error() {
+                    Some(RestoreDBInstanceFromDBSnapshotError::DbInstanceAlreadyExistsFault(_)) => {
+                        Ok(Applied::AlreadyExists)
+                    }
+                    // The snapshot vanished between our read and the restore (deleted, or expired automated).
+                    Some(RestoreDBInstanceFromDBSnapshotError::DbSnapshotNotFoundFault(_)) => {
+                        Err(Error::SnapshotNotFound {
+                            snapshot_id: r.db_snapshot_identifier.clone(),
+                            region: region.to_owned(),
+                        })
+                    }
+                    _ => Err(from_sdk("RestoreDBInstanceFromDBSnapshot", e)),
+                },
             }
-            // The snapshot vanished between our read and the restore (deleted, or expired automated).
-            Some(RestoreDBInstanceFromDBSnapshotError::DbSnapshotNotFoundFault(_)) => {
-                Err(Error::SnapshotNotFound {
-                    snapshot_id: plan.db_snapshot_identifier.clone(),
-                    region: region.to_owned(),
-                })
-            }
-            _ => Err(from_sdk("RestoreDBInstanceFromDBSnapshot", e)),
-        },
+        }
     }
+}
+
+fn sdk_tags(tags: &[super::facts::Tag]) -> Vec<Tag> {
+    tags.iter()
+        .map(|t| Tag::builder().key(&t.key).value(&t.value).build())
+        .collect()
 }
 
 fn instance_facts(db: &DbInstance) -> InstanceFacts {

@@ -36,21 +36,57 @@ struct RawRequest {
     dry_run: Option<bool>,
 }
 
-/// Which snapshot to restore.
+/// What the restored data comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SnapshotRef {
-    /// The newest available snapshot of `source_db_instance`.
-    Latest,
-    /// A snapshot identifier, `rds:` automated name or ARN.
-    Named(String),
+pub enum Source {
+    /// A snapshot identifier, `rds:` automated name or ARN; `source` is the
+    /// instance the event says it is of, if it says.
+    Named {
+        snapshot: String,
+        source: Option<String>,
+    },
+    /// The newest available snapshot of `source`.
+    Latest { source: String },
 }
 
-impl SnapshotRef {
-    /// The reference as the event spelled it.
-    pub fn as_str(&self) -> &str {
+impl Source {
+    /// The source database the event names, if any.
+    pub fn source_db(&self) -> Option<&str> {
         match self {
-            SnapshotRef::Latest => "latest",
-            SnapshotRef::Named(id) => id,
+            Source::Named { source, .. } => source.as_deref(),
+            Source::Latest { source } => Some(source),
+        }
+    }
+
+    /// The snapshot as the event spelled it (`latest` for the newest).
+    pub fn requested_snapshot(&self) -> &str {
+        match self {
+            Source::Named { snapshot, .. } => snapshot,
+            Source::Latest { .. } => "latest",
+        }
+    }
+
+    /// How a message names this source.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Named { snapshot, .. } => format!("'{snapshot}'"),
+            Source::Latest { source } => format!("the latest snapshot of '{source}'"),
+        }
+    }
+}
+
+/// What the restore creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A new DB instance of this identifier.
+    Instance(String),
+}
+
+impl Target {
+    /// The identifier of the instance the result reports.
+    pub fn instance_id(&self) -> &str {
+        match self {
+            Target::Instance(id) => id,
         }
     }
 }
@@ -70,10 +106,10 @@ pub struct Overrides {
 /// A validated restore request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestoreRequest {
-    /// Identifier of the NEW instance.
-    pub db_instance: String,
-    pub snapshot: SnapshotRef,
-    pub source_db_instance: Option<String>,
+    /// What to create (always NEW).
+    pub target: Target,
+    /// What to restore from.
+    pub source: Source,
     /// Target region; `None` means the function's own region.
     pub region: Option<String>,
     pub overrides: Overrides,
@@ -94,26 +130,28 @@ pub fn parse(event: Value, allowlist: Option<&Globs>) -> Result<RestoreRequest, 
         "db_instance",
         validate::db_instance_identifier(&raw.db_instance),
     )?;
-    let snapshot = if raw.snapshot_id == "latest" {
-        SnapshotRef::Latest
-    } else {
-        check(
-            "snapshot_id",
-            validate::snapshot_identifier(&raw.snapshot_id),
-        )?;
-        SnapshotRef::Named(raw.snapshot_id)
-    };
     if let Some(source) = &raw.source_db_instance {
         check(
             "source_db_instance",
             validate::db_instance_identifier(source),
         )?;
-    } else if snapshot == SnapshotRef::Latest {
-        return Err(Error::invalid(
-            "source_db_instance",
-            "is required with \"snapshot_id\": \"latest\" (whose newest snapshot?)",
-        ));
     }
+    let source = match (raw.snapshot_id.as_str(), raw.source_db_instance) {
+        ("latest", Some(source)) => Source::Latest { source },
+        ("latest", None) => {
+            return Err(Error::invalid(
+                "source_db_instance",
+                "is required with \"snapshot_id\": \"latest\" (whose newest snapshot?)",
+            ));
+        }
+        (snapshot, source) => {
+            check("snapshot_id", validate::snapshot_identifier(snapshot))?;
+            Source::Named {
+                snapshot: snapshot.to_owned(),
+                source,
+            }
+        }
+    };
     if let Some(region) = &raw.region {
         check("region", validate::region_name(region))?;
     }
@@ -153,7 +191,7 @@ pub fn parse(event: Value, allowlist: Option<&Globs>) -> Result<RestoreRequest, 
     for (key, value) in &tags {
         check("tags", validate::tag_key(key))?;
         check(&format!("tags.{key}"), validate::tag_value(value))?;
-        if key.starts_with(super::plan::TAG_PREFIX) {
+        if key.starts_with(super::tags::TAG_PREFIX) {
             return Err(Error::invalid(
                 "tags",
                 format!("tag key {key:?} is reserved for dr-lambdas' own bookkeeping"),
@@ -171,9 +209,8 @@ pub fn parse(event: Value, allowlist: Option<&Globs>) -> Result<RestoreRequest, 
     }
 
     Ok(RestoreRequest {
-        db_instance: raw.db_instance,
-        snapshot,
-        source_db_instance: raw.source_db_instance,
+        target: Target::Instance(raw.db_instance),
+        source,
         region: raw.region,
         overrides: Overrides {
             db_instance_class: raw.db_instance_class,
@@ -208,10 +245,13 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(req.db_instance, "ecommerce-db-restored");
+        assert_eq!(req.target, Target::Instance("ecommerce-db-restored".into()));
         assert_eq!(
-            req.snapshot,
-            SnapshotRef::Named("snapshot-2025-05-12".into())
+            req.source,
+            Source::Named {
+                snapshot: "snapshot-2025-05-12".into(),
+                source: None
+            }
         );
         assert_eq!(req.region, None);
         assert!(!req.dry_run);
@@ -231,8 +271,12 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(req.snapshot, SnapshotRef::Latest);
-        assert_eq!(req.source_db_instance.as_deref(), Some("orders"));
+        assert_eq!(
+            req.source,
+            Source::Latest {
+                source: "orders".into()
+            }
+        );
         assert_eq!(req.region.as_deref(), Some("us-west-2"));
         assert_eq!(req.overrides.multi_az, Some(true));
         assert_eq!(
@@ -357,6 +401,6 @@ mod tests {
             Some(&allow),
         )
         .unwrap();
-        assert_eq!(req.db_instance, "orders-dr");
+        assert_eq!(req.target, Target::Instance("orders-dr".into()));
     }
 }

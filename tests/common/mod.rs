@@ -50,7 +50,7 @@ pub fn rds(url: &str, region: &str) -> aws_sdk_rds::Client {
         .region(Region::new(region.to_owned()))
         .endpoint_url(url)
         .credentials_provider(credentials())
-        .http_client(dr_lambdas::settings::http_client())
+        .http_client(dr_lambdas::aws::http_client())
         .build();
     aws_sdk_rds::Client::from_conf(config)
 }
@@ -62,7 +62,7 @@ pub fn route53(url: &str) -> aws_sdk_route53::Client {
         .region(aws_sdk_route53::config::Region::new("us-east-1"))
         .endpoint_url(url)
         .credentials_provider(credentials())
-        .http_client(dr_lambdas::settings::http_client())
+        .http_client(dr_lambdas::aws::http_client())
         .build();
     aws_sdk_route53::Client::from_conf(config)
 }

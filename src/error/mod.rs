@@ -1,41 +1,16 @@
 //! The one error contract of both handlers.
 //!
-//! Every refusal is a variant of [`Error`]. Each variant maps to one stable
-//! `errorType` name (see [`Error::name`]); Step Functions `Retry`/`Catch`
-//! blocks match on those names, so renaming one is a breaking change.
+//! Every refusal is a variant of [`Error`]. The table in [`contract!`] gives
+//! each variant its stable `errorType` name, whether a retry may succeed, and
+//! whose move it is. Step Functions `Retry`/`Catch` blocks match on those
+//! names, so renaming one is a breaking change.
 
-use std::error::Error as StdError;
-use std::fmt;
+mod aws;
 
-use aws_sdk_rds::config::http::HttpResponse;
-use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
 use lambda_runtime::Diagnostic;
+use serde::Serialize;
 
-/// A failed AWS call, with the AWS error code kept as AWS sent it.
-#[derive(Debug)]
-pub struct AwsFailure {
-    /// The SDK operation, e.g. `RestoreDBInstanceFromDBSnapshot`.
-    pub operation: &'static str,
-    /// The AWS error code (`ThrottlingException`, `AccessDenied`, ...), when AWS sent one.
-    pub code: Option<String>,
-    /// The AWS error message, or what went wrong on the way to AWS.
-    pub message: String,
-    /// The original SDK error, kept for the log's error chain.
-    pub source: Box<dyn StdError + Send + Sync>,
-}
-
-impl fmt::Display for AwsFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.code {
-            Some(code) => write!(
-                f,
-                "{} failed with {}: {}",
-                self.operation, code, self.message
-            ),
-            None => write!(f, "{} failed: {}", self.operation, self.message),
-        }
-    }
-}
+pub use self::aws::{AwsFailure, deadline_exceeded, from_sdk};
 
 /// Everything a handler can refuse or fail with.
 #[derive(Debug, thiserror::Error)]
@@ -145,31 +120,96 @@ pub enum Error {
     AwsError(AwsFailure),
 }
 
+/// Who has to act before the same request can succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// The event: whoever sent it corrects it.
+    Event,
+    /// The function's configuration or role: fixed by a deploy.
+    Configuration,
+    /// The AWS resources named: they are missing, not ready, or someone else's.
+    Resources,
+    /// AWS or the network, for now: a retry with back-off is the answer.
+    Transient,
+    /// A bug in dr-lambdas: report it.
+    Internal,
+}
+
+/// One row of the error contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Contract {
+    /// The stable `errorType`.
+    pub name: &'static str,
+    /// Whether the same request may succeed when retried later.
+    pub retryable: bool,
+    /// Who has to act.
+    pub fault: Fault,
+}
+
+/// The contract table: one row per variant, in documentation order. The
+/// matches it generates have no `_` arm, so a new variant that is not in the
+/// table does not compile, and cannot miss its name, the docs
+/// (`tests/docs.rs`) or the workflow's Catch (`tests/statemachine.rs`).
+macro_rules! contract {
+    ($($variant:ident => retryable: $retryable:literal, fault: $fault:ident;)+) => {
+        impl Error {
+            /// This error's row of the contract.
+            pub fn contract(&self) -> Contract {
+                match self {
+                    $(Error::$variant { .. } => Contract {
+                        name: stringify!($variant),
+                        retryable: $retryable,
+                        fault: Fault::$fault,
+                    },)+
+                }
+            }
+        }
+
+        /// Every row of the contract, in documentation order.
+        pub const CONTRACT: &[Contract] = &[$(Contract {
+            name: stringify!($variant),
+            retryable: $retryable,
+            fault: Fault::$fault,
+        }),+];
+    };
+}
+
+contract! {
+    InvalidRequest => retryable: false, fault: Event;
+    NotAllowed => retryable: false, fault: Event;
+    SnapshotNotFound => retryable: false, fault: Resources;
+    SourceInstanceNotFound => retryable: false, fault: Resources;
+    NoSnapshotAvailable => retryable: false, fault: Resources;
+    InstanceAlreadyExists => retryable: false, fault: Resources;
+    HostedZoneNotFound => retryable: false, fault: Configuration;
+    RecordNotFound => retryable: false, fault: Configuration;
+    TargetUnhealthy => retryable: false, fault: Resources;
+    AccessDenied => retryable: false, fault: Configuration;
+    Throttled => retryable: true, fault: Transient;
+    ServiceUnavailable => retryable: true, fault: Transient;
+    AwsError => retryable: false, fault: Resources;
+}
+
+/// Every `errorType` name of the contract, in documentation order.
+pub fn error_names() -> impl Iterator<Item = &'static str> {
+    CONTRACT.iter().map(|c| c.name)
+}
+
+/// The names a caller may retry with back-off (Step Functions `Retry`).
+pub fn retryable_error_names() -> impl Iterator<Item = &'static str> {
+    CONTRACT.iter().filter(|c| c.retryable).map(|c| c.name)
+}
+
 impl Error {
     /// The stable `errorType` name of this error.
-    ///
-    /// Exhaustive on purpose: adding a variant must force a decision about its name.
     pub fn name(&self) -> &'static str {
-        match self {
-            Error::InvalidRequest { .. } => "InvalidRequest",
-            Error::NotAllowed { .. } => "NotAllowed",
-            Error::SnapshotNotFound { .. } => "SnapshotNotFound",
-            Error::SourceInstanceNotFound { .. } => "SourceInstanceNotFound",
-            Error::NoSnapshotAvailable { .. } => "NoSnapshotAvailable",
-            Error::InstanceAlreadyExists { .. } => "InstanceAlreadyExists",
-            Error::HostedZoneNotFound { .. } => "HostedZoneNotFound",
-            Error::RecordNotFound { .. } => "RecordNotFound",
-            Error::TargetUnhealthy { .. } => "TargetUnhealthy",
-            Error::AccessDenied(_) => "AccessDenied",
-            Error::Throttled(_) => "Throttled",
-            Error::ServiceUnavailable(_) => "ServiceUnavailable",
-            Error::AwsError(_) => "AwsError",
-        }
+        self.contract().name
     }
 
     /// Whether the same request may succeed when retried later.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Throttled(_) | Error::ServiceUnavailable(_))
+        self.contract().retryable
     }
 
     /// The AWS error code behind this error, if AWS sent one.
@@ -203,26 +243,6 @@ pub fn shorten(text: String, max: usize) -> String {
     }
 }
 
-/// Every `errorType` name of the contract, in documentation order.
-pub const ERROR_NAMES: &[&str] = &[
-    "InvalidRequest",
-    "NotAllowed",
-    "SnapshotNotFound",
-    "SourceInstanceNotFound",
-    "NoSnapshotAvailable",
-    "InstanceAlreadyExists",
-    "HostedZoneNotFound",
-    "RecordNotFound",
-    "TargetUnhealthy",
-    "AccessDenied",
-    "Throttled",
-    "ServiceUnavailable",
-    "AwsError",
-];
-
-/// The names a caller may retry with back-off (Step Functions `Retry`).
-pub const RETRYABLE_ERROR_NAMES: &[&str] = &["Throttled", "ServiceUnavailable"];
-
 impl From<Error> for Diagnostic {
     fn from(error: Error) -> Self {
         Diagnostic {
@@ -230,111 +250,6 @@ impl From<Error> for Diagnostic {
             error_message: error.to_string(),
         }
     }
-}
-
-// AWS codes that mean "slow down". PriorRequestNotComplete is Route 53's answer
-// to a change submitted while the previous one for the same zone is in flight.
-const THROTTLING_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "PriorRequestNotComplete",
-    "SlowDown",
-];
-
-const ACCESS_DENIED_CODES: &[&str] = &[
-    "AccessDenied",
-    "AccessDeniedException",
-    "NotAuthorized",
-    "UnauthorizedOperation",
-    "InvalidClientTokenId",
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "UnrecognizedClientException",
-    "SignatureDoesNotMatch",
-];
-
-const UNAVAILABLE_CODES: &[&str] = &[
-    "InternalFailure",
-    "InternalError",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-];
-
-/// Classifies an SDK error that the caller did not map to a specific variant.
-///
-/// The caller handles operation-specific faults (a missing snapshot, an
-/// existing instance) first; this sorts the rest into the four generic names.
-pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Error
-where
-    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-{
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    let code = err.code().map(str::to_owned);
-    let message = match (&err, err.message()) {
-        (_, Some(m)) => m.to_owned(),
-        (SdkError::TimeoutError(_), None) => "the operation time-out elapsed".to_owned(),
-        (SdkError::DispatchFailure(d), None) if d.is_timeout() => {
-            "the attempt time-out elapsed".to_owned()
-        }
-        (SdkError::DispatchFailure(d), None) if d.is_io() => {
-            "AWS could not be reached (connection failed)".to_owned()
-        }
-        (_, None) => match status {
-            Some(s) => format!("HTTP status {s}"),
-            None => err_chain(&err),
-        },
-    };
-    // No usable answer from AWS: a time-out, no connection, or a response that
-    // could not be read (the call may or may not have taken effect; both
-    // handlers are idempotent, so a retry is safe).
-    let no_answer = matches!(
-        err,
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
-    ) || (code.is_none() && status.is_some_and(|s| (200..300).contains(&s)));
-    let failure = AwsFailure {
-        operation,
-        code: code.clone(),
-        message,
-        source: Box::new(err),
-    };
-    match code.as_deref() {
-        Some(c) if THROTTLING_CODES.contains(&c) => Error::Throttled(failure),
-        Some(c) if ACCESS_DENIED_CODES.contains(&c) => Error::AccessDenied(failure),
-        Some(c) if UNAVAILABLE_CODES.contains(&c) => Error::ServiceUnavailable(failure),
-        // A status decides only when AWS sent no code: OptInRequired, say, is
-        // a 403 that no role change fixes.
-        None if status == Some(429) => Error::Throttled(failure),
-        None if status == Some(403) => Error::AccessDenied(failure),
-        _ if no_answer || status.is_some_and(|s| s >= 500) => Error::ServiceUnavailable(failure),
-        _ => Error::AwsError(failure),
-    }
-}
-
-/// The invocation ran out of time before AWS answered.
-pub fn deadline_exceeded(operation: &'static str, source: tokio::time::error::Elapsed) -> Error {
-    Error::ServiceUnavailable(AwsFailure {
-        operation,
-        code: None,
-        message: "the invocation's time budget ran out before AWS answered".to_owned(),
-        source: Box::new(source),
-    })
-}
-
-fn err_chain(err: &dyn StdError) -> String {
-    let mut text = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cur = e.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -396,9 +311,9 @@ mod tests {
     }
 
     #[test]
-    fn every_variant_has_a_documented_name_in_order() {
-        let names: Vec<&str> = one_of_each().iter().map(Error::name).collect();
-        assert_eq!(names, ERROR_NAMES);
+    fn every_variant_has_its_row_of_the_contract_in_order() {
+        let rows: Vec<Contract> = one_of_each().iter().map(Error::contract).collect();
+        assert_eq!(rows, CONTRACT);
     }
 
     #[test]
@@ -450,7 +365,7 @@ mod tests {
             .filter(|e| e.is_retryable())
             .map(Error::name)
             .collect();
-        assert_eq!(retryable, RETRYABLE_ERROR_NAMES);
+        assert_eq!(retryable, ["Throttled", "ServiceUnavailable"]);
     }
 
     #[test]

@@ -1,9 +1,8 @@
-//! Configuration read once at init, and the shared AWS SDK set-up.
-//!
-//! A missing or invalid variable fails the function at init with a
-//! [`ConfigError`] naming the variable, so a bad deploy shows up at the first
-//! cold start instead of in the middle of an outage.
+//! The shared AWS SDK set-up: time-outs and retries, the rustls HTTP client,
+//! and SDK clients built once per region.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
@@ -13,69 +12,7 @@ use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_rds::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
-/// A configuration variable that is missing or invalid.
-#[derive(Debug, thiserror::Error)]
-#[error("configuration variable {name}: {reason}")]
-pub struct ConfigError {
-    /// The environment variable at fault.
-    pub name: &'static str,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl ConfigError {
-    /// A new error about variable `name`.
-    pub fn new(name: &'static str, reason: impl Into<String>) -> Self {
-        ConfigError {
-            name,
-            reason: reason.into(),
-        }
-    }
-}
-
-/// Reads a variable by name; `std::env::var` in production, a map in tests.
-pub trait Env {
-    /// The value of `name`, or `None` when unset. Empty counts as unset.
-    fn get(&self, name: &str) -> Option<String>;
-}
-
-/// The process environment.
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn get(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-    }
-}
-
-impl<const N: usize> Env for [(&str, &str); N] {
-    fn get(&self, name: &str) -> Option<String> {
-        self.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| (*v).to_owned())
-            .filter(|v| !v.trim().is_empty())
-    }
-}
-
-/// Parses an optional variable with `parse`, or returns `default`.
-pub fn parse_var<T>(
-    env: &dyn Env,
-    name: &'static str,
-    default: T,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<T, ConfigError> {
-    match env.get(name) {
-        None => Ok(default),
-        Some(raw) => parse(raw.trim()).map_err(|reason| ConfigError::new(name, reason)),
-    }
-}
-
-/// A required variable.
-pub fn require_var(env: &dyn Env, name: &'static str) -> Result<String, ConfigError> {
-    env.get(name)
-        .map(|v| v.trim().to_owned())
-        .ok_or_else(|| ConfigError::new(name, "is required but not set"))
-}
+use crate::config::{ConfigError, Env, ProcessEnv, parse_var};
 
 fn seconds(raw: &str) -> Result<Duration, String> {
     match raw.parse::<f64>() {
@@ -222,9 +159,77 @@ pub fn home_region(config: &SdkConfig) -> Result<String, ConfigError> {
         })
 }
 
+/// SDK clients of one kind, built once per region and kept for the life of
+/// the execution environment: a cross-region restore must not pay for a new
+/// client (and its connection pool) on every invocation.
+pub struct RegionalClients<C> {
+    home_region: String,
+    home: C,
+    others: Mutex<HashMap<String, C>>,
+    derive: fn(&C, &str) -> C,
+}
+
+impl<C: Clone> RegionalClients<C> {
+    /// `home` serves `home_region`; `derive` makes a client for another
+    /// region from it (same HTTP client, retries and credentials).
+    pub fn new(home: C, home_region: impl Into<String>, derive: fn(&C, &str) -> C) -> Self {
+        RegionalClients {
+            home_region: home_region.into(),
+            home,
+            others: Mutex::new(HashMap::new()),
+            derive,
+        }
+    }
+
+    /// The function's own region.
+    pub fn home_region(&self) -> &str {
+        &self.home_region
+    }
+
+    /// The client for `region`, built on first use.
+    pub fn get(&self, region: &str) -> C {
+        if region == self.home_region {
+            return self.home.clone();
+        }
+        // A poisoned lock only means another invocation panicked while
+        // inserting; the map itself is still usable.
+        let mut others = self
+            .others
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        others
+            .entry(region.to_owned())
+            .or_insert_with(|| (self.derive)(&self.home, region))
+            .clone()
+    }
+}
+
+/// An RDS client for another region, sharing everything else with `client`.
+pub fn rds_in_region(client: &aws_sdk_rds::Client, region: &str) -> aws_sdk_rds::Client {
+    aws_sdk_rds::Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_per_region_is_built_once_and_reused() {
+        fn derive(home: &String, region: &str) -> String {
+            format!("{home}>{region}")
+        }
+        let clients = RegionalClients::new("home".to_owned(), "us-east-1", derive);
+        assert_eq!(clients.get("us-east-1"), "home");
+        assert_eq!(clients.get("us-west-2"), "home>us-west-2");
+        assert_eq!(clients.get("us-west-2"), "home>us-west-2");
+        assert_eq!(clients.others.lock().unwrap().len(), 1);
+    }
 
     #[test]
     fn defaults_apply_when_nothing_is_set() {

@@ -1,0 +1,57 @@
+//! The calls a restore makes, in the API's own field names: what a dry run
+//! shows and what the shell sends, field for field.
+
+use serde::Serialize;
+
+use super::facts::Tag;
+
+/// One call that creates something. A plan is a list of them; empty means done.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Step {
+    /// `RestoreDBInstanceFromDBSnapshot`.
+    #[serde(rename = "RestoreDBInstanceFromDBSnapshot")]
+    InstanceFromSnapshot(InstanceFromSnapshot),
+}
+
+/// A `RestoreDBInstanceFromDBSnapshot` request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceFromSnapshot {
+    #[serde(rename = "DBInstanceIdentifier")]
+    pub db_instance_identifier: String,
+    #[serde(rename = "DBSnapshotIdentifier")]
+    pub db_snapshot_identifier: String,
+    #[serde(flatten)]
+    pub settings: InstanceSettings,
+}
+
+/// The settings every instance restore takes, whatever its source.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct InstanceSettings {
+    #[serde(rename = "DBInstanceClass", skip_serializing_if = "Option::is_none")]
+    pub db_instance_class: Option<String>,
+    #[serde(rename = "DBSubnetGroupName", skip_serializing_if = "Option::is_none")]
+    pub db_subnet_group_name: Option<String>,
+    #[serde(rename = "VpcSecurityGroupIds", skip_serializing_if = "Vec::is_empty")]
+    pub vpc_security_group_ids: Vec<String>,
+    #[serde(
+        rename = "DBParameterGroupName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub db_parameter_group_name: Option<String>,
+    #[serde(rename = "OptionGroupName", skip_serializing_if = "Option::is_none")]
+    pub option_group_name: Option<String>,
+    #[serde(rename = "MultiAZ", skip_serializing_if = "Option::is_none")]
+    pub multi_az: Option<bool>,
+    #[serde(rename = "StorageType", skip_serializing_if = "Option::is_none")]
+    pub storage_type: Option<String>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "StorageThroughput", skip_serializing_if = "Option::is_none")]
+    pub storage_throughput: Option<i32>,
+    #[serde(rename = "DeletionProtection", skip_serializing_if = "Option::is_none")]
+    pub deletion_protection: Option<bool>,
+    #[serde(rename = "PubliclyAccessible", skip_serializing_if = "Option::is_none")]
+    pub publicly_accessible: Option<bool>,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
