@@ -10,6 +10,7 @@ pub mod error;
 pub mod failover;
 pub mod restore;
 pub mod runtime;
+pub mod trigger;
 pub mod validate;
 
 pub use error::Error;

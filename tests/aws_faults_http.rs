@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_rds::config::{Credentials, Region};
 use dr_lambdas::aws::{SdkSettings, sdk_config_loader};
-use dr_lambdas::failover::FailoverHandler;
+use dr_lambdas::failover::dns::DnsMode;
+use dr_lambdas::failover::{FailoverHandler, Mode};
 use dr_lambdas::restore::RestoreHandler;
-use dr_lambdas::runtime::Invocation;
+use dr_lambdas::runtime::{Handler, Invocation};
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -111,9 +112,11 @@ async fn failover_through_proxy(fault_on: &'static str, drop: bool) -> (String, 
         ..SdkSettings::default()
     };
     let config = sdk_config_with(&proxy.url, roomy).await;
-    let mut failover = common::failover_config(&zone_id, vec![format!("shop.{domain}")]);
+    let mut failover = common::failover_config();
     failover.require_healthy_target = false;
-    let handler = FailoverHandler::new(aws_sdk_route53::Client::new(&config), failover);
+    let dns = common::dns_config(&zone_id, vec![format!("shop.{domain}")]);
+    let client = aws_sdk_route53::Client::new(&config);
+    let handler = FailoverHandler::new(failover, Mode::Dns(DnsMode::new(client, dns)));
 
     let err = handler
         .handle(

@@ -73,7 +73,7 @@ fn field_name() -> impl Strategy<Value = String> {
 }
 
 fn config() -> FailoverConfig {
-    common::failover_config("Z1", vec!["shop.example.com.".into()])
+    common::failover_config()
 }
 
 proptest! {

@@ -9,9 +9,9 @@ use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType,
     ResourceRecord, ResourceRecordSet, RrType,
 };
-use dr_lambdas::failover::FailoverHandler;
-use dr_lambdas::failover::config::FailoverConfig;
-use dr_lambdas::runtime::Invocation;
+use dr_lambdas::failover::FailoverStatus;
+use dr_lambdas::failover::dns::config::DnsConfig;
+use dr_lambdas::runtime::{Handler, Invocation};
 use serde_json::json;
 
 /// A zone of its own per test, with weighted A records (values), weighted
@@ -122,8 +122,8 @@ async fn seed_zone(r53: &Client) -> (String, String) {
     (zone_id, domain)
 }
 
-fn config(zone_id: &str, domain: &str, names: &[&str]) -> FailoverConfig {
-    let mut config = common::failover_config(
+fn config(zone_id: &str, domain: &str, names: &[&str]) -> DnsConfig {
+    let mut config = common::dns_config(
         zone_id,
         names.iter().map(|n| format!("{n}.{domain}")).collect(),
     );
@@ -163,8 +163,7 @@ async fn a_failover_moves_every_record_in_one_change() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
     let (zone, domain) = seed_zone(&r53).await;
-    let handler =
-        FailoverHandler::new(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
+    let handler = common::dns_handler(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
 
     let result = handler
         .handle(event(DIRECT), &Invocation::new("req-1"))
@@ -173,7 +172,7 @@ async fn a_failover_moves_every_record_in_one_change() {
 
     // moto answers every change with this id, already INSYNC; real Route 53 says PENDING.
     assert_eq!(result.change_id.as_deref(), Some("C2682N5HXP0BZ4"));
-    assert_eq!(result.status, "INSYNC");
+    assert_eq!(result.status, FailoverStatus::Insync);
     assert_eq!(result.new_region.as_deref(), Some("us-west-2"));
     assert_eq!(result.previous_region.as_deref(), Some("us-east-1"));
     assert_eq!(result.records.len(), 5);
@@ -196,7 +195,7 @@ async fn a_weighted_alias_keeps_its_target_through_the_failover() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
     let (zone, domain) = seed_zone(&r53).await;
-    let handler = FailoverHandler::new(r53.clone(), config(&zone, &domain, &["api"]));
+    let handler = common::dns_handler(r53.clone(), config(&zone, &domain, &["api"]));
 
     handler
         .handle(event(DIRECT), &Invocation::new("r"))
@@ -220,8 +219,7 @@ async fn a_failback_restores_the_original_records() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
     let (zone, domain) = seed_zone(&r53).await;
-    let handler =
-        FailoverHandler::new(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
+    let handler = common::dns_handler(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
     let before = all_sets(&r53, &zone).await;
     handler
         .handle(event(DIRECT), &Invocation::new("over"))
@@ -242,8 +240,7 @@ async fn a_second_identical_failover_is_already_active_and_submits_nothing() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
     let (zone, domain) = seed_zone(&r53).await;
-    let handler =
-        FailoverHandler::new(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
+    let handler = common::dns_handler(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
     handler
         .handle(event(DIRECT), &Invocation::new("first"))
         .await
@@ -255,7 +252,7 @@ async fn a_second_identical_failover_is_already_active_and_submits_nothing() {
         .await
         .unwrap();
 
-    assert_eq!(again.status, "ALREADY_ACTIVE");
+    assert_eq!(again.status, FailoverStatus::AlreadyActive);
     assert_eq!(again.change_id, None);
     assert!(again.records.is_empty());
     assert_eq!(all_sets(&r53, &zone).await, after_first);
@@ -266,8 +263,7 @@ async fn a_dry_run_plans_every_change_and_changes_nothing() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
     let (zone, domain) = seed_zone(&r53).await;
-    let handler =
-        FailoverHandler::new(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
+    let handler = common::dns_handler(r53.clone(), config(&zone, &domain, &["shop", "api", "www"]));
     let before = all_sets(&r53, &zone).await;
 
     let result = handler
@@ -275,7 +271,7 @@ async fn a_dry_run_plans_every_change_and_changes_nothing() {
         .await
         .unwrap();
 
-    assert_eq!(result.status, "DRY_RUN");
+    assert_eq!(result.status, FailoverStatus::DryRun);
     assert_eq!(result.change_id, None);
     assert_eq!(result.records.len(), 5);
     assert_eq!(all_sets(&r53, &zone).await, before);
@@ -287,7 +283,7 @@ async fn a_failed_preflight_changes_nothing() {
     let r53 = common::route53(&url);
     let (zone, domain) = seed_zone(&r53).await;
     // cart has no us-west-2 record set: the whole failover must be refused.
-    let handler = FailoverHandler::new(
+    let handler = common::dns_handler(
         r53.clone(),
         config(&zone, &domain, &["shop", "api", "cart"]),
     );
@@ -310,7 +306,7 @@ async fn an_alarm_back_to_ok_is_skipped_and_changes_nothing() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
     let (zone, domain) = seed_zone(&r53).await;
-    let handler = FailoverHandler::new(r53.clone(), config(&zone, &domain, &["shop"]));
+    let handler = common::dns_handler(r53.clone(), config(&zone, &domain, &["shop"]));
     let before = all_sets(&r53, &zone).await;
     let ok_alarm = event(&std::fs::read_to_string("events/failover-region-alarm-ok.json").unwrap());
 
@@ -319,7 +315,7 @@ async fn an_alarm_back_to_ok_is_skipped_and_changes_nothing() {
         .await
         .unwrap();
 
-    assert_eq!(result.status, "SKIPPED");
+    assert_eq!(result.status, FailoverStatus::Skipped);
     assert_eq!(result.new_region, None);
     assert!(
         result
@@ -334,7 +330,7 @@ async fn an_alarm_back_to_ok_is_skipped_and_changes_nothing() {
 async fn a_missing_hosted_zone_is_hosted_zone_not_found() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
-    let handler = FailoverHandler::new(
+    let handler = common::dns_handler(
         r53,
         config("Z0000000000NOSUCHZONE", "example.com.", &["shop"]),
     );

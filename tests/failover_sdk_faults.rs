@@ -17,7 +17,8 @@ use aws_sdk_route53::types::{
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use dr_lambdas::aws::SdkSettings;
 use dr_lambdas::failover::FailoverHandler;
-use dr_lambdas::runtime::Invocation;
+use dr_lambdas::failover::FailoverStatus;
+use dr_lambdas::runtime::{Handler, Invocation};
 use serde_json::json;
 
 const NAME: &str = "shop.example.com.";
@@ -39,8 +40,7 @@ fn handler(rules: &[&Rule]) -> FailoverHandler {
         rules,
         |c: aws_sdk_route53::config::Builder| c.retry_config(retry.clone())
     );
-    let config = common::failover_config("Z1", vec![NAME.into()]);
-    FailoverHandler::new(client, config)
+    common::dns_handler(client, common::dns_config("Z1", vec![NAME.into()]))
 }
 
 fn weighted(region: &str, weight: i64, health: Option<&str>) -> ResourceRecordSet {
@@ -112,7 +112,7 @@ async fn a_pending_change_is_passed_through_with_its_bare_id() {
         .await
         .unwrap();
 
-    assert_eq!(result.status, "PENDING");
+    assert_eq!(result.status, FailoverStatus::Pending);
     assert_eq!(result.change_id.as_deref(), Some("C0PENDING123"));
     assert_eq!(result.health_checks_passed, ["hc-west"]);
     assert_eq!(change.num_calls(), 1);
@@ -152,7 +152,7 @@ async fn force_skips_the_health_preflight_and_says_so() {
         .unwrap();
 
     assert!(result.forced);
-    assert_eq!(result.status, "PENDING");
+    assert_eq!(result.status, FailoverStatus::Pending);
     assert_eq!(unhealthy.num_calls(), 0);
     assert_eq!(change.num_calls(), 1);
 }
@@ -178,7 +178,7 @@ async fn prior_request_not_complete_is_retried_then_the_change_goes_through() {
         .await
         .unwrap();
 
-    assert_eq!(result.status, "PENDING");
+    assert_eq!(result.status, FailoverStatus::Pending);
     assert_eq!(change.num_calls(), 2);
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_rds::config::{Credentials, Region};
 use dr_lambdas::aws::{SdkSettings, sdk_config_loader};
 use dr_lambdas::restore::RestoreHandler;
-use dr_lambdas::runtime::Invocation;
+use dr_lambdas::runtime::{Handler, Invocation};
 use lambda_runtime::tracing::subscriber::fmt::MakeWriter;
 use serde_json::json;
 

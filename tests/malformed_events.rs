@@ -4,10 +4,11 @@
 mod common;
 
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use dr_lambdas::failover::FailoverHandler;
 use dr_lambdas::failover::config::FailoverConfig;
+use dr_lambdas::failover::dns::DnsMode;
+use dr_lambdas::failover::{FailoverHandler, Mode};
 use dr_lambdas::restore::RestoreHandler;
-use dr_lambdas::runtime::Invocation;
+use dr_lambdas::runtime::{Handler, Invocation};
 use dr_lambdas::validate::Globs;
 use serde_json::{Value, json};
 
@@ -694,8 +695,9 @@ async fn a_restore_outside_the_allowlist_is_not_allowed_without_an_aws_call() {
     assert_eq!(rules.iter().map(Rule::num_calls).sum::<usize>(), 0);
 }
 
-fn failover_config() -> FailoverConfig {
-    common::failover_config("Z1", vec!["shop.example.com.".into()])
+fn failover_handler(client: aws_sdk_route53::Client, config: FailoverConfig) -> FailoverHandler {
+    let dns = common::dns_config("Z1", vec!["shop.example.com.".into()]);
+    FailoverHandler::new(config, Mode::Dns(DnsMode::new(client, dns)))
 }
 
 #[tokio::test]
@@ -703,7 +705,7 @@ async fn every_malformed_failover_event_is_refused_without_an_aws_call() {
     let rules = failover_rules();
     let refs: Vec<&Rule> = rules.iter().collect();
     let client = mock_client!(aws_sdk_route53, RuleMode::MatchAny, &refs);
-    let handler = FailoverHandler::new(client, failover_config());
+    let handler = failover_handler(client, common::failover_config());
     let cases = failover_cases();
     assert!(cases.len() >= 60, "only {} failover cases", cases.len());
 
@@ -729,9 +731,9 @@ async fn an_alarm_outside_allowed_alarms_is_not_allowed_without_an_aws_call() {
     let rules = failover_rules();
     let refs: Vec<&Rule> = rules.iter().collect();
     let client = mock_client!(aws_sdk_route53, RuleMode::MatchAny, &refs);
-    let mut config = failover_config();
+    let mut config = common::failover_config();
     config.allowed_alarms = Some(Globs::parse("orders-*"));
-    let handler = FailoverHandler::new(client, config);
+    let handler = failover_handler(client, config);
     let alarm: Value =
         serde_json::from_str(include_str!("../events/failover-region-alarm.json")).unwrap();
 

@@ -6,7 +6,7 @@ use aws_sdk_rds::Client;
 use aws_sdk_rds::types::Tag;
 use dr_lambdas::restore::RestoreHandler;
 use dr_lambdas::restore::status::RestoreStatus;
-use dr_lambdas::runtime::Invocation;
+use dr_lambdas::runtime::{Handler, Invocation};
 use serde_json::json;
 
 const HOME: &str = "us-east-1";

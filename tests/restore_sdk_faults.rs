@@ -17,7 +17,7 @@ use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use dr_lambdas::aws::SdkSettings;
 use dr_lambdas::restore::RestoreHandler;
 use dr_lambdas::restore::status::RestoreStatus;
-use dr_lambdas::runtime::Invocation;
+use dr_lambdas::runtime::{Handler, Invocation};
 use serde_json::json;
 
 const TARGET: &str = "orders-dr";

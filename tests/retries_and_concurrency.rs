@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_rds::types::Tag;
-use dr_lambdas::failover::FailoverHandler;
-use dr_lambdas::failover::config::FailoverConfig;
+use dr_lambdas::failover::FailoverStatus;
+use dr_lambdas::failover::dns::config::DnsConfig;
 use dr_lambdas::restore::RestoreHandler;
-use dr_lambdas::runtime::Invocation;
+use dr_lambdas::runtime::{Handler, Invocation};
 use serde_json::json;
 
 const HOME: &str = "us-east-1";
@@ -134,8 +134,8 @@ where
     set.join_all().await
 }
 
-fn config(zone_id: &str, domain: &str) -> FailoverConfig {
-    common::failover_config(
+fn config(zone_id: &str, domain: &str) -> DnsConfig {
+    common::dns_config(
         zone_id,
         vec![format!("shop.{domain}"), format!("api.{domain}")],
     )
@@ -165,7 +165,7 @@ async fn the_same_failover_event_three_times_makes_one_change_then_already_activ
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
     let (zone_id, domain) = common::seed_weighted_zone(&r53, &["shop", "api"]).await;
-    let handler = FailoverHandler::new(r53.clone(), config(&zone_id, &domain));
+    let handler = common::dns_handler(r53.clone(), config(&zone_id, &domain));
     let event = json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"});
 
     let mut statuses = Vec::new();
@@ -179,7 +179,14 @@ async fn the_same_failover_event_three_times_makes_one_change_then_already_activ
         );
     }
 
-    assert_eq!(statuses, ["INSYNC", "ALREADY_ACTIVE", "ALREADY_ACTIVE"]);
+    assert_eq!(
+        statuses,
+        [
+            FailoverStatus::Insync,
+            FailoverStatus::AlreadyActive,
+            FailoverStatus::AlreadyActive
+        ]
+    );
     assert!(all_moved(&weights(&r53, &zone_id).await));
 }
 
@@ -188,7 +195,7 @@ async fn ten_concurrent_failovers_leave_dns_in_the_right_final_state() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
     let (zone_id, domain) = common::seed_weighted_zone(&r53, &["shop", "api"]).await;
-    let handler = FailoverHandler::new(r53.clone(), config(&zone_id, &domain));
+    let handler = common::dns_handler(r53.clone(), config(&zone_id, &domain));
     let event = json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"});
 
     let handler = Arc::new(handler);
@@ -204,7 +211,13 @@ async fn ten_concurrent_failovers_leave_dns_in_the_right_final_state() {
 
     for result in &results {
         let status = &result.as_ref().expect("no failover fails").status;
-        assert!(status == "INSYNC" || status == "ALREADY_ACTIVE", "{status}");
+        assert!(
+            matches!(
+                status,
+                FailoverStatus::Insync | FailoverStatus::AlreadyActive
+            ),
+            "{status:?}"
+        );
     }
     assert!(
         all_moved(&weights(&r53, &zone_id).await),

@@ -20,6 +20,7 @@ use tracing::debug;
 
 use super::config::FailoverConfig;
 use crate::error::Error;
+use crate::trigger::{AlarmPath, Trigger};
 use crate::validate;
 
 /// A failover to carry out (or plan, for a dry run).
@@ -32,8 +33,8 @@ pub struct FailoverRequest {
     pub dry_run: bool,
     /// Skip the health pre-flight of the target region.
     pub force: bool,
-    /// What asked for it: `direct`, or `alarm:<name>` with the delivery path.
-    pub trigger: String,
+    /// What asked for it.
+    pub trigger: Trigger,
 }
 
 /// What the event asks for.
@@ -42,7 +43,7 @@ pub enum Intent {
     Failover(FailoverRequest),
     /// An alarm event whose state is not `ALARM`: nothing to do.
     Skip {
-        trigger: String,
+        trigger: Trigger,
         reason: String,
     },
 }
@@ -94,7 +95,7 @@ fn direct(event: Value) -> Result<Intent, Error> {
         to_region: req.secondary_region,
         dry_run: req.dry_run.unwrap_or(false),
         force: req.force.unwrap_or(false),
-        trigger: "direct".to_owned(),
+        trigger: Trigger::Direct,
     }))
 }
 
@@ -108,7 +109,7 @@ fn alarm_action(event: Value, config: &FailoverConfig) -> Result<Intent, Error> 
     }
     let data = alarm.alarm_data;
     let state = alarm_state(&data, "alarmData.state")?;
-    decide(config, &data.alarm_name, "direct action", state)
+    decide(config, &data.alarm_name, AlarmPath::DirectAction, state)
 }
 
 fn eventbridge(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
@@ -124,7 +125,7 @@ fn eventbridge(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
     }
     let data = envelope.detail;
     let state = alarm_state(&data, "detail.state")?;
-    decide(config, &data.alarm_name, "EventBridge", state)
+    decide(config, &data.alarm_name, AlarmPath::EventBridge, state)
 }
 
 fn sns(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
@@ -150,7 +151,7 @@ fn sns(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
     } else {
         AlarmState::Other(chosen.1.clone())
     };
-    decide(config, &chosen.0, "SNS", state)
+    decide(config, &chosen.0, AlarmPath::Sns, state)
 }
 
 /// The two fields every alarm notification has, whatever the alarm's kind.
@@ -223,7 +224,7 @@ fn alarm_state(data: &CloudWatchAlarmData, field: &str) -> Result<AlarmState, Er
 fn decide(
     config: &FailoverConfig,
     alarm_name: &str,
-    path: &str,
+    path: AlarmPath,
     state: AlarmState,
 ) -> Result<Intent, Error> {
     // CloudWatch alarm names are 1 to 255 characters; the name is echoed in
@@ -246,7 +247,10 @@ fn decide(
             allowed: allowed.display(),
         });
     }
-    let trigger = format!("alarm:{alarm_name} ({path})");
+    let trigger = Trigger::Alarm {
+        name: alarm_name.to_owned(),
+        path,
+    };
     Ok(match state {
         AlarmState::Alarm => Intent::Failover(FailoverRequest {
             from_region: config.primary_region.clone(),
@@ -273,9 +277,7 @@ mod tests {
     use crate::validate::Globs;
 
     fn config() -> FailoverConfig {
-        let env: [(&str, &str); 4] = [
-            ("HOSTED_ZONE_ID", "Z1"),
-            ("RECORD_NAMES", "shop.example.com"),
+        let env: [(&str, &str); 2] = [
             ("PRIMARY_REGION", "us-east-1"),
             ("SECONDARY_REGION", "us-west-2"),
         ];
@@ -357,7 +359,7 @@ mod tests {
                 to_region: "us-west-2".into(),
                 dry_run: true,
                 force: false,
-                trigger: "direct".into()
+                trigger: Trigger::Direct
             }
         );
     }
@@ -384,7 +386,10 @@ mod tests {
             (req.from_region.as_str(), req.to_region.as_str()),
             ("us-east-1", "us-west-2")
         );
-        assert_eq!(req.trigger, "alarm:primary-unhealthy (direct action)");
+        assert_eq!(
+            req.trigger.to_string(),
+            "alarm:primary-unhealthy (direct action)"
+        );
         assert!(!req.force && !req.dry_run);
     }
 
@@ -401,7 +406,10 @@ mod tests {
     #[test]
     fn an_eventbridge_alarm_in_alarm_fails_over() {
         let req = failover(parse(eventbridge_event("ALARM"), &config()).unwrap());
-        assert_eq!(req.trigger, "alarm:primary-unhealthy (EventBridge)");
+        assert_eq!(
+            req.trigger.to_string(),
+            "alarm:primary-unhealthy (EventBridge)"
+        );
         assert_eq!(req.to_region, "us-west-2");
     }
 
@@ -416,7 +424,7 @@ mod tests {
     #[test]
     fn an_sns_alarm_notification_in_alarm_fails_over_even_without_a_description() {
         let req = failover(parse(sns_event("ALARM", Value::Null), &config()).unwrap());
-        assert_eq!(req.trigger, "alarm:primary-unhealthy (SNS)");
+        assert_eq!(req.trigger.to_string(), "alarm:primary-unhealthy (SNS)");
     }
 
     #[test]
@@ -435,7 +443,7 @@ mod tests {
         message.as_object_mut().unwrap().remove("Trigger");
         event["Records"][0]["Sns"]["Message"] = json!(message.to_string());
         let req = failover(parse(event, &config()).unwrap());
-        assert_eq!(req.trigger, "alarm:primary-unhealthy (SNS)");
+        assert_eq!(req.trigger.to_string(), "alarm:primary-unhealthy (SNS)");
     }
 
     #[test]

@@ -1,31 +1,54 @@
-//! `failover-region`: move customer traffic to the secondary region through
-//! Route 53, in one atomic change batch, from a direct call or an alarm.
+//! `failover-region`: move customer traffic to the secondary region, from a
+//! direct call or an alarm.
+//!
+//! - `event.rs`: the event shapes, decoded into a [`event::FailoverRequest`];
+//! - `config.rs`: what every mode shares (regions, guards);
+//! - `health.rs`: when a health check counts as healthy;
+//! - `dns/`: the DNS mode, Route 53 record sets in one atomic change batch.
 
 pub mod config;
+pub mod dns;
 pub mod event;
-pub mod plan;
-pub mod route53;
+pub mod health;
 
-use aws_sdk_route53::Client;
 use serde::Serialize;
 use serde_json::Value;
-use tracing::{info, warn};
+use tracing::info;
 
 use self::config::FailoverConfig;
-use self::event::{FailoverRequest, Intent};
-use self::plan::RecordDiff;
+use self::dns::DnsMode;
+use self::dns::config::DnsConfig;
+use self::dns::plan::RecordDiff;
+use self::event::Intent;
 use crate::aws::{self, SdkSettings};
 use crate::config::{ConfigError, Env};
 use crate::error::Error;
 use crate::runtime::{Handler, Invocation};
+use crate::trigger::Trigger;
+
+/// Where a failover stands, as the result reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FailoverStatus {
+    /// Submitted; Route 53 is propagating it.
+    Pending,
+    /// Submitted and already propagated.
+    Insync,
+    /// The traffic already goes to the target; nothing submitted.
+    AlreadyActive,
+    /// Planned, pre-flight included; nothing submitted.
+    DryRun,
+    /// An alarm in a state other than ALARM; nothing read or changed.
+    Skipped,
+}
 
 /// The handler's answer. `change_id`, `status` and `new_region` are the seed's contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FailoverResult {
     /// Route 53's change id (for `GetChange`); `null` when nothing was submitted.
     pub change_id: Option<String>,
-    /// `PENDING` / `INSYNC` (Route 53's own), `ALREADY_ACTIVE`, `DRY_RUN` or `SKIPPED`.
-    pub status: String,
+    /// See [`FailoverStatus`].
+    pub status: FailoverStatus,
     /// The region that receives the traffic; `null` when skipped.
     pub new_region: Option<String>,
     /// The region the traffic moved away from; `null` when skipped.
@@ -37,16 +60,43 @@ pub struct FailoverResult {
     /// True when the health pre-flight was skipped on request.
     pub forced: bool,
     /// What asked for the failover: `direct` or `alarm:<name> (<path>)`.
-    pub trigger: String,
+    pub trigger: Trigger,
     /// Why nothing was done, when skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
+/// What a mode did (or would do, for a dry run).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    pub change_id: Option<String>,
+    pub status: FailoverStatus,
+    pub records: Vec<RecordDiff>,
+    pub health_checks_passed: Vec<String>,
+}
+
+impl Moved {
+    /// Nothing submitted, for the reason `status` gives.
+    pub fn nothing(status: FailoverStatus, records: Vec<RecordDiff>) -> Self {
+        Moved {
+            change_id: None,
+            status,
+            records,
+            health_checks_passed: Vec::new(),
+        }
+    }
+}
+
+/// How traffic moves.
+pub enum Mode {
+    /// Route 53 record sets (`dns/`).
+    Dns(DnsMode),
+}
+
 /// The failover handler, built once at init.
 pub struct FailoverHandler {
-    client: Client,
     config: FailoverConfig,
+    mode: Mode,
 }
 
 impl Handler for FailoverHandler {
@@ -54,34 +104,24 @@ impl Handler for FailoverHandler {
 
     async fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let config = FailoverConfig::from_env(env)?;
+        let dns = DnsConfig::from_env(env)?;
         let sdk = SdkSettings::from_env(env)?;
         let sdk_config = aws::load_sdk_config(&sdk).await;
-        Ok(FailoverHandler::new(Client::new(&sdk_config), config))
+        let client = aws_sdk_route53::Client::new(&sdk_config);
+        Ok(FailoverHandler::new(
+            config,
+            Mode::Dns(DnsMode::new(client, dns)),
+        ))
     }
 
+    /// Handles one event: decode, validate, read, plan, apply.
     async fn handle(&self, event: Value, invocation: &Invocation) -> Result<FailoverResult, Error> {
-        FailoverHandler::handle(self, event, invocation).await
-    }
-}
-
-impl FailoverHandler {
-    /// A handler around an existing client (tests pass mocked ones).
-    pub fn new(client: Client, config: FailoverConfig) -> Self {
-        FailoverHandler { client, config }
-    }
-
-    /// Handles one event: decode, validate, read, plan, pre-flight, apply.
-    pub async fn handle(
-        &self,
-        event: Value,
-        invocation: &Invocation,
-    ) -> Result<FailoverResult, Error> {
         let req = match event::parse(event, &self.config)? {
             Intent::Skip { trigger, reason } => {
                 info!(trigger = %trigger, reason = %reason, "skipped: nothing changed");
                 return Ok(FailoverResult {
                     change_id: None,
-                    status: "SKIPPED".to_owned(),
+                    status: FailoverStatus::Skipped,
                     new_region: None,
                     previous_region: None,
                     records: Vec::new(),
@@ -101,95 +141,33 @@ impl FailoverHandler {
             force = req.force,
             "failover requested"
         );
-
-        self.attempt(&req, &invocation.request_id).await
-    }
-
-    /// Read, plan, pre-flight, then submit (or stop at the plan for a dry run).
-    async fn attempt(
-        &self,
-        req: &FailoverRequest,
-        request_id: &str,
-    ) -> Result<FailoverResult, Error> {
-        let zone = &self.config.hosted_zone_id;
-        let mut record_sets = Vec::new();
-        for name in &self.config.record_names {
-            record_sets.extend(route53::list_record_sets(&self.client, zone, name).await?);
-        }
-        let plan = plan::plan_failover(&self.config, req, &record_sets)?;
-        let records: Vec<RecordDiff> = plan.changes.iter().map(RecordDiff::of).collect();
-
-        if plan.changes.is_empty() {
-            info!(
-                "already active: every record already sends traffic to the target; nothing submitted"
-            );
-            return Ok(result(req, "ALREADY_ACTIVE", None, records, Vec::new()));
-        }
-
-        let checked = self.preflight_health(req, &plan.health_checks).await?;
-
-        if req.dry_run {
-            info!(
-                changes = records.len(),
-                "dry run: change batch planned, nothing submitted"
-            );
-            return Ok(result(req, "DRY_RUN", None, records, checked));
-        }
-
-        let comment = format!(
-            "dr-lambdas failover {} -> {} ({}; request {request_id})",
-            req.from_region, req.to_region, req.trigger
-        );
-        let submitted = route53::submit(&self.client, zone, &plan.changes, &comment).await?;
-        info!(change_id = %submitted.change_id, status = %submitted.status, changes = records.len(), "change batch submitted");
-        Ok(result(
-            req,
-            &submitted.status,
-            Some(submitted.change_id),
-            records,
-            checked,
-        ))
-    }
-
-    /// Every health check of the target's record sets must be healthy, unless
-    /// the event says `force` or `REQUIRE_HEALTHY_TARGET` is false.
-    async fn preflight_health(
-        &self,
-        req: &FailoverRequest,
-        ids: &[String],
-    ) -> Result<Vec<String>, Error> {
-        if req.force {
-            warn!(health_checks = ?ids, "force: health pre-flight skipped on request");
-            return Ok(Vec::new());
-        }
-        if !self.config.require_healthy_target {
-            return Ok(Vec::new());
-        }
-        for id in ids {
-            let reports = route53::health_reports(&self.client, id, &req.to_region).await?;
-            plan::assess_health(id, &req.to_region, &reports)?;
-            info!(health_check_id = %id, checkers = reports.len(), "target health check is healthy");
-        }
-        Ok(ids.to_vec())
+        let moved = match &self.mode {
+            Mode::Dns(dns) => {
+                dns.failover(
+                    &req,
+                    self.config.require_healthy_target,
+                    &invocation.request_id,
+                )
+                .await?
+            }
+        };
+        Ok(FailoverResult {
+            change_id: moved.change_id,
+            status: moved.status,
+            new_region: Some(req.to_region),
+            previous_region: Some(req.from_region),
+            records: moved.records,
+            health_checks_passed: moved.health_checks_passed,
+            forced: req.force,
+            trigger: req.trigger,
+            reason: None,
+        })
     }
 }
 
-fn result(
-    req: &FailoverRequest,
-    status: &str,
-    change_id: Option<String>,
-    records: Vec<RecordDiff>,
-    health_checks_passed: Vec<String>,
-) -> FailoverResult {
-    FailoverResult {
-        change_id,
-        status: status.to_owned(),
-        new_region: Some(req.to_region.clone()),
-        previous_region: Some(req.from_region.clone()),
-        records,
-        health_checks_passed,
-        forced: req.force,
-        trigger: req.trigger.clone(),
-        reason: None,
+impl FailoverHandler {
+    /// A handler for `config`, moving traffic by `mode`.
+    pub fn new(config: FailoverConfig, mode: Mode) -> Self {
+        FailoverHandler { config, mode }
     }
 }

@@ -79,26 +79,8 @@ impl Handler for RestoreHandler {
         ))
     }
 
-    async fn handle(&self, event: Value, invocation: &Invocation) -> Result<RestoreResult, Error> {
-        RestoreHandler::handle(self, event, invocation).await
-    }
-}
-
-impl RestoreHandler {
-    /// A handler around an existing client for `home_region` (tests pass mocked ones).
-    pub fn new(client: Client, home_region: impl Into<String>, allowlist: Option<Globs>) -> Self {
-        RestoreHandler {
-            clients: RegionalClients::new(client, home_region, aws::rds_in_region),
-            allowlist,
-        }
-    }
-
     /// Handles one event: decode, validate, read, plan, apply.
-    pub async fn handle(
-        &self,
-        event: Value,
-        invocation: &Invocation,
-    ) -> Result<RestoreResult, Error> {
+    async fn handle(&self, event: Value, invocation: &Invocation) -> Result<RestoreResult, Error> {
         let req = request::parse(event, self.allowlist.as_ref())?;
         let region = req
             .region
@@ -177,6 +159,16 @@ impl RestoreHandler {
             dry_run: false,
             plan: None,
         })
+    }
+}
+
+impl RestoreHandler {
+    /// A handler around an existing client for `home_region` (tests pass mocked ones).
+    pub fn new(client: Client, home_region: impl Into<String>, allowlist: Option<Globs>) -> Self {
+        RestoreHandler {
+            clients: RegionalClients::new(client, home_region, aws::rds_in_region),
+            allowlist,
+        }
     }
 }
 

@@ -198,20 +198,35 @@ pub async fn record_sets(
         .to_vec()
 }
 
-/// A failover configuration for tests: us-east-1 → us-west-2, the given zone
-/// and names, health checks required, no endpoints, any alarm.
-pub fn failover_config(
-    zone_id: &str,
-    record_names: Vec<String>,
-) -> dr_lambdas::failover::config::FailoverConfig {
+/// The failover configuration of the tests: us-east-1 → us-west-2, health
+/// checks required, any alarm.
+pub fn failover_config() -> dr_lambdas::failover::config::FailoverConfig {
     dr_lambdas::failover::config::FailoverConfig {
-        hosted_zone_id: zone_id.to_owned(),
-        record_names,
         primary_region: "us-east-1".into(),
         secondary_region: "us-west-2".into(),
-        region_endpoints: Default::default(),
         require_healthy_target: true,
-        active_weight: 100,
         allowed_alarms: None,
     }
+}
+
+/// A DNS-mode configuration for the given zone and names, with no endpoints.
+pub fn dns_config(
+    zone_id: &str,
+    record_names: Vec<String>,
+) -> dr_lambdas::failover::dns::config::DnsConfig {
+    dr_lambdas::failover::dns::config::DnsConfig {
+        hosted_zone_id: zone_id.to_owned(),
+        record_names,
+        region_endpoints: Default::default(),
+        active_weight: 100,
+    }
+}
+
+/// A DNS-mode failover handler with [`failover_config`].
+pub fn dns_handler(
+    client: aws_sdk_route53::Client,
+    dns: dr_lambdas::failover::dns::config::DnsConfig,
+) -> dr_lambdas::failover::FailoverHandler {
+    use dr_lambdas::failover::{FailoverHandler, Mode, dns::DnsMode};
+    FailoverHandler::new(failover_config(), Mode::Dns(DnsMode::new(client, dns)))
 }

@@ -9,9 +9,9 @@
 use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
 use serde::Serialize;
 
-use super::config::{FailoverConfig, normalize_name};
-use super::event::FailoverRequest;
+use super::config::{DnsConfig, normalize_name};
 use crate::error::Error;
+use crate::failover::event::FailoverRequest;
 
 /// Route 53's largest weight.
 const MAX_WEIGHT: i64 = 255;
@@ -37,7 +37,7 @@ pub struct FailoverPlan {
 /// `record_sets` is what Route 53 listed for each configured name (possibly
 /// with neighbouring names, which are ignored).
 pub fn plan_failover(
-    config: &FailoverConfig,
+    config: &DnsConfig,
     req: &FailoverRequest,
     record_sets: &[ResourceRecordSet],
 ) -> Result<FailoverPlan, Error> {
@@ -86,7 +86,7 @@ fn not_found(name: &str, region: &str) -> Error {
 
 fn plan_weighted(
     plan: &mut FailoverPlan,
-    config: &FailoverConfig,
+    config: &DnsConfig,
     req: &FailoverRequest,
     name: &str,
     sets: &[&ResourceRecordSet],
@@ -134,7 +134,7 @@ fn with_weight(set: &ResourceRecordSet, weight: i64) -> RecordChange {
 
 fn plan_simple(
     plan: &mut FailoverPlan,
-    config: &FailoverConfig,
+    config: &DnsConfig,
     req: &FailoverRequest,
     name: &str,
     sets: &[&ResourceRecordSet],
@@ -210,35 +210,6 @@ fn same_value(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
-/// How Route 53's health checkers see a health check.
-///
-/// Route 53 itself considers a check healthy when more than 18% of its
-/// checkers report success; the same rule applies here.
-pub fn assess_health(health_check_id: &str, region: &str, reports: &[String]) -> Result<(), Error> {
-    let healthy = reports.iter().filter(|r| r.starts_with("Success")).count();
-    if !reports.is_empty() && healthy * 100 > reports.len() * 18 {
-        return Ok(());
-    }
-    let detail = if reports.is_empty() {
-        "no health checker has reported".to_owned()
-    } else {
-        let sample = reports
-            .iter()
-            .find(|r| !r.starts_with("Success"))
-            .cloned()
-            .unwrap_or_default();
-        format!(
-            "{healthy} of {} checkers report success; e.g. \"{sample}\"",
-            reports.len()
-        )
-    };
-    Err(Error::TargetUnhealthy {
-        region: region.to_owned(),
-        health_check_id: health_check_id.to_owned(),
-        detail,
-    })
-}
-
 /// A record set's routing state, for the result: what a failback or an audit needs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordState {
@@ -292,20 +263,17 @@ mod tests {
     use aws_sdk_route53::types::AliasTarget;
 
     use super::*;
+    use crate::trigger::Trigger;
 
-    fn config(names: &[&str]) -> FailoverConfig {
-        FailoverConfig {
+    fn config(names: &[&str]) -> DnsConfig {
+        DnsConfig {
             hosted_zone_id: "Z1".into(),
             record_names: names.iter().map(|n| normalize_name(n)).collect(),
-            primary_region: "us-east-1".into(),
-            secondary_region: "us-west-2".into(),
             region_endpoints: BTreeMap::from([
                 ("us-east-1".into(), "shop-use1.example.com".into()),
                 ("us-west-2".into(), "shop-usw2.example.com".into()),
             ]),
-            require_healthy_target: true,
             active_weight: 100,
-            allowed_alarms: None,
         }
     }
 
@@ -315,7 +283,7 @@ mod tests {
             to_region: to.into(),
             dry_run: false,
             force: false,
-            trigger: "direct".into(),
+            trigger: Trigger::Direct,
         }
     }
 
@@ -648,29 +616,6 @@ mod tests {
         let plan =
             plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets).unwrap();
         assert_eq!(plan.changes.len(), 2);
-    }
-
-    #[test]
-    fn a_check_with_most_checkers_failing_is_unhealthy() {
-        let reports = vec!["Failure: timed out".to_owned(); 8];
-        let err = assess_health("hc-west", "us-west-2", &reports).unwrap_err();
-        assert_eq!(err.name(), "TargetUnhealthy");
-        assert!(err.to_string().contains("0 of 8 checkers report success"));
-    }
-
-    #[test]
-    fn a_check_with_enough_successful_checkers_is_healthy() {
-        let mut reports = vec!["Failure: timed out".to_owned(); 6];
-        reports.extend(vec!["Success: HTTP Status Code 200".to_owned(); 2]);
-        assert!(assess_health("hc", "us-west-2", &reports).is_ok());
-    }
-
-    #[test]
-    fn a_check_with_no_report_is_unhealthy() {
-        assert_eq!(
-            assess_health("hc", "us-west-2", &[]).unwrap_err().name(),
-            "TargetUnhealthy"
-        );
     }
 
     #[test]

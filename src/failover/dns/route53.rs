@@ -8,19 +8,20 @@ use aws_sdk_route53::Client;
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError;
 use aws_sdk_route53::operation::get_health_check_status::GetHealthCheckStatusError;
 use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsError;
-use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecordSet};
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet};
 
 use super::config::normalize_name;
 use super::plan::RecordChange;
 use crate::error::{Error, from_sdk};
+use crate::failover::FailoverStatus;
 
 /// What Route 53 answered to the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
     /// The change id without its `/change/` prefix, as `GetChange` takes it.
     pub change_id: String,
-    /// `PENDING` on real Route 53 until the change reaches every name server.
-    pub status: String,
+    /// `Pending` on real Route 53 until the change reaches every name server.
+    pub status: FailoverStatus,
 }
 
 /// Lists the record sets of `name` (all types and set identifiers), all pages.
@@ -144,8 +145,11 @@ pub async fn submit(
         change_id: info
             .map(|i| i.id().trim_start_matches("/change/").to_owned())
             .unwrap_or_default(),
-        status: info
-            .map(|i| i.status().as_str().to_owned())
-            .unwrap_or_default(),
+        // Anything but INSYNC (including a status this SDK does not know yet)
+        // means "not propagated yet": the workflow polls GetChange.
+        status: match info.map(|i| i.status()) {
+            Some(ChangeStatus::Insync) => FailoverStatus::Insync,
+            _ => FailoverStatus::Pending,
+        },
     })
 }

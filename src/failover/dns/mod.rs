@@ -1,0 +1,102 @@
+//! The DNS mode: move traffic by rewriting Route 53 record sets, every
+//! configured record in one atomic change batch.
+//!
+//! Every call here goes to the Route 53 control plane, which runs in
+//! us-east-1 only.
+
+pub mod config;
+pub mod plan;
+pub mod route53;
+
+use aws_sdk_route53::Client;
+use tracing::{info, warn};
+
+use self::config::DnsConfig;
+use self::plan::RecordDiff;
+use super::event::FailoverRequest;
+use super::health;
+use super::{FailoverStatus, Moved};
+use crate::error::Error;
+
+/// The DNS mode: its Route 53 client and what it may change.
+pub struct DnsMode {
+    client: Client,
+    config: DnsConfig,
+}
+
+impl DnsMode {
+    /// The mode around a Route 53 client (tests pass mocked ones).
+    pub fn new(client: Client, config: DnsConfig) -> Self {
+        DnsMode { client, config }
+    }
+
+    /// Read, plan, pre-flight, then submit (or stop at the plan for a dry run).
+    pub async fn failover(
+        &self,
+        req: &FailoverRequest,
+        require_healthy_target: bool,
+        request_id: &str,
+    ) -> Result<Moved, Error> {
+        let zone = &self.config.hosted_zone_id;
+        let mut record_sets = Vec::new();
+        for name in &self.config.record_names {
+            record_sets.extend(route53::list_record_sets(&self.client, zone, name).await?);
+        }
+        let plan = plan::plan_failover(&self.config, req, &record_sets)?;
+        let records: Vec<RecordDiff> = plan.changes.iter().map(RecordDiff::of).collect();
+
+        if plan.changes.is_empty() {
+            info!(
+                "already active: every record already sends traffic to the target; nothing submitted"
+            );
+            return Ok(Moved::nothing(FailoverStatus::AlreadyActive, records));
+        }
+
+        let checked = if req.force {
+            warn!(health_checks = ?plan.health_checks, "force: health pre-flight skipped on request");
+            Vec::new()
+        } else if require_healthy_target {
+            self.preflight_health(req, &plan.health_checks).await?
+        } else {
+            Vec::new()
+        };
+
+        if req.dry_run {
+            info!(
+                changes = records.len(),
+                "dry run: change batch planned, nothing submitted"
+            );
+            return Ok(Moved {
+                health_checks_passed: checked,
+                ..Moved::nothing(FailoverStatus::DryRun, records)
+            });
+        }
+
+        let comment = format!(
+            "dr-lambdas failover {} -> {} ({}; request {request_id})",
+            req.from_region, req.to_region, req.trigger
+        );
+        let submitted = route53::submit(&self.client, zone, &plan.changes, &comment).await?;
+        info!(change_id = %submitted.change_id, status = ?submitted.status, changes = records.len(), "change batch submitted");
+        Ok(Moved {
+            change_id: Some(submitted.change_id),
+            status: submitted.status,
+            records,
+            health_checks_passed: checked,
+        })
+    }
+
+    /// Every health check of the target's record sets must be healthy.
+    async fn preflight_health(
+        &self,
+        req: &FailoverRequest,
+        ids: &[String],
+    ) -> Result<Vec<String>, Error> {
+        for id in ids {
+            let reports = route53::health_reports(&self.client, id, &req.to_region).await?;
+            health::assess_health(id, &req.to_region, &reports)?;
+            info!(health_check_id = %id, checkers = reports.len(), "target health check is healthy");
+        }
+        Ok(ids.to_vec())
+    }
+}
