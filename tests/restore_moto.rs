@@ -134,12 +134,8 @@ async fn latest_restores_the_newest_snapshot_of_the_source() {
     assert_eq!(result.status, RestoreStatus::Restoring);
     let restored = describe(&rds, &target).await;
     assert_eq!(
-        tag(&restored, "dr-lambdas:requested-snapshot"),
-        Some("latest")
-    );
-    assert_eq!(
-        tag(&restored, "dr-lambdas:source-instance"),
-        Some(source.as_str())
+        tag(&restored, "dr-lambdas:provenance"),
+        Some(format!("latest:{source}").as_str())
     );
 }
 

@@ -29,8 +29,11 @@ pub fn check_existing(
     region: &str,
 ) -> Result<Replay, Error> {
     match tags::same_request(req, |key| existing.tag(key).map(str::to_owned)) {
-        Ok(snapshot_id) => Ok(Replay {
-            snapshot_id,
+        Ok(()) => Ok(Replay {
+            snapshot_id: existing
+                .tag(tags::TAG_SNAPSHOT)
+                .unwrap_or_default()
+                .to_owned(),
             db_instance_status: existing.status.clone(),
         }),
         Err(reason) => Err(Error::InstanceAlreadyExists {
@@ -113,12 +116,7 @@ pub fn plan_restore(
     source: Option<&InstanceFacts>,
     request_id: &str,
 ) -> Vec<Step> {
-    let source_name = req
-        .source
-        .source_db()
-        .or(snapshot.source_instance.as_deref())
-        .unwrap_or_default();
-    let own = tags::own_tags(req, &snapshot.id, source_name, request_id);
+    let own = tags::own_tags(req, &snapshot.id, request_id);
     let copied = source.map(|s| s.tags.as_slice()).unwrap_or_default();
     let settings = InstanceSettings {
         tags: tags::merge(copied, req, own),
@@ -183,7 +181,7 @@ mod tests {
 
     use super::*;
     use crate::restore::request::{Overrides, Source, Target};
-    use crate::restore::tags::{TAG_REQUEST_ID, TAG_REQUESTED, TAG_SNAPSHOT, TAG_SOURCE};
+    use crate::restore::tags::{TAG_PROVENANCE, TAG_REQUEST_ID, TAG_SNAPSHOT};
 
     fn named(snapshot: &str, source: Option<&str>) -> RestoreRequest {
         request(Source::Named {
@@ -377,8 +375,7 @@ mod tests {
         );
         let tags = tag_map(&plan);
         assert_eq!(tags[TAG_SNAPSHOT], "snap-2");
-        assert_eq!(tags[TAG_REQUESTED], "latest");
-        assert_eq!(tags[TAG_SOURCE], "orders");
+        assert_eq!(tags[TAG_PROVENANCE], "latest:orders");
         assert_eq!(tags[TAG_REQUEST_ID], "req-9");
     }
 
@@ -485,7 +482,13 @@ mod tests {
     #[test]
     fn an_instance_restored_from_the_same_snapshot_is_a_replay() {
         let req = named("snap-1", None);
-        let existing = restored(&[(TAG_SNAPSHOT, "snap-1")], "creating");
+        let existing = restored(
+            &[
+                (TAG_PROVENANCE, "snapshot:snap-1"),
+                (TAG_SNAPSHOT, "snap-1"),
+            ],
+            "creating",
+        );
         let replay = check_existing(&req, &existing, "us-east-1").unwrap();
         assert_eq!(
             replay,
@@ -500,11 +503,7 @@ mod tests {
     fn an_instance_restored_from_the_same_sources_latest_is_a_replay() {
         let req = latest("orders");
         let existing = restored(
-            &[
-                (TAG_SNAPSHOT, "snap-7"),
-                (TAG_REQUESTED, "latest"),
-                (TAG_SOURCE, "orders"),
-            ],
+            &[(TAG_SNAPSHOT, "snap-7"), (TAG_PROVENANCE, "latest:orders")],
             "available",
         );
         assert_eq!(
@@ -518,7 +517,13 @@ mod tests {
     #[test]
     fn an_instance_restored_from_another_snapshot_is_left_alone() {
         let req = named("snap-2", None);
-        let existing = restored(&[(TAG_SNAPSHOT, "snap-1")], "available");
+        let existing = restored(
+            &[
+                (TAG_PROVENANCE, "snapshot:snap-1"),
+                (TAG_SNAPSHOT, "snap-1"),
+            ],
+            "available",
+        );
         match check_existing(&req, &existing, "us-east-1") {
             Err(Error::InstanceAlreadyExists { reason, .. }) => {
                 assert_eq!(

@@ -1,38 +1,66 @@
 //! The tags a restore writes, and what they say about an existing instance.
+//!
+//! One tag, `dr-lambdas:provenance`, says what a restore was asked to do
+//! (`snapshot:<id>`, `latest:<source>`), so that recognising a replay is one
+//! comparison whatever the source. Instances restored by earlier versions
+//! carry `requested-snapshot` and `source-instance` instead; they are still
+//! read.
 
 use super::facts::Tag;
 use super::request::{RestoreRequest, Source};
 
 /// Prefix of the tags dr-lambdas writes on what it restores.
 pub const TAG_PREFIX: &str = "dr-lambdas:";
-/// The snapshot an instance was restored from, as the request named it (or as `latest` resolved).
+/// What the restore was asked to do: see [`provenance`].
+pub const TAG_PROVENANCE: &str = "dr-lambdas:provenance";
+/// The snapshot the data came from, with `latest` resolved.
 pub const TAG_SNAPSHOT: &str = "dr-lambdas:restored-from-snapshot";
-/// What the request asked for: a snapshot name, or `latest`.
-pub const TAG_REQUESTED: &str = "dr-lambdas:requested-snapshot";
-/// The instance whose snapshot it was.
-pub const TAG_SOURCE: &str = "dr-lambdas:source-instance";
 /// The Lambda request id of the invocation that started the restore.
 pub const TAG_REQUEST_ID: &str = "dr-lambdas:request-id";
+/// Written by earlier versions: the snapshot as requested, or `latest`.
+pub const LEGACY_TAG_REQUESTED: &str = "dr-lambdas:requested-snapshot";
+/// Written by earlier versions: the instance whose snapshot it was.
+pub const LEGACY_TAG_SOURCE: &str = "dr-lambdas:source-instance";
 
 /// RDS allows 50 tags per resource.
 pub const MAX_TAGS: usize = 50;
+/// RDS allows tag values of 256 characters.
+pub const MAX_VALUE: usize = 256;
+
+/// What a request asks for, as its provenance tag says it.
+pub fn provenance(source: &Source) -> String {
+    fit(&match source {
+        Source::Named { snapshot, .. } => format!("snapshot:{snapshot}"),
+        Source::Latest { source } => format!("latest:{source}"),
+    })
+}
+
+/// `value`, cut to fit a tag value: a value longer than RDS allows keeps its
+/// head and ends in a hash of the whole, so that two long values still
+/// compare as they would uncut.
+pub fn fit(value: &str) -> String {
+    if value.chars().count() <= MAX_VALUE {
+        return value.to_owned();
+    }
+    let hash = format!("#{:016x}", fnv1a(value.as_bytes()));
+    let head: String = value.chars().take(MAX_VALUE - hash.len()).collect();
+    head + &hash
+}
+
+// FNV-1a, 64 bits: stable across versions and platforms, unlike std's hasher.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 
 /// dr-lambdas' own tags for a restore of `snapshot_id` (resolved) asked for by `req`.
-pub fn own_tags(
-    req: &RestoreRequest,
-    snapshot_id: &str,
-    source: &str,
-    request_id: &str,
-) -> Vec<Tag> {
-    let mut own = vec![
+pub fn own_tags(req: &RestoreRequest, snapshot_id: &str, request_id: &str) -> Vec<Tag> {
+    vec![
+        Tag::new(TAG_PROVENANCE, &provenance(&req.source)),
         Tag::new(TAG_SNAPSHOT, snapshot_id),
-        Tag::new(TAG_REQUESTED, req.source.requested_snapshot()),
-        Tag::new(TAG_REQUEST_ID, request_id),
-    ];
-    if !source.is_empty() {
-        own.push(Tag::new(TAG_SOURCE, source));
-    }
-    own
+        Tag::new(TAG_REQUEST_ID, &fit(request_id)),
+    ]
 }
 
 /// The full tag list: the source's, then the event's, then ours.
@@ -56,31 +84,160 @@ pub fn merge(copied: &[(String, String)], req: &RestoreRequest, own: Vec<Tag>) -
     tags
 }
 
-/// Whether an instance tagged `tags` is this request's earlier work; `Err`
-/// says what it is instead.
+/// The provenances an existing resource's tags stand for: one for what this
+/// version writes, up to two for an earlier version's tags (the snapshot as
+/// requested, and as resolved). Empty: not restored by dr-lambdas.
+fn provenances_of(tag: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    if let Some(p) = tag(TAG_PROVENANCE) {
+        return vec![p];
+    }
+    let Some(restored_from) = tag(TAG_SNAPSHOT) else {
+        return Vec::new();
+    };
+    match tag(LEGACY_TAG_REQUESTED) {
+        Some(requested) if requested == "latest" => {
+            vec![fit(&format!(
+                "latest:{}",
+                tag(LEGACY_TAG_SOURCE).unwrap_or_default()
+            ))]
+        }
+        // A request may have named the snapshot by ARN while RDS reports its
+        // plain identifier: either matches.
+        Some(requested) => vec![
+            fit(&format!("snapshot:{requested}")),
+            fit(&format!("snapshot:{restored_from}")),
+        ],
+        None => vec![fit(&format!("snapshot:{restored_from}"))],
+    }
+}
+
+/// Whether a resource tagged so is this request's earlier work; `Err` says
+/// what it is instead.
 pub fn same_request(
     req: &RestoreRequest,
     tag: impl Fn(&str) -> Option<String>,
-) -> Result<String, String> {
-    let Some(restored_from) = tag(TAG_SNAPSHOT) else {
-        return Err("was not restored by dr-lambdas".to_owned());
-    };
-    let same = match &req.source {
-        // A request may name the snapshot by ARN while RDS reports its plain identifier.
-        Source::Named { snapshot, .. } => {
-            &restored_from == snapshot || tag(TAG_REQUESTED).as_deref() == Some(snapshot.as_str())
-        }
-        Source::Latest { source } => {
-            tag(TAG_REQUESTED).as_deref() == Some("latest")
-                && tag(TAG_SOURCE).as_deref() == Some(source.as_str())
-        }
-    };
-    if same {
-        Ok(restored_from)
-    } else {
-        Err(format!(
-            "was restored from snapshot '{restored_from}', not from {}",
+) -> Result<(), String> {
+    let found = provenances_of(&tag);
+    let wanted = provenance(&req.source);
+    match found.first() {
+        None => Err("was not restored by dr-lambdas".to_owned()),
+        _ if found.contains(&wanted) => Ok(()),
+        Some(other) => Err(format!(
+            "was restored {}, not from {}",
+            describe(other),
             req.source.describe()
-        ))
+        )),
+    }
+}
+
+/// A provenance in words, for messages.
+fn describe(provenance: &str) -> String {
+    match provenance.split_once(':') {
+        Some(("snapshot", id)) => format!("from snapshot '{id}'"),
+        Some(("latest", source)) => format!("from the latest snapshot of '{source}'"),
+        _ => format!("as '{provenance}'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::restore::request::{Overrides, Target};
+
+    fn request(source: Source) -> RestoreRequest {
+        RestoreRequest {
+            target: Target::Instance("orders-dr".into()),
+            source,
+            region: None,
+            overrides: Overrides::default(),
+            dry_run: false,
+        }
+    }
+
+    fn named(snapshot: &str) -> RestoreRequest {
+        request(Source::Named {
+            snapshot: snapshot.into(),
+            source: None,
+        })
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |key| map.get(key).cloned()
+    }
+
+    #[test]
+    fn the_provenance_says_what_was_asked_for() {
+        assert_eq!(provenance(&named("snap-1").source), "snapshot:snap-1");
+        let latest = Source::Latest {
+            source: "orders".into(),
+        };
+        assert_eq!(provenance(&latest), "latest:orders");
+    }
+
+    #[test]
+    fn a_value_too_long_for_a_tag_is_cut_to_256_characters_with_a_hash() {
+        let long = format!(
+            "snapshot:arn:aws:rds:us-east-1:123456789012:snapshot:{}",
+            "a".repeat(255)
+        );
+        let cut = fit(&long);
+        assert_eq!(cut.chars().count(), 256);
+        assert_eq!(cut, fit(&long));
+        assert_ne!(cut, fit(&format!("{long}b")));
+        assert_eq!(fit("short"), "short");
+    }
+
+    #[test]
+    fn the_same_provenance_is_the_same_request() {
+        let req = named("snap-1");
+        assert_eq!(
+            same_request(&req, tags(&[(TAG_PROVENANCE, "snapshot:snap-1")])),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn another_provenance_is_someone_elses_restore() {
+        let req = named("snap-2");
+        assert_eq!(
+            same_request(&req, tags(&[(TAG_PROVENANCE, "snapshot:snap-1")])),
+            Err("was restored from snapshot 'snap-1', not from 'snap-2'".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_untagged_instance_is_not_ours() {
+        assert_eq!(
+            same_request(&named("snap-1"), tags(&[("team", "orders")])),
+            Err("was not restored by dr-lambdas".to_owned())
+        );
+    }
+
+    #[test]
+    fn tags_of_earlier_versions_are_still_recognised() {
+        let latest = request(Source::Latest {
+            source: "orders".into(),
+        });
+        let legacy_latest = tags(&[
+            (TAG_SNAPSHOT, "snap-7"),
+            (LEGACY_TAG_REQUESTED, "latest"),
+            (LEGACY_TAG_SOURCE, "orders"),
+        ]);
+        assert_eq!(same_request(&latest, legacy_latest), Ok(()));
+
+        let by_arn = tags(&[
+            (TAG_SNAPSHOT, "snap-1"),
+            (
+                LEGACY_TAG_REQUESTED,
+                "arn:aws:rds:us-east-1:123456789012:snapshot:snap-1",
+            ),
+        ]);
+        assert_eq!(same_request(&named("snap-1"), by_arn), Ok(()));
     }
 }
