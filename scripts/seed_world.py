@@ -2,7 +2,8 @@
 
 RDS: in us-east-1 (primary) the orders database `ecommerce-db` with two
 manual snapshots; in us-west-2 (recovery region) a cross-region copy of the
-newest snapshot, as a DR backup plan leaves it.
+newest snapshot, as a DR backup plan leaves it, and the recovery VPC's DB
+subnet group `ecommerce-dr-subnets`.
 
 Route 53: the zone shop.example.com with the records that move together on a
 failover: `shop` (weighted A records per region, the us-west-2 one with a
@@ -20,6 +21,7 @@ import boto3
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 SOURCE = "ecommerce-db"
+DR_SUBNET_GROUP = "ecommerce-dr-subnets"
 
 
 def client(service, region, endpoint):
@@ -61,6 +63,21 @@ def seed_rds(endpoint):
         SourceDBSnapshotIdentifier=arn,
         TargetDBSnapshotIdentifier="snapshot-2025-05-12-dr",
         SourceRegion=PRIMARY,
+    )
+    # The recovery VPC's DB subnet group: a restore where the source instance
+    # does not exist must name one, or RDS would use the (public) default VPC.
+    ec2 = client("ec2", SECONDARY, endpoint)
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{SECONDARY}{az}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in enumerate("ab")
+    ]
+    west.create_db_subnet_group(
+        DBSubnetGroupName=DR_SUBNET_GROUP,
+        DBSubnetGroupDescription="orders database in the recovery VPC",
+        SubnetIds=subnets,
     )
 
 

@@ -79,18 +79,40 @@ pub fn db_instance_identifier(id: &str) -> Result<(), String> {
     rds_name(id, 63)
 }
 
+/// A valid snapshot reference, as the event gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotId<'a> {
+    /// A name in the target region: manual, automated (`rds:`) or AWS Backup (`awsbackup:`).
+    Name(&'a str),
+    /// A snapshot ARN, whose region and account may not be the function's.
+    Arn {
+        region: &'a str,
+        account: &'a str,
+        /// The snapshot's name, as [`SnapshotId::Name`] would hold it.
+        name: &'a str,
+    },
+}
+
 /// A snapshot reference: a manual snapshot identifier (up to 255 characters,
-/// the instance identifier rules otherwise), an automated `rds:` name, or a
-/// snapshot ARN.
-pub fn snapshot_identifier(id: &str) -> Result<(), String> {
+/// the instance identifier rules otherwise), an automated `rds:` name, an AWS
+/// Backup recovery point (`awsbackup:job-...`), or a snapshot ARN of any of them.
+pub fn snapshot_identifier(id: &str) -> Result<SnapshotId<'_>, String> {
     if let Some(rest) = id.strip_prefix("arn:") {
         return snapshot_arn(rest);
     }
-    let name = id.strip_prefix("rds:").unwrap_or(id);
-    rds_name(name, 255)
+    snapshot_name(id)?;
+    Ok(SnapshotId::Name(id))
 }
 
-fn snapshot_arn(rest: &str) -> Result<(), String> {
+fn snapshot_name(name: &str) -> Result<(), String> {
+    let bare = name
+        .strip_prefix("rds:")
+        .or_else(|| name.strip_prefix("awsbackup:"))
+        .unwrap_or(name);
+    rds_name(bare, 255)
+}
+
+fn snapshot_arn(rest: &str) -> Result<SnapshotId<'_>, String> {
     // arn:<partition>:rds:<region>:<account>:snapshot:<name>
     let parts: Vec<&str> = rest.splitn(6, ':').collect();
     let [partition, service, region, account, kind, name] = parts[..] else {
@@ -105,8 +127,12 @@ fn snapshot_arn(rest: &str) -> Result<(), String> {
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
         return Err("has an account id that is not 12 digits".to_owned());
     }
-    let name = name.strip_prefix("rds:").unwrap_or(name);
-    rds_name(name, 255).map_err(|r| format!("has a snapshot name that {r}"))
+    snapshot_name(name).map_err(|r| format!("has a snapshot name that {r}"))?;
+    Ok(SnapshotId::Arn {
+        region,
+        account,
+        name,
+    })
 }
 
 fn rds_name(id: &str, max: usize) -> Result<(), String> {
@@ -369,14 +395,33 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_references_of_all_three_forms_pass() {
+    fn snapshot_names_of_every_kind_pass() {
         for id in [
             "snapshot-2025-05-12",
             "rds:ecommerce-db-2025-05-12-03-10",
-            "arn:aws:rds:us-east-1:123456789012:snapshot:snapshot-2025-05-12",
-            "arn:aws:rds:us-east-1:123456789012:snapshot:rds:ecommerce-db-2025-05-12-03-10",
+            "awsbackup:job-be59cf2a-2343-4402-bd8b-226993d23453",
         ] {
-            assert_eq!(snapshot_identifier(id), Ok(()), "{id}");
+            assert_eq!(snapshot_identifier(id), Ok(SnapshotId::Name(id)), "{id}");
+        }
+    }
+
+    #[test]
+    fn snapshot_arns_give_their_region_account_and_name() {
+        for name in [
+            "snapshot-2025-05-12",
+            "rds:ecommerce-db-2025-05-12-03-10",
+            "awsbackup:job-be59cf2a-2343-4402-bd8b-226993d23453",
+        ] {
+            let arn = format!("arn:aws:rds:us-west-2:123456789012:snapshot:{name}");
+            assert_eq!(
+                snapshot_identifier(&arn),
+                Ok(SnapshotId::Arn {
+                    region: "us-west-2",
+                    account: "123456789012",
+                    name
+                }),
+                "{arn}"
+            );
         }
     }
 

@@ -81,7 +81,7 @@ proptest! {
 
     #[test]
     fn the_restore_decoder_accepts_or_refuses_with_invalid_request(event in any_json()) {
-        if let Err(e) = request::parse(event, None) {
+        if let Err(e) = request::parse(event, common::restore_scope()) {
             prop_assert_eq!(e.name(), "InvalidRequest");
         }
     }
@@ -101,7 +101,7 @@ proptest! {
     ) {
         let mut event = json!({"db_instance": db_instance, "snapshot_id": snapshot_id});
         if let Some(r) = region { event["region"] = json!(r); }
-        match request::parse(event, None) {
+        match request::parse(event, common::restore_scope()) {
             Ok(req) => prop_assert!(validate::db_instance_identifier(req.target.instance_id()).is_ok()),
             Err(dr_lambdas::Error::InvalidRequest { field, .. }) => {
                 prop_assert!(["db_instance", "snapshot_id", "source_db_instance", "region"].contains(&field.as_str()), "{}", field)

@@ -1,5 +1,7 @@
 //! Every sample in events/ is a fixture: it must decode into its handler's request.
 
+mod common;
+
 use std::fs;
 
 use dr_lambdas::failover::config::FailoverConfig;
@@ -27,7 +29,8 @@ fn every_restore_sample_decodes_into_a_restore_request() {
     let all = samples("restore-database");
     assert!(all.len() >= 4, "restore samples: {}", all.len());
     for (file, json) in all {
-        let req = request::parse(json, None).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let req =
+            request::parse(json, common::restore_scope()).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(!req.target.instance_id().is_empty(), "{file}");
     }
 }
@@ -54,7 +57,8 @@ fn every_failover_sample_decodes_into_an_intent() {
 fn the_recovery_workflow_input_carries_one_event_per_handler() {
     let text = fs::read_to_string("events/recovery-workflow.json").expect("read");
     let input: Value = serde_json::from_str(&text).expect("JSON");
-    let restore = request::parse(input["restore"].clone(), None).expect("restore part");
+    let restore =
+        request::parse(input["restore"].clone(), common::restore_scope()).expect("restore part");
     assert_eq!(restore.target.instance_id(), "ecommerce-db-restored");
     let env = [
         ("HOSTED_ZONE_ID", "Z0123456789ABC"),

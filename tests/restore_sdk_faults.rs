@@ -47,8 +47,9 @@ fn handler(rules: &[&Rule]) -> RestoreHandler {
     RestoreHandler::new(client(rules), "us-east-1", None)
 }
 
+/// The source is absent in these mocks (a recovery region), so the event names the subnet group.
 fn event() -> serde_json::Value {
-    json!({"db_instance": TARGET, "snapshot_id": SNAPSHOT})
+    json!({"db_instance": TARGET, "snapshot_id": SNAPSHOT, "db_subnet_group": "dr-subnets"})
 }
 
 fn target_absent() -> Rule {

@@ -110,3 +110,28 @@ fn every_next_names_an_existing_state() {
         assert!(states.contains_key(&target), "no state named {target}");
     }
 }
+
+/// The statuses a Choice state sends to `next` through an `Or` of StringEquals on `variable`.
+fn statuses_leading_to(def: &Value, choice: &str, variable: &str, next: &str) -> BTreeSet<String> {
+    let choices = def["States"][choice]["Choices"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{choice} has no Choices"));
+    choices
+        .iter()
+        .filter(|c| c["Next"] == next)
+        .flat_map(|c| c["Or"].as_array().into_iter().flatten())
+        .filter(|rule| rule["Variable"] == variable)
+        .filter_map(|rule| rule["StringEquals"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn the_workflow_stops_on_exactly_the_statuses_the_handler_calls_failed() {
+    let def = definition();
+    let in_workflow =
+        statuses_leading_to(&def, "IsDatabaseAvailable", "$.database.status", "DatabaseBroken");
+    let in_handler: BTreeSet<String> = dr_lambdas::restore::status::failed_instance_statuses()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(in_workflow, in_handler);
+}

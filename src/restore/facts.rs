@@ -23,7 +23,7 @@ impl Tag {
 }
 
 /// A DB snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SnapshotFacts {
     pub id: String,
     /// The instance the snapshot was taken of.
@@ -31,6 +31,15 @@ pub struct SnapshotFacts {
     pub status: String,
     /// Creation time, nanoseconds since the epoch; `None` while RDS has not set it.
     pub created: Option<i128>,
+    /// The engine and its version at the time of the snapshot.
+    pub engine: Option<String>,
+    pub engine_version: Option<String>,
+    /// What a restore gets unless it asks otherwise.
+    pub allocated_storage: Option<i32>,
+    pub storage_type: Option<String>,
+    pub iops: Option<i32>,
+    pub storage_throughput: Option<i32>,
+    pub tags: Vec<(String, String)>,
 }
 
 /// A DB instance: the source whose settings a restore copies, or an
@@ -50,6 +59,16 @@ pub struct InstanceFacts {
     pub storage_throughput: Option<i32>,
     pub deletion_protection: Option<bool>,
     pub publicly_accessible: Option<bool>,
+    pub engine: Option<String>,
+    pub engine_version: Option<String>,
+    pub port: Option<i32>,
+    pub iam_database_authentication: Option<bool>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    pub cloudwatch_logs_exports: Vec<String>,
+    pub ca_certificate: Option<String>,
+    pub backup_retention_period: Option<i32>,
+    pub preferred_backup_window: Option<String>,
+    pub max_allocated_storage: Option<i32>,
     pub tags: Vec<(String, String)>,
 }
 

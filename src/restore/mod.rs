@@ -5,6 +5,7 @@
 //! - `facts.rs`: what RDS reports, as planning needs it;
 //! - `tags.rs`: the tags a restore writes, and what they say on a replay;
 //! - `plan.rs`: the pure core, from facts to steps;
+//! - `settings.rs`: which source settings a restore carries over, by RDS's rules;
 //! - `step.rs`: each call, in the API's field names;
 //! - `status.rs`: what an RDS status means for a restore;
 //! - `rds.rs`: the shell, the only code that calls RDS.
@@ -13,6 +14,7 @@ pub mod facts;
 pub mod plan;
 pub mod rds;
 pub mod request;
+pub mod settings;
 pub mod status;
 pub mod step;
 pub mod tags;
@@ -25,12 +27,12 @@ use tracing::info;
 use self::facts::{InstanceFacts, SnapshotFacts};
 use self::plan::Replay;
 use self::rds::Applied;
-use self::request::{RestoreRequest, Source};
+use self::request::{RestoreRequest, Scope, Source};
 use self::status::RestoreStatus;
 use self::step::Step;
 use crate::aws::{self, RegionalClients, SdkSettings};
 use crate::config::{self, ConfigError, Env};
-use crate::error::Error;
+use crate::error::{AwsFailure, Error};
 use crate::runtime::{Handler, Invocation};
 use crate::validate::Globs;
 
@@ -56,6 +58,9 @@ pub struct RestoreResult {
     /// The exact requests, for a dry run: one object per call, keyed by the API operation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<Vec<Step>>,
+    /// Settings of the source that were not carried over, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The restore handler, built once at init.
@@ -81,11 +86,15 @@ impl Handler for RestoreHandler {
 
     /// Handles one event: decode, validate, read, plan, apply.
     async fn handle(&self, event: Value, invocation: &Invocation) -> Result<RestoreResult, Error> {
-        let req = request::parse(event, self.allowlist.as_ref())?;
-        let region = req
-            .region
-            .clone()
-            .unwrap_or_else(|| self.clients.home_region().to_owned());
+        let req = request::parse(
+            event,
+            Scope {
+                allowlist: self.allowlist.as_ref(),
+                home_region: self.clients.home_region(),
+                account_id: invocation.account_id.as_deref(),
+            },
+        )?;
+        let region = req.region.clone();
         info!(
             target = req.target.instance_id(),
             snapshot_id = req.source.requested_snapshot(),
@@ -105,11 +114,20 @@ impl Handler for RestoreHandler {
 
         let (snapshot, source) = resolve(&client, &req, &region).await?;
         info!(snapshot_id = %snapshot.id, source_copied = source.is_some(), "snapshot resolved");
-        let steps = plan::plan_restore(&req, &snapshot, source.as_ref(), &invocation.request_id);
+        let planned = plan::plan_restore(
+            &req,
+            &snapshot,
+            source.as_ref(),
+            &region,
+            &invocation.request_id,
+        )?;
+        for note in &planned.notes {
+            info!(note = %note, "a source setting is not carried over");
+        }
 
         if req.dry_run {
             info!(
-                steps = steps.len(),
+                steps = planned.steps.len(),
                 "dry run: restore planned, nothing sent"
             );
             return Ok(RestoreResult {
@@ -120,12 +138,13 @@ impl Handler for RestoreHandler {
                 db_instance_status: None,
                 replayed: false,
                 dry_run: true,
-                plan: Some(steps),
+                plan: Some(planned.steps),
+                notes: planned.notes,
             });
         }
 
         let mut db_instance_status = None;
-        for step in &steps {
+        for step in &planned.steps {
             match rds::apply(&client, step, &region).await? {
                 Applied::Started { status } => {
                     info!(status = %status, "restore started");
@@ -140,11 +159,17 @@ impl Handler for RestoreHandler {
                             &region,
                             plan::check_existing(&req, &existing, &region)?,
                         )),
-                        None => Err(Error::InstanceAlreadyExists {
-                            db_instance: target.to_owned(),
-                            region,
-                            reason: "was reported by RDS but could not be described".to_owned(),
-                        }),
+                        // RDS said it exists but cannot show it yet (its reads
+                        // are eventually consistent): whose it is is unknown,
+                        // and a retry will know.
+                        None => Err(Error::ServiceUnavailable(AwsFailure {
+                            operation: "DescribeDBInstances",
+                            code: None,
+                            message: format!(
+                                "RDS reported '{target}' as existing, but could not describe it yet"
+                            ),
+                            source: "eventual consistency".into(),
+                        })),
                     };
                 }
             }
@@ -158,6 +183,7 @@ impl Handler for RestoreHandler {
             replayed: false,
             dry_run: false,
             plan: None,
+            notes: planned.notes,
         })
     }
 }
@@ -218,5 +244,6 @@ fn replayed(req: &RestoreRequest, region: &str, replay: Replay) -> RestoreResult
         replayed: true,
         dry_run: req.dry_run,
         plan: None,
+        notes: Vec::new(),
     }
 }

@@ -6,7 +6,7 @@
 use super::facts::{InstanceFacts, SnapshotFacts};
 use super::request::RestoreRequest;
 use super::step::{InstanceFromSnapshot, InstanceSettings, Step};
-use super::tags;
+use super::{settings, tags};
 use crate::error::Error;
 
 /// An instance that a previous attempt of the same request already restored.
@@ -108,71 +108,43 @@ pub fn check_named(
     Ok(())
 }
 
+/// What a restore will do: its calls, and the source settings it could not carry over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestorePlan {
+    /// The calls, in order. Empty: nothing left to do.
+    pub steps: Vec<Step>,
+    /// One line per source setting left to RDS, and why.
+    pub notes: Vec<String>,
+}
+
 /// Builds the restore: the source's settings, then the event's overrides on
 /// top, then dr-lambdas' own tags.
+///
+/// The tags copied are the source's; without a source here, the snapshot's
+/// own (RDS copies those only into a request without tags, and ours always
+/// has some).
 pub fn plan_restore(
     req: &RestoreRequest,
     snapshot: &SnapshotFacts,
     source: Option<&InstanceFacts>,
+    region: &str,
     request_id: &str,
-) -> Vec<Step> {
+) -> Result<RestorePlan, Error> {
+    let settled = settings::instance(&req.overrides, snapshot, source, region)?;
     let own = tags::own_tags(req, &snapshot.id, request_id);
-    let copied = source.map(|s| s.tags.as_slice()).unwrap_or_default();
+    let copied = source.map_or(snapshot.tags.as_slice(), |s| s.tags.as_slice());
     let settings = InstanceSettings {
         tags: tags::merge(copied, req, own),
-        ..instance_settings(req, source)
+        ..settled.settings
     };
-    vec![Step::InstanceFromSnapshot(InstanceFromSnapshot {
-        db_instance_identifier: req.target.instance_id().to_owned(),
-        db_snapshot_identifier: snapshot.id.clone(),
-        settings,
-    })]
-}
-
-/// The settings of a new instance: the source's, with the event's overrides on top.
-fn instance_settings(req: &RestoreRequest, source: Option<&InstanceFacts>) -> InstanceSettings {
-    let o = &req.overrides;
-    let from_source = |f: fn(&InstanceFacts) -> Option<String>| source.and_then(f);
-    // Default parameter and option groups are not copied: RDS picks the default
-    // of the snapshot's own engine version, while the source's default may be
-    // of a newer version (upgraded after the snapshot) and fail the restore.
-    InstanceSettings {
-        db_instance_class: o
-            .db_instance_class
-            .clone()
-            .or_else(|| from_source(|s| s.class.clone())),
-        db_subnet_group_name: o
-            .db_subnet_group
-            .clone()
-            .or_else(|| from_source(|s| s.subnet_group.clone())),
-        vpc_security_group_ids: o.vpc_security_group_ids.clone().unwrap_or_else(|| {
-            source
-                .map(|s| s.security_groups.clone())
-                .unwrap_or_default()
-        }),
-        db_parameter_group_name: o.db_parameter_group.clone().or_else(|| {
-            from_source(|s| {
-                s.parameter_group
-                    .clone()
-                    .filter(|g| !g.starts_with("default."))
-            })
-        }),
-        option_group_name: o.option_group.clone().or_else(|| {
-            from_source(|s| {
-                s.option_group
-                    .clone()
-                    .filter(|g| !g.starts_with("default:"))
-            })
-        }),
-        multi_az: o.multi_az.or_else(|| source.and_then(|s| s.multi_az)),
-        storage_type: from_source(|s| s.storage_type.clone()),
-        // io1/io2 (and gp3 above its baseline) need these with the storage type.
-        iops: source.and_then(|s| s.iops),
-        storage_throughput: source.and_then(|s| s.storage_throughput),
-        deletion_protection: source.and_then(|s| s.deletion_protection),
-        publicly_accessible: source.and_then(|s| s.publicly_accessible),
-        tags: Vec::new(),
-    }
+    Ok(RestorePlan {
+        steps: vec![Step::InstanceFromSnapshot(InstanceFromSnapshot {
+            db_instance_identifier: req.target.instance_id().to_owned(),
+            db_snapshot_identifier: snapshot.id.clone(),
+            settings,
+        })],
+        notes: settled.notes,
+    })
 }
 
 #[cfg(test)]
@@ -200,7 +172,7 @@ mod tests {
         RestoreRequest {
             target: Target::Instance("orders-dr".into()),
             source,
-            region: None,
+            region: "us-east-1".into(),
             overrides: Overrides::default(),
             dry_run: false,
         }
@@ -220,7 +192,11 @@ mod tests {
         source: Option<&InstanceFacts>,
         request_id: &str,
     ) -> InstanceFromSnapshot {
-        only_step(plan_restore(req, snap, source, request_id))
+        only_step(
+            plan_restore(req, snap, source, "us-east-1", request_id)
+                .unwrap()
+                .steps,
+        )
     }
 
     fn snapshot(id: &str, status: &str, created: i128) -> SnapshotFacts {
@@ -229,6 +205,11 @@ mod tests {
             source_instance: Some("orders".into()),
             status: status.into(),
             created: Some(created),
+            engine: Some("postgres".into()),
+            engine_version: Some("15.4".into()),
+            allocated_storage: Some(500),
+            storage_type: Some("gp2".into()),
+            ..SnapshotFacts::default()
         }
     }
 
@@ -247,11 +228,14 @@ mod tests {
             storage_throughput: Some(500),
             deletion_protection: Some(true),
             publicly_accessible: Some(false),
+            engine: Some("postgres".into()),
+            engine_version: Some("15.4".into()),
             tags: vec![
                 ("team".into(), "orders".into()),
                 ("aws:cloudformation:stack-name".into(), "prod".into()),
                 (TAG_SNAPSHOT.into(), "older-snapshot".into()),
             ],
+            ..InstanceFacts::default()
         }
     }
 
@@ -323,6 +307,7 @@ mod tests {
             db_parameter_group: Some("dr-pg".into()),
             option_group: Some("dr-og".into()),
             multi_az: Some(false),
+            publicly_accessible: None,
             tags: BTreeMap::from([("team".into(), "dr".into())]),
         };
         let plan = plan_of(
@@ -353,15 +338,39 @@ mod tests {
     }
 
     #[test]
-    fn without_a_source_only_the_snapshot_and_tags_are_sent() {
-        let req = named("snap-1", None);
+    fn without_a_source_only_the_snapshot_the_events_network_and_tags_are_sent() {
+        let mut req = named("snap-1", None);
+        req.overrides.db_subnet_group = Some("dr-subnets".into());
         let plan = plan_of(&req, &snapshot("snap-1", "available", 1), None, "req-1");
         let json = serde_json::to_value(&plan).unwrap();
         let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
-            ["DBInstanceIdentifier", "DBSnapshotIdentifier", "Tags"]
+            [
+                "DBInstanceIdentifier",
+                "DBSnapshotIdentifier",
+                "DBSubnetGroupName",
+                "PubliclyAccessible",
+                "Tags"
+            ]
         );
+        assert_eq!(json["PubliclyAccessible"], false);
+    }
+
+    #[test]
+    fn without_a_source_the_snapshots_own_tags_are_copied() {
+        let mut req = named("snap-1", None);
+        req.overrides.db_subnet_group = Some("dr-subnets".into());
+        let mut snap = snapshot("snap-1", "available", 1);
+        snap.tags = vec![
+            ("team".into(), "orders".into()),
+            ("cost-center".into(), "42".into()),
+        ];
+        let plan = plan_of(&req, &snap, None, "req-1");
+        let tags = tag_map(&plan);
+        assert_eq!(tags["team"], "orders");
+        assert_eq!(tags["cost-center"], "42");
+        assert_eq!(tags[TAG_PROVENANCE], "snapshot:snap-1");
     }
 
     #[test]

@@ -103,6 +103,16 @@ pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied
                 .set_storage_throughput(s.storage_throughput)
                 .set_deletion_protection(s.deletion_protection)
                 .set_publicly_accessible(s.publicly_accessible)
+                .set_port(s.port)
+                .set_enable_iam_database_authentication(s.enable_iam_database_authentication)
+                .set_copy_tags_to_snapshot(s.copy_tags_to_snapshot)
+                .set_enable_cloudwatch_logs_exports(
+                    (!s.enable_cloudwatch_logs_exports.is_empty())
+                        .then(|| s.enable_cloudwatch_logs_exports.clone()),
+                )
+                .set_ca_certificate_identifier(s.ca_certificate_identifier.clone())
+                .set_backup_retention_period(s.backup_retention_period)
+                .set_preferred_backup_window(s.preferred_backup_window.clone())
                 .set_tags(Some(sdk_tags(&s.tags)))
                 .send()
                 .await;
@@ -169,17 +179,32 @@ fn instance_facts(db: &DbInstance) -> InstanceFacts {
         storage_throughput: db.storage_throughput(),
         deletion_protection: db.deletion_protection(),
         publicly_accessible: db.publicly_accessible(),
-        tags: db
-            .tag_list()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_owned(),
-                    t.value().unwrap_or_default().to_owned(),
-                ))
-            })
-            .collect(),
+        engine: db.engine().map(str::to_owned),
+        engine_version: db.engine_version().map(str::to_owned),
+        port: db
+            .endpoint()
+            .and_then(|e| e.port())
+            .or(db.db_instance_port().filter(|p| *p > 0)),
+        iam_database_authentication: db.iam_database_authentication_enabled(),
+        copy_tags_to_snapshot: db.copy_tags_to_snapshot(),
+        cloudwatch_logs_exports: db.enabled_cloudwatch_logs_exports().to_vec(),
+        ca_certificate: db.ca_certificate_identifier().map(str::to_owned),
+        backup_retention_period: db.backup_retention_period(),
+        preferred_backup_window: db.preferred_backup_window().map(str::to_owned),
+        max_allocated_storage: db.max_allocated_storage(),
+        tags: tag_pairs(db.tag_list()),
     }
+}
+
+fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
 }
 
 fn snapshot_facts(s: &DbSnapshot) -> SnapshotFacts {
@@ -193,5 +218,12 @@ fn snapshot_facts(s: &DbSnapshot) -> SnapshotFacts {
             .original_snapshot_create_time()
             .or(s.snapshot_create_time())
             .map(|t| t.as_nanos()),
+        engine: s.engine().map(str::to_owned),
+        engine_version: s.engine_version().map(str::to_owned),
+        allocated_storage: s.allocated_storage(),
+        storage_type: s.storage_type().map(str::to_owned),
+        iops: s.iops(),
+        storage_throughput: s.storage_throughput(),
+        tags: tag_pairs(s.tag_list()),
     }
 }

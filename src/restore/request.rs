@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::validate::{self, Globs};
+use crate::validate::{self, Globs, SnapshotId};
 
 /// The restore event as it arrives (`events/restore-database*.json`).
 #[derive(Debug, Deserialize)]
@@ -30,6 +30,8 @@ struct RawRequest {
     option_group: Option<String>,
     #[serde(default)]
     multi_az: Option<bool>,
+    #[serde(default)]
+    publicly_accessible: Option<bool>,
     #[serde(default)]
     tags: Option<BTreeMap<String, String>>,
     #[serde(default)]
@@ -100,6 +102,7 @@ pub struct Overrides {
     pub db_parameter_group: Option<String>,
     pub option_group: Option<String>,
     pub multi_az: Option<bool>,
+    pub publicly_accessible: Option<bool>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -110,33 +113,57 @@ pub struct RestoreRequest {
     pub target: Target,
     /// What to restore from.
     pub source: Source,
-    /// Target region; `None` means the function's own region.
-    pub region: Option<String>,
+    /// Where to restore: the event's region, or the function's own.
+    pub region: String,
     pub overrides: Overrides,
     pub dry_run: bool,
+}
+
+/// What the function's configuration and invocation bound a request by.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// `RESTORE_ALLOWED_INSTANCES`.
+    pub allowlist: Option<&'a Globs>,
+    /// The function's own region: the default target.
+    pub home_region: &'a str,
+    /// The function's own account, when the runtime says it.
+    pub account_id: Option<&'a str>,
 }
 
 // Our own tags take part of RDS's 50-tag limit; leave room for them and the source's.
 const MAX_EVENT_TAGS: usize = 20;
 
 /// Decodes and validates a restore event. No AWS call is made.
-pub fn parse(event: Value, allowlist: Option<&Globs>) -> Result<RestoreRequest, Error> {
+pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
     let raw: RawRequest = validate::decode(event)?;
     let check = |field: &str, result: Result<(), String>| {
         result.map_err(|reason| Error::invalid(field, reason))
     };
 
+    // RDS stores identifiers in lower case: compare, allow and tag them so.
     check(
         "db_instance",
         validate::db_instance_identifier(&raw.db_instance),
     )?;
-    if let Some(source) = &raw.source_db_instance {
-        check(
-            "source_db_instance",
-            validate::db_instance_identifier(source),
-        )?;
+    let db_instance = raw.db_instance.to_ascii_lowercase();
+    let source_db = match &raw.source_db_instance {
+        Some(source) => {
+            check(
+                "source_db_instance",
+                validate::db_instance_identifier(source),
+            )?;
+            Some(source.to_ascii_lowercase())
+        }
+        None => None,
+    };
+    if let Some(region) = &raw.region {
+        check("region", validate::region_name(region))?;
     }
-    let source = match (raw.snapshot_id.as_str(), raw.source_db_instance) {
+    let region = raw
+        .region
+        .clone()
+        .unwrap_or_else(|| scope.home_region.to_owned());
+    let source = match (raw.snapshot_id.as_str(), source_db) {
         ("latest", Some(source)) => Source::Latest { source },
         ("latest", None) => {
             return Err(Error::invalid(
@@ -144,17 +171,11 @@ pub fn parse(event: Value, allowlist: Option<&Globs>) -> Result<RestoreRequest, 
                 "is required with \"snapshot_id\": \"latest\" (whose newest snapshot?)",
             ));
         }
-        (snapshot, source) => {
-            check("snapshot_id", validate::snapshot_identifier(snapshot))?;
-            Source::Named {
-                snapshot: snapshot.to_owned(),
-                source,
-            }
-        }
+        (snapshot, source) => Source::Named {
+            snapshot: own_snapshot(snapshot, &region, scope.account_id)?,
+            source,
+        },
     };
-    if let Some(region) = &raw.region {
-        check("region", validate::region_name(region))?;
-    }
     if let Some(class) = &raw.db_instance_class {
         check("db_instance_class", validate::db_instance_class(class))?;
     }
@@ -198,20 +219,20 @@ pub fn parse(event: Value, allowlist: Option<&Globs>) -> Result<RestoreRequest, 
             ));
         }
     }
-    if let Some(allowed) = allowlist
-        && !allowed.matches(&raw.db_instance)
+    if let Some(allowed) = scope.allowlist
+        && !allowed.matches(&db_instance)
     {
         return Err(Error::NotAllowed {
-            subject: format!("db_instance '{}'", raw.db_instance),
+            subject: format!("db_instance '{db_instance}'"),
             variable: "RESTORE_ALLOWED_INSTANCES",
             allowed: allowed.display(),
         });
     }
 
     Ok(RestoreRequest {
-        target: Target::Instance(raw.db_instance),
+        target: Target::Instance(db_instance),
         source,
-        region: raw.region,
+        region,
         overrides: Overrides {
             db_instance_class: raw.db_instance_class,
             db_subnet_group: raw.db_subnet_group,
@@ -219,10 +240,49 @@ pub fn parse(event: Value, allowlist: Option<&Globs>) -> Result<RestoreRequest, 
             db_parameter_group: raw.db_parameter_group,
             option_group: raw.option_group,
             multi_az: raw.multi_az,
+            publicly_accessible: raw.publicly_accessible,
             tags,
         },
         dry_run: raw.dry_run.unwrap_or(false),
     })
+}
+
+/// The snapshot to restore, as RDS in `region` will take it: a name, or an
+/// ARN of this account in that region, which becomes its name.
+///
+/// A snapshot of another region cannot be restored here, and one of another
+/// account is refused: the role may restore only its own account's, and RDS
+/// cannot restore a shared encrypted snapshot at all.
+fn own_snapshot(id: &str, region: &str, account: Option<&str>) -> Result<String, Error> {
+    let snapshot =
+        validate::snapshot_identifier(id).map_err(|r| Error::invalid("snapshot_id", r))?;
+    match snapshot {
+        SnapshotId::Name(name) => Ok(name.to_owned()),
+        SnapshotId::Arn { region: other, .. } if other != region => Err(Error::invalid(
+            "snapshot_id",
+            format!(
+                "is a snapshot in {other}, but the restore is in {region}: RDS restores only snapshots of \
+                 its own region. Copy it first (aws rds copy-db-snapshot --region {region} \
+                 --source-db-snapshot-identifier <ARN> --target-db-snapshot-identifier <name>), or set \
+                 \"region\": \"{other}\""
+            ),
+        )),
+        SnapshotId::Arn { account: other, .. } if account.is_some_and(|a| a != other) => {
+            Err(Error::invalid(
+                "snapshot_id",
+                format!(
+                    "is a snapshot of account {other}; this function restores only its own account's \
+                     snapshots (RDS cannot restore a shared encrypted snapshot at all). Copy it into this \
+                     account first (aws rds copy-db-snapshot --source-db-snapshot-identifier <ARN> \
+                     --target-db-snapshot-identifier <name> --kms-key-id <your key>), then restore the copy"
+                ),
+            ))
+        }
+        // Our own account's ARN is the name in this region. With the account
+        // unknown, the ARN goes to RDS as it is, which finds only our own.
+        SnapshotId::Arn { name, .. } if account.is_some() => Ok(name.to_owned()),
+        SnapshotId::Arn { .. } => Ok(id.to_owned()),
+    }
 }
 
 #[cfg(test)]
@@ -231,8 +291,18 @@ mod tests {
 
     use super::*;
 
+    const ACCOUNT: &str = "123456789012";
+
+    fn scope(allowlist: Option<&Globs>) -> Scope<'_> {
+        Scope {
+            allowlist,
+            home_region: "us-east-1",
+            account_id: Some(ACCOUNT),
+        }
+    }
+
     fn err(event: Value) -> (String, String) {
-        match parse(event, None) {
+        match parse(event, scope(None)) {
             Err(Error::InvalidRequest { field, reason }) => (field, reason),
             other => panic!("expected InvalidRequest, got {other:?}"),
         }
@@ -242,7 +312,7 @@ mod tests {
     fn the_documented_minimal_event_parses() {
         let req = parse(
             json!({"db_instance": "ecommerce-db-restored", "snapshot_id": "snapshot-2025-05-12"}),
-            None,
+            scope(None),
         )
         .unwrap();
         assert_eq!(req.target, Target::Instance("ecommerce-db-restored".into()));
@@ -253,7 +323,7 @@ mod tests {
                 source: None
             }
         );
-        assert_eq!(req.region, None);
+        assert_eq!(req.region, "us-east-1");
         assert!(!req.dry_run);
         assert_eq!(req.overrides, Overrides::default());
     }
@@ -268,7 +338,7 @@ mod tests {
                 "option_group": "default:postgres-15", "multi_az": true, "tags": {"team": "orders"},
                 "dry_run": true
             }),
-            None,
+            scope(None),
         )
         .unwrap();
         assert_eq!(
@@ -277,7 +347,7 @@ mod tests {
                 source: "orders".into()
             }
         );
-        assert_eq!(req.region.as_deref(), Some("us-west-2"));
+        assert_eq!(req.region, "us-west-2");
         assert_eq!(req.overrides.multi_az, Some(true));
         assert_eq!(
             req.overrides.option_group.as_deref(),
@@ -377,7 +447,7 @@ mod tests {
         let allow = Globs::parse("orders-*");
         let result = parse(
             json!({"db_instance": "billing-db", "snapshot_id": "s"}),
-            Some(&allow),
+            scope(Some(&allow)),
         );
         match result {
             Err(Error::NotAllowed {
@@ -398,9 +468,91 @@ mod tests {
         let allow = Globs::parse("orders-*");
         let req = parse(
             json!({"db_instance": "orders-dr", "snapshot_id": "s"}),
-            Some(&allow),
+            scope(Some(&allow)),
         )
         .unwrap();
         assert_eq!(req.target, Target::Instance("orders-dr".into()));
+    }
+
+    #[test]
+    fn identifiers_are_lowercased_as_rds_stores_them() {
+        let allow = Globs::parse("orders-*");
+        let req = parse(
+            json!({"db_instance": "Orders-DR", "snapshot_id": "latest", "source_db_instance": "Orders"}),
+            scope(Some(&allow)),
+        )
+        .unwrap();
+        assert_eq!(req.target, Target::Instance("orders-dr".into()));
+        assert_eq!(
+            req.source,
+            Source::Latest {
+                source: "orders".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_aws_backup_recovery_point_is_a_snapshot() {
+        let req = parse(
+            json!({"db_instance": "orders-dr", "snapshot_id": "awsbackup:job-be59cf2a-2343-4402-bd8b-226993d23453"}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(
+            req.source.requested_snapshot(),
+            "awsbackup:job-be59cf2a-2343-4402-bd8b-226993d23453"
+        );
+    }
+
+    #[test]
+    fn an_arn_of_this_account_and_region_becomes_its_name() {
+        let arn = format!("arn:aws:rds:us-east-1:{ACCOUNT}:snapshot:rds:orders-2026-11-21-03-10");
+        let req = parse(
+            json!({"db_instance": "orders-dr", "snapshot_id": arn}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(
+            req.source.requested_snapshot(),
+            "rds:orders-2026-11-21-03-10"
+        );
+    }
+
+    #[test]
+    fn an_arn_of_another_account_is_refused_saying_to_copy_it() {
+        let (field, reason) = err(json!({"db_instance": "orders-dr",
+            "snapshot_id": "arn:aws:rds:us-east-1:210987654321:snapshot:shared-orders"}));
+        assert_eq!(field, "snapshot_id");
+        assert!(
+            reason.starts_with("is a snapshot of account 210987654321; this function restores only its own account's"),
+            "{reason}"
+        );
+        assert!(reason.contains("aws rds copy-db-snapshot"), "{reason}");
+    }
+
+    #[test]
+    fn an_arn_of_another_region_is_refused_saying_to_copy_it_or_set_the_region() {
+        let (field, reason) = err(json!({"db_instance": "orders-dr",
+            "snapshot_id": format!("arn:aws:rds:eu-west-1:{ACCOUNT}:snapshot:orders-1")}));
+        assert_eq!(field, "snapshot_id");
+        assert!(
+            reason.starts_with("is a snapshot in eu-west-1, but the restore is in us-east-1"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn with_the_account_unknown_an_arn_is_passed_to_rds_as_it_is() {
+        let arn = "arn:aws:rds:us-east-1:210987654321:snapshot:orders-1";
+        let unknown = Scope {
+            account_id: None,
+            ..scope(None)
+        };
+        let req = parse(
+            json!({"db_instance": "orders-dr", "snapshot_id": arn}),
+            unknown,
+        )
+        .unwrap();
+        assert_eq!(req.source.requested_snapshot(), arn);
     }
 }

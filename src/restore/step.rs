@@ -52,6 +52,35 @@ pub struct InstanceSettings {
     pub deletion_protection: Option<bool>,
     #[serde(rename = "PubliclyAccessible", skip_serializing_if = "Option::is_none")]
     pub publicly_accessible: Option<bool>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(
+        rename = "EnableIAMDatabaseAuthentication",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enable_iam_database_authentication: Option<bool>,
+    #[serde(rename = "CopyTagsToSnapshot", skip_serializing_if = "Option::is_none")]
+    pub copy_tags_to_snapshot: Option<bool>,
+    #[serde(
+        rename = "EnableCloudwatchLogsExports",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub enable_cloudwatch_logs_exports: Vec<String>,
+    #[serde(
+        rename = "CACertificateIdentifier",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ca_certificate_identifier: Option<String>,
+    #[serde(
+        rename = "BackupRetentionPeriod",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backup_retention_period: Option<i32>,
+    #[serde(
+        rename = "PreferredBackupWindow",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub preferred_backup_window: Option<String>,
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
 }

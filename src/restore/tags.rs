@@ -150,7 +150,7 @@ mod tests {
         RestoreRequest {
             target: Target::Instance("orders-dr".into()),
             source,
-            region: None,
+            region: "us-east-1".into(),
             overrides: Overrides::default(),
             dry_run: false,
         }

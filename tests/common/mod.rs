@@ -230,3 +230,12 @@ pub fn dns_handler(
     use dr_lambdas::failover::{FailoverHandler, Mode, dns::DnsMode};
     FailoverHandler::new(failover_config(), Mode::Dns(DnsMode::new(client, dns)))
 }
+
+/// The scope of the tests' restore function: us-east-1, moto's account, any name.
+pub fn restore_scope() -> dr_lambdas::restore::request::Scope<'static> {
+    dr_lambdas::restore::request::Scope {
+        allowlist: None,
+        home_region: "us-east-1",
+        account_id: Some("123456789012"),
+    }
+}
