@@ -6,8 +6,8 @@ newest snapshot, as a DR backup plan leaves it, and the recovery VPC's DB
 subnet group `ecommerce-dr-subnets`.
 
 Route 53: the zone shop.example.com with the records that move together on a
-failover: `shop` (weighted A records per region, the us-west-2 one with a
-health check), `api` (weighted aliases to each region's load balancer) and
+failover: `shop` (weighted A records per region, each with its region's health
+check), `api` (weighted aliases to each region's load balancer) and
 `www` (a simple CNAME, switched through REGION_ENDPOINTS).
 
 Used by the demo and the end-to-end tests; the sample events in events/ name
@@ -90,14 +90,19 @@ def seed_route53(endpoint):
     r53 = client("route53", PRIMARY, endpoint)
     zone_id = r53.create_hosted_zone(Name=ZONE, CallerReference="dr-lambdas-demo")["HostedZone"]["Id"]
     zone_id = zone_id.split("/")[-1]
-    health = r53.create_health_check(
-        CallerReference="dr-lambdas-demo-usw2",
-        HealthCheckConfig={
-            "Type": "HTTPS",
-            "FullyQualifiedDomainName": REGION_ENDPOINTS[SECONDARY],
-            "ResourcePath": "/health",
-        },
-    )["HealthCheck"]["Id"]
+    # One health check per region: the failover (and the failback) verify
+    # the region they move traffic to. moto reports every check healthy.
+    health = {
+        region: r53.create_health_check(
+            CallerReference=f"dr-lambdas-demo-{region}",
+            HealthCheckConfig={
+                "Type": "HTTPS",
+                "FullyQualifiedDomainName": REGION_ENDPOINTS[region],
+                "ResourcePath": "/health",
+            },
+        )["HealthCheck"]["Id"]
+        for region in (PRIMARY, SECONDARY)
+    }
 
     def weighted(region, weight, ip, health_check=None):
         record = {
@@ -126,8 +131,8 @@ def seed_route53(endpoint):
         }
 
     records = [
-        weighted(PRIMARY, 100, "10.1.0.10"),
-        weighted(SECONDARY, 0, "10.2.0.10", health),
+        weighted(PRIMARY, 100, "10.1.0.10", health[PRIMARY]),
+        weighted(SECONDARY, 0, "10.2.0.10", health[SECONDARY]),
         alias(PRIMARY, 100),
         alias(SECONDARY, 0),
         {
@@ -141,7 +146,7 @@ def seed_route53(endpoint):
         HostedZoneId=zone_id,
         ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": r} for r in records]},
     )
-    return zone_id
+    return zone_id, health
 
 
 def show_dns(endpoint):
@@ -164,7 +169,7 @@ def main():
         show_dns(args.endpoint)
         return
     seed_rds(args.endpoint)
-    zone_id = seed_route53(args.endpoint)
+    zone_id, health = seed_route53(args.endpoint)
     print(
         json.dumps(
             {
@@ -173,6 +178,7 @@ def main():
                 "PRIMARY_REGION": PRIMARY,
                 "SECONDARY_REGION": SECONDARY,
                 "REGION_ENDPOINTS": json.dumps(REGION_ENDPOINTS),
+                "REGION_HEALTH_CHECKS": json.dumps(health),
             }
         )
     )

@@ -186,6 +186,25 @@ pub fn region_name(region: &str) -> Result<(), String> {
     }
 }
 
+/// A Route 53 health check id: a UUID such as `abcdef01-2345-6789-abcd-ef0123456789`.
+pub fn health_check_id(id: &str) -> Result<(), String> {
+    let groups: Vec<&str> = id.split('-').collect();
+    let shape = [8, 4, 4, 4, 12];
+    if groups.len() == shape.len()
+        && groups.iter().zip(shape).all(|(g, n)| {
+            g.len() == n
+                && g.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "is not a health check id like abcdef01-2345-6789-abcd-ef0123456789 (got {id:?})"
+        ))
+    }
+}
+
 /// A DB instance class such as `db.r6g.large`.
 pub fn db_instance_class(class: &str) -> Result<(), String> {
     let ok = class.len() <= 64

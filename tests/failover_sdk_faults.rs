@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use aws_sdk_route53::Client;
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
+use aws_sdk_route53::operation::get_health_check::GetHealthCheckOutput;
 use aws_sdk_route53::operation::get_health_check_status::GetHealthCheckStatusOutput;
 use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
 use aws_sdk_route53::primitives::DateTime;
+use aws_sdk_route53::types::builders::HealthCheckConfigBuilder;
 use aws_sdk_route53::types::{
-    ChangeInfo, ChangeStatus, HealthCheckObservation, ResourceRecord, ResourceRecordSet, RrType,
-    StatusReport,
+    AliasTarget, ChangeInfo, ChangeStatus, HealthCheck, HealthCheckConfig, HealthCheckObservation,
+    HealthCheckType, ResourceRecord, ResourceRecordSet, RrType, StatusReport,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use dr_lambdas::aws::SdkSettings;
@@ -30,17 +32,52 @@ fn r53_error(code: &str, message: &str) -> String {
     )
 }
 
-fn handler(rules: &[&Rule]) -> FailoverHandler {
+/// `GetHealthCheck` of an enabled HTTPS health check, as most are.
+fn endpoint_check() -> Rule {
+    check_config(|c| c)
+}
+
+fn check_config(
+    shape: impl Fn(HealthCheckConfigBuilder) -> HealthCheckConfigBuilder + Send + Sync + 'static,
+) -> Rule {
+    mock!(Client::get_health_check).then_compute_output(move |input| {
+        let config = shape(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::Https)
+                .fully_qualified_domain_name("shop-usw2.example.com"),
+        );
+        GetHealthCheckOutput::builder()
+            .health_check(
+                HealthCheck::builder()
+                    .id(input.health_check_id().unwrap_or_default())
+                    .caller_reference("ref")
+                    .health_check_config(config.build().unwrap())
+                    .health_check_version(1)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    })
+}
+
+fn client(rules: &[&Rule]) -> Client {
     let retry = SdkSettings::default()
         .retry_config()
         .with_initial_backoff(Duration::from_millis(1));
-    let client = mock_client!(
+    mock_client!(
         aws_sdk_route53,
         RuleMode::MatchAny,
         rules,
         |c: aws_sdk_route53::config::Builder| c.retry_config(retry.clone())
-    );
-    common::dns_handler(client, common::dns_config("Z1", vec![NAME.into()]))
+    )
+}
+
+/// A handler whose health checks are enabled HTTPS checks, with `rules` for the rest.
+fn handler(rules: &[&Rule]) -> FailoverHandler {
+    let check = endpoint_check();
+    let mut all = rules.to_vec();
+    all.push(&check);
+    common::dns_handler(client(&all), common::dns_config("Z1", vec![NAME.into()]))
 }
 
 fn weighted(region: &str, weight: i64, health: Option<&str>) -> ResourceRecordSet {
@@ -131,9 +168,113 @@ async fn an_unhealthy_target_is_refused_before_any_change() {
 
     assert_eq!(err.name(), "TargetUnhealthy");
     assert!(
-        err.to_string()
-            .contains("health check hc-west of us-west-2 is not healthy (0 of 3")
+        err.to_string().starts_with(
+            "traffic was not moved to us-west-2: its health check hc-west is not healthy (0 of 3"
+        ),
+        "{err}"
     );
+    assert_eq!(change.num_calls(), 0);
+}
+
+fn weighted_alias(region: &str, weight: i64) -> ResourceRecordSet {
+    ResourceRecordSet::builder()
+        .name(NAME)
+        .r#type(RrType::A)
+        .set_identifier(region)
+        .weight(weight)
+        .alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id("Z35SXDOTRQ7X7K")
+                .dns_name(format!("shop-{region}.elb.amazonaws.com."))
+                .evaluate_target_health(true)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap()
+}
+
+fn alias_records() -> Rule {
+    mock!(Client::list_resource_record_sets).then_output(|| {
+        ListResourceRecordSetsOutput::builder()
+            .resource_record_sets(weighted_alias("us-east-1", 100))
+            .resource_record_sets(weighted_alias("us-west-2", 0))
+            .is_truncated(false)
+            .max_items(100)
+            .build()
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn a_target_with_no_health_check_to_verify_is_refused_saying_how_to_add_one() {
+    let list = alias_records();
+    let change = mock!(Client::change_resource_record_sets).then_output(pending);
+    let handler = handler(&[&list, &change]);
+
+    let err = handler
+        .handle(direct(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.name(), "TargetUnhealthy");
+    assert!(
+        err.to_string()
+            .contains("no health check of it could be verified"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("REGION_HEALTH_CHECKS"), "{err}");
+    assert_eq!(change.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_region_health_check_of_the_configuration_verifies_an_alias_target() {
+    let (list, healthy) = (alias_records(), health("Success: HTTP Status Code 200, OK"));
+    let change = mock!(Client::change_resource_record_sets).then_output(pending);
+    let check = endpoint_check();
+    let mut dns = common::dns_config("Z1", vec![NAME.into()]);
+    dns.region_health_checks.insert(
+        "us-west-2".into(),
+        "abcdef01-2345-6789-abcd-ef0123456789".into(),
+    );
+    let handler = common::dns_handler(client(&[&list, &healthy, &change, &check]), dns);
+
+    let result = handler
+        .handle(direct(), &Invocation::new("r"))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        result.health_checks_passed,
+        ["abcdef01-2345-6789-abcd-ef0123456789"]
+    );
+    assert_eq!(healthy.num_calls(), 1);
+    assert_eq!(change.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_disabled_health_check_is_refused_as_disabled_without_reading_its_status() {
+    let (list, healthy) = (records(), health("Success: HTTP Status Code 200, OK"));
+    let change = mock!(Client::change_resource_record_sets).then_output(pending);
+    let disabled = check_config(|c| c.disabled(true));
+    let handler = common::dns_handler(
+        client(&[&list, &healthy, &change, &disabled]),
+        common::dns_config("Z1", vec![NAME.into()]),
+    );
+
+    let err = handler
+        .handle(direct(), &Invocation::new("r"))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.name(), "TargetUnhealthy");
+    assert!(
+        err.to_string().contains(
+            "its health check hc-west is disabled: Route 53 treats a disabled check as healthy"
+        ),
+        "{err}"
+    );
+    assert_eq!(healthy.num_calls(), 0);
     assert_eq!(change.num_calls(), 0);
 }
 

@@ -134,11 +134,13 @@ where
     set.join_all().await
 }
 
-fn config(zone_id: &str, domain: &str) -> DnsConfig {
-    common::dns_config(
+async fn config(r53: &aws_sdk_route53::Client, zone_id: &str, domain: &str) -> DnsConfig {
+    let mut config = common::dns_config(
         zone_id,
         vec![format!("shop.{domain}"), format!("api.{domain}")],
-    )
+    );
+    config.region_health_checks = common::region_health_checks(r53).await;
+    config
 }
 
 async fn weights(r53: &aws_sdk_route53::Client, zone_id: &str) -> BTreeMap<(String, String), i64> {
@@ -165,7 +167,7 @@ async fn the_same_failover_event_three_times_makes_one_change_then_already_activ
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
     let (zone_id, domain) = common::seed_weighted_zone(&r53, &["shop", "api"]).await;
-    let handler = common::dns_handler(r53.clone(), config(&zone_id, &domain));
+    let handler = common::dns_handler(r53.clone(), config(&r53, &zone_id, &domain).await);
     let event = json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"});
 
     let mut statuses = Vec::new();
@@ -195,7 +197,7 @@ async fn ten_concurrent_failovers_leave_dns_in_the_right_final_state() {
     let url = moto_or_skip!();
     let r53 = common::route53(&url);
     let (zone_id, domain) = common::seed_weighted_zone(&r53, &["shop", "api"]).await;
-    let handler = common::dns_handler(r53.clone(), config(&zone_id, &domain));
+    let handler = common::dns_handler(r53.clone(), config(&r53, &zone_id, &domain).await);
     let event = json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"});
 
     let handler = Arc::new(handler);

@@ -6,11 +6,13 @@
 //! names, so renaming one is a breaking change.
 
 mod aws;
+mod detail;
 
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
 pub use self::aws::{AwsFailure, deadline_exceeded, from_sdk};
+pub use self::detail::{HealthProblem, RecordProblem};
 
 /// Everything a handler can refuse or fail with.
 #[derive(Debug, thiserror::Error)]
@@ -76,23 +78,38 @@ pub enum Error {
     )]
     HostedZoneNotFound { zone_id: String },
 
-    /// A configured record has no record set for a region.
-    #[error(
-        "record '{name}' has no record set for region {region} in the hosted zone; nothing was changed. \
-         Create it (weighted: SetIdentifier = region name), or fix RECORD_NAMES / REGION_ENDPOINTS."
-    )]
-    RecordNotFound { name: String, region: String },
+    /// A configured record cannot be moved as configured; `cause` says why.
+    #[error("record '{name}' cannot be moved: {cause}; nothing was changed. {}", cause.remedy())]
+    RecordNotFound { name: String, cause: RecordProblem },
 
-    /// The secondary region's health check does not report healthy.
+    /// Traffic was not moved to a region whose health could not be verified.
     #[error(
-        "the health check {health_check_id} of {region} is not healthy ({detail}); nothing was changed. \
-         Fix the target first, or invoke again with \"force\": true if you accept sending traffic to it."
+        "traffic was not moved to {region}: {problem}; nothing was changed. {} Or, if you accept \
+         sending traffic there unverified, invoke directly with \"force\": true.",
+        problem.remedy()
     )]
     TargetUnhealthy {
         region: String,
-        health_check_id: String,
-        detail: String,
+        problem: HealthProblem,
     },
+
+    /// The function's configuration cannot do what the request needs.
+    #[error(
+        "the function's configuration is unusable: {variable} {reason}; nothing was changed. Fix \
+         {variable} through a deploy; a retry will not help."
+    )]
+    Misconfigured {
+        /// The configuration variable at fault.
+        variable: &'static str,
+        reason: String,
+    },
+
+    /// dr-lambdas itself failed: a bug, not the caller's or AWS's doing.
+    #[error(
+        "dr-lambdas failed internally: {detail}; nothing was changed. This is a bug: report it with \
+         this message."
+    )]
+    Internal { detail: String },
 
     /// AWS refused the function's credentials or role.
     #[error(
@@ -185,6 +202,8 @@ contract! {
     HostedZoneNotFound => retryable: false, fault: Configuration;
     RecordNotFound => retryable: false, fault: Configuration;
     TargetUnhealthy => retryable: false, fault: Resources;
+    Misconfigured => retryable: false, fault: Configuration;
+    Internal => retryable: false, fault: Internal;
     AccessDenied => retryable: false, fault: Configuration;
     Throttled => retryable: true, fault: Transient;
     ServiceUnavailable => retryable: true, fault: Transient;
@@ -296,12 +315,23 @@ mod tests {
             },
             Error::RecordNotFound {
                 name: "shop.example.com.".into(),
-                region: "us-west-2".into(),
+                cause: RecordProblem::NoRecordSet {
+                    region: "us-west-2".into(),
+                },
             },
             Error::TargetUnhealthy {
                 region: "us-west-2".into(),
-                health_check_id: "hc".into(),
-                detail: "2 of 3 checkers report Failure".into(),
+                problem: HealthProblem::Unhealthy {
+                    id: "hc".into(),
+                    detail: "2 of 3 checkers report Failure".into(),
+                },
+            },
+            Error::Misconfigured {
+                variable: "REGION_ENDPOINTS",
+                reason: "has an unusable value for us-west-2".into(),
+            },
+            Error::Internal {
+                detail: "a change could not be built".into(),
             },
             Error::AccessDenied(failure("AccessDenied")),
             Error::Throttled(failure("Throttling")),

@@ -184,6 +184,34 @@ pub async fn seed_weighted_zone(r53: &aws_sdk_route53::Client, names: &[&str]) -
     (zone_id, domain)
 }
 
+/// An HTTPS health check per region (us-east-1, us-west-2), for
+/// `REGION_HEALTH_CHECKS`. moto reports every health check healthy.
+pub async fn region_health_checks(
+    r53: &aws_sdk_route53::Client,
+) -> std::collections::BTreeMap<String, String> {
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+    let mut checks = std::collections::BTreeMap::new();
+    for region in ["us-east-1", "us-west-2"] {
+        let created = r53
+            .create_health_check()
+            .caller_reference(unique("hc"))
+            .health_check_config(
+                HealthCheckConfig::builder()
+                    .r#type(HealthCheckType::Https)
+                    .fully_qualified_domain_name(format!("shop-{region}.example.com"))
+                    .resource_path("/health")
+                    .build()
+                    .expect("health check config"),
+            )
+            .send()
+            .await
+            .expect("create health check");
+        let id = created.health_check().expect("health check").id();
+        checks.insert(region.to_owned(), id.to_owned());
+    }
+    checks
+}
+
 /// Every record set of the zone, as Route 53 lists them.
 pub async fn record_sets(
     r53: &aws_sdk_route53::Client,
@@ -218,6 +246,7 @@ pub fn dns_config(
         hosted_zone_id: zone_id.to_owned(),
         record_names,
         region_endpoints: Default::default(),
+        region_health_checks: Default::default(),
         active_weight: 100,
     }
 }

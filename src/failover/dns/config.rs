@@ -15,6 +15,10 @@ pub struct DnsConfig {
     pub record_names: Vec<String>,
     /// `REGION_ENDPOINTS`: region → record value, for simple (non-weighted) records.
     pub region_endpoints: BTreeMap<String, String>,
+    /// `REGION_HEALTH_CHECKS`: region → Route 53 health check id that tells
+    /// whether the region can take traffic, checked with the record sets'
+    /// own (which aliases and simple records do not have).
+    pub region_health_checks: BTreeMap<String, String>,
     /// `ACTIVE_WEIGHT` (default 100): the weight given to the new region when
     /// moving the old region's weight would leave it at 0.
     pub active_weight: i64,
@@ -66,6 +70,18 @@ impl DnsConfig {
             }
             Ok(map)
         })?;
+        let region_health_checks =
+            parse_var(env, "REGION_HEALTH_CHECKS", BTreeMap::new(), |raw| {
+                let map: BTreeMap<String, String> = serde_json::from_str(raw).map_err(|e| {
+                    format!("is not a JSON object of region to health check id ({e})")
+                })?;
+                for (region, id) in &map {
+                    validate::region_name(region).map_err(|r| format!("key {r}"))?;
+                    validate::health_check_id(id)
+                        .map_err(|r| format!("the value for {region} {r}"))?;
+                }
+                Ok(map)
+            })?;
         let active_weight = parse_var(env, "ACTIVE_WEIGHT", 100, |raw| match raw.parse::<i64>() {
             Ok(w @ 1..=255) => Ok(w),
             _ => Err(format!("'{raw}' is not a Route 53 weight from 1 to 255")),
@@ -75,6 +91,7 @@ impl DnsConfig {
             hosted_zone_id,
             record_names,
             region_endpoints,
+            region_health_checks,
             active_weight,
         })
     }
@@ -90,6 +107,26 @@ pub fn normalize_name(name: &str) -> String {
         lower.push('.');
     }
     lower
+}
+
+/// A record name as IAM's `route53:ChangeResourceRecordSetsNormalizedRecordNames`
+/// compares it: lower case, no trailing dot, and every character other than
+/// `a-z`, `0-9`, `-`, `_` and `.` as a three-digit octal escape (`*` is
+/// `\052`). The template's condition must list the configured names so.
+pub fn iam_normalized(name: &str) -> String {
+    let plain = normalize_name(name);
+    let mut out = String::with_capacity(plain.len());
+    for c in plain.trim_end_matches('.').chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.') {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\{b:03o}"));
+            }
+        }
+    }
+    out
 }
 
 fn unescape_octal(name: &str) -> String {
@@ -160,6 +197,32 @@ mod tests {
     }
 
     #[test]
+    fn region_health_checks_are_read_as_json() {
+        let c = DnsConfig::from_env(&with((
+            "REGION_HEALTH_CHECKS",
+            r#"{"us-west-2": "abcdef01-2345-6789-abcd-ef0123456789"}"#,
+        )))
+        .unwrap();
+        assert_eq!(
+            c.region_health_checks["us-west-2"],
+            "abcdef01-2345-6789-abcd-ef0123456789"
+        );
+    }
+
+    #[test]
+    fn iam_compares_names_lower_case_without_the_dot_and_with_octal_escapes() {
+        assert_eq!(
+            iam_normalized("*.Shop.example.com."),
+            "\\052.shop.example.com"
+        );
+        assert_eq!(
+            iam_normalized("\\052.shop.example.com."),
+            "\\052.shop.example.com"
+        );
+        assert_eq!(iam_normalized("api_1.example.com"), "api_1.example.com");
+    }
+
+    #[test]
     fn region_endpoints_are_read_as_json() {
         let c = DnsConfig::from_env(&with((
             "REGION_ENDPOINTS",
@@ -171,8 +234,13 @@ mod tests {
 
     #[test]
     fn each_bad_variable_is_named() {
-        let cases: [((&str, &str), &str); 3] = [
+        let cases: [((&str, &str), &str); 5] = [
             (("REGION_ENDPOINTS", "[1]"), "REGION_ENDPOINTS"),
+            (("REGION_HEALTH_CHECKS", "[1]"), "REGION_HEALTH_CHECKS"),
+            (
+                ("REGION_HEALTH_CHECKS", r#"{"us-west-2": "not an id"}"#),
+                "REGION_HEALTH_CHECKS",
+            ),
             (("ACTIVE_WEIGHT", "0"), "ACTIVE_WEIGHT"),
             (("ACTIVE_WEIGHT", "256"), "ACTIVE_WEIGHT"),
         ];

@@ -16,7 +16,7 @@ use self::plan::RecordDiff;
 use super::event::FailoverRequest;
 use super::health;
 use super::{FailoverStatus, Moved};
-use crate::error::Error;
+use crate::error::{Error, HealthProblem};
 
 /// The DNS mode: its Route 53 client and what it may change.
 pub struct DnsMode {
@@ -52,11 +52,17 @@ impl DnsMode {
             return Ok(Moved::nothing(FailoverStatus::AlreadyActive, records));
         }
 
+        let mut health_checks = plan.health_checks.clone();
+        if let Some(id) = self.config.region_health_checks.get(&req.to_region)
+            && !health_checks.contains(id)
+        {
+            health_checks.push(id.clone());
+        }
         let checked = if req.force {
-            warn!(health_checks = ?plan.health_checks, "force: health pre-flight skipped on request");
+            warn!(health_checks = ?health_checks, "force: health pre-flight skipped on request");
             Vec::new()
         } else if require_healthy_target {
-            self.preflight_health(req, &plan.health_checks).await?
+            self.preflight_health(req, &health_checks).await?
         } else {
             Vec::new()
         };
@@ -86,16 +92,24 @@ impl DnsMode {
         })
     }
 
-    /// Every health check of the target's record sets must be healthy.
+    /// Every health check of the target (its record sets' and
+    /// `REGION_HEALTH_CHECKS`') must verify it, and there must be one.
     async fn preflight_health(
         &self,
         req: &FailoverRequest,
         ids: &[String],
     ) -> Result<Vec<String>, Error> {
+        let refuse = |problem| Error::TargetUnhealthy {
+            region: req.to_region.clone(),
+            problem,
+        };
+        if ids.is_empty() {
+            return Err(refuse(HealthProblem::NoneToVerify));
+        }
         for id in ids {
-            let reports = route53::health_reports(&self.client, id, &req.to_region).await?;
-            health::assess_health(id, &req.to_region, &reports)?;
-            info!(health_check_id = %id, checkers = reports.len(), "target health check is healthy");
+            let facts = route53::health_facts(&self.client, id).await?;
+            health::assess(id, &facts).map_err(refuse)?;
+            info!(health_check_id = %id, "target health check is healthy");
         }
         Ok(ids.to_vec())
     }

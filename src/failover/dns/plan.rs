@@ -10,7 +10,7 @@ use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
 use serde::Serialize;
 
 use super::config::{DnsConfig, normalize_name};
-use crate::error::Error;
+use crate::error::{Error, RecordProblem};
 use crate::failover::event::FailoverRequest;
 
 /// Route 53's largest weight.
@@ -48,7 +48,7 @@ pub fn plan_failover(
             .filter(|s| normalize_name(&s.name) == *name && is_address_type(&s.r#type))
             .collect();
         if of_name.is_empty() {
-            return Err(not_found(name, &req.from_region));
+            return Err(not_found(name, RecordProblem::NotInZone));
         }
         let mut types: Vec<&RrType> = Vec::new();
         for set in &of_name {
@@ -77,10 +77,10 @@ fn is_address_type(rtype: &RrType) -> bool {
     matches!(rtype, RrType::A | RrType::Aaaa | RrType::Cname)
 }
 
-fn not_found(name: &str, region: &str) -> Error {
+fn not_found(name: &str, cause: RecordProblem) -> Error {
     Error::RecordNotFound {
         name: name.to_owned(),
-        region: region.to_owned(),
+        cause,
     }
 }
 
@@ -95,7 +95,14 @@ fn plan_weighted(
         sets.iter()
             .find(|s| s.weight.is_some() && s.set_identifier.as_deref() == Some(region))
             .copied()
-            .ok_or_else(|| not_found(name, region))
+            .ok_or_else(|| {
+                not_found(
+                    name,
+                    RecordProblem::NoRecordSet {
+                        region: region.to_owned(),
+                    },
+                )
+            })
     };
     let from = find(&req.from_region)?;
     let to = find(&req.to_region)?;
@@ -141,13 +148,21 @@ fn plan_simple(
 ) -> Result<(), Error> {
     // A simple record switches to the target region's value; without a value
     // for both regions in REGION_ENDPOINTS it cannot be moved either way.
+    let no_endpoint = |region: &str| {
+        not_found(
+            name,
+            RecordProblem::NoEndpoint {
+                region: region.to_owned(),
+            },
+        )
+    };
     if !config.region_endpoints.contains_key(&req.from_region) {
-        return Err(not_found(name, &req.from_region));
+        return Err(no_endpoint(&req.from_region));
     }
     let target = config
         .region_endpoints
         .get(&req.to_region)
-        .ok_or_else(|| not_found(name, &req.to_region))?;
+        .ok_or_else(|| no_endpoint(&req.to_region))?;
     let mut handled = false;
     for set in sets {
         // Other routing policies (latency, failover, geo) carry a set
@@ -158,11 +173,18 @@ fn plan_simple(
         handled = true;
         if set.alias_target.is_some() {
             // An alias has no value to switch; only weighted aliases can move.
-            return Err(not_found(name, &req.to_region));
+            return Err(not_found(name, RecordProblem::SimpleAlias));
         }
         if !fits(&set.r#type, target) {
             // Route 53 would refuse the whole batch; say so before sending it.
-            return Err(not_found(name, &req.to_region));
+            return Err(not_found(
+                name,
+                RecordProblem::TypeMismatch {
+                    rtype: set.r#type.as_str().to_owned(),
+                    region: req.to_region.clone(),
+                    value: target.clone(),
+                },
+            ));
         }
         let values: Vec<&str> = set.resource_records().iter().map(|r| r.value()).collect();
         if let [current] = values[..]
@@ -175,11 +197,9 @@ fn plan_simple(
             ResourceRecord::builder()
                 .value(target)
                 .build()
-                .map_err(|e| {
-                    Error::invalid(
-                        "REGION_ENDPOINTS",
-                        format!("the value for {} is unusable: {e}", req.to_region),
-                    )
+                .map_err(|e| Error::Misconfigured {
+                    variable: "REGION_ENDPOINTS",
+                    reason: format!("has an unusable value for {}: {e}", req.to_region),
                 })?,
         ]);
         plan.changes.push(RecordChange {
@@ -190,7 +210,7 @@ fn plan_simple(
     if !handled {
         // Only other routing policies at this name: nothing here can move,
         // which must not pass for "already active".
-        return Err(not_found(name, &req.to_region));
+        return Err(not_found(name, RecordProblem::OtherRoutingPolicy));
     }
     Ok(())
 }
@@ -273,6 +293,7 @@ mod tests {
                 ("us-east-1".into(), "shop-use1.example.com".into()),
                 ("us-west-2".into(), "shop-usw2.example.com".into()),
             ]),
+            region_health_checks: BTreeMap::new(),
             active_weight: 100,
         }
     }
@@ -318,6 +339,13 @@ mod tests {
     }
 
     const SHOP: &str = "shop.example.com.";
+
+    fn cause(err: Error) -> RecordProblem {
+        match err {
+            Error::RecordNotFound { cause, .. } => cause,
+            other => panic!("expected RecordNotFound, got {other:?}"),
+        }
+    }
 
     #[test]
     fn weights_of_100_and_0_become_0_and_100() {
@@ -478,7 +506,14 @@ mod tests {
             &[a],
         )
         .unwrap_err();
-        assert_eq!(err.name(), "RecordNotFound");
+        assert_eq!(
+            cause(err),
+            RecordProblem::TypeMismatch {
+                rtype: "A".into(),
+                region: "us-west-2".into(),
+                value: "shop-usw2.example.com".into()
+            }
+        );
     }
 
     #[test]
@@ -498,7 +533,7 @@ mod tests {
             &[latency],
         )
         .unwrap_err();
-        assert_eq!(err.name(), "RecordNotFound");
+        assert_eq!(cause(err), RecordProblem::OtherRoutingPolicy);
     }
 
     #[test]
@@ -531,8 +566,14 @@ mod tests {
     fn a_missing_region_is_record_not_found_naming_record_and_region() {
         let sets = [weighted(SHOP, "us-east-1", 100)];
         match plan_failover(&config(&[SHOP]), &request("us-east-1", "us-west-2"), &sets) {
-            Err(Error::RecordNotFound { name, region }) => {
-                assert_eq!((name.as_str(), region.as_str()), (SHOP, "us-west-2"))
+            Err(Error::RecordNotFound { name, cause }) => {
+                assert_eq!(name, SHOP);
+                assert_eq!(
+                    cause,
+                    RecordProblem::NoRecordSet {
+                        region: "us-west-2".into()
+                    }
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -550,9 +591,65 @@ mod tests {
             &sets,
         )
         .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "record 'cart.example.com.' cannot be moved: the zone has no A, AAAA or CNAME record of \
+             that name; nothing was changed. Whoever owns the zone creates the record set (weighted: \
+             SetIdentifier = the region name), or the deployer fixes RECORD_NAMES."
+        );
+    }
+
+    #[test]
+    fn a_simple_alias_is_record_not_found_saying_it_has_no_value_to_switch() {
+        let alias = ResourceRecordSet::builder()
+            .name("api.example.com.")
+            .r#type(RrType::A)
+            .alias_target(
+                AliasTarget::builder()
+                    .hosted_zone_id("Z35SXDOTRQ7X7K")
+                    .dns_name("api-1.us-east-1.elb.amazonaws.com.")
+                    .evaluate_target_health(true)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let err = plan_failover(
+            &config(&["api.example.com"]),
+            &request("us-east-1", "us-west-2"),
+            &[alias],
+        )
+        .unwrap_err();
+        assert_eq!(cause(err), RecordProblem::SimpleAlias);
+    }
+
+    #[test]
+    fn a_simple_record_without_an_endpoint_blames_region_endpoints() {
+        let cname = ResourceRecordSet::builder()
+            .name("api.example.com.")
+            .r#type(RrType::Cname)
+            .ttl(30)
+            .resource_records(
+                ResourceRecord::builder()
+                    .value("x.example.com")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let mut config = config(&["api.example.com"]);
+        config.region_endpoints.remove("us-west-2");
+        let err = plan_failover(&config, &request("us-east-1", "us-west-2"), &[cname]).unwrap_err();
         assert!(
             err.to_string()
-                .starts_with("record 'cart.example.com.' has no record set for region us-east-1")
+                .contains("The deployer fixes REGION_ENDPOINTS"),
+            "{err}"
+        );
+        assert_eq!(
+            cause(err),
+            RecordProblem::NoEndpoint {
+                region: "us-west-2".into()
+            }
         );
     }
 

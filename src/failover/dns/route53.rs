@@ -6,14 +6,22 @@
 
 use aws_sdk_route53::Client;
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError;
+use aws_sdk_route53::operation::get_health_check::GetHealthCheckError;
 use aws_sdk_route53::operation::get_health_check_status::GetHealthCheckStatusError;
 use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsError;
-use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ChangeStatus, HealthCheckType, ResourceRecordSet,
+};
 
 use super::config::normalize_name;
 use super::plan::RecordChange;
 use crate::error::{Error, from_sdk};
 use crate::failover::FailoverStatus;
+use crate::failover::health::HealthFacts;
+
+/// Pages of one name's record sets read at most. Route 53 pages 300 record
+/// sets; a name with more than 6000 is not one this function was set up for.
+const MAX_PAGES: usize = 20;
 
 /// What Route 53 answered to the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +45,18 @@ pub async fn list_record_sets(
         Option<String>,
     )> = Some((name.to_owned(), None, None));
     // Route 53 lists in name order from start_record_name: stop at the first other name.
+    let mut pages = 0;
     while let Some((start_name, start_type, start_id)) = next.take() {
+        pages += 1;
+        if pages > MAX_PAGES {
+            return Err(Error::Misconfigured {
+                variable: "RECORD_NAMES",
+                reason: format!(
+                    "names {name}, which has more than {MAX_PAGES} pages of record sets in the zone; \
+                     dr-lambdas moves names with a record set per region, not thousands"
+                ),
+            });
+        }
         let page = client
             .list_resource_record_sets()
             .hosted_zone_id(zone)
@@ -75,31 +94,70 @@ pub async fn list_record_sets(
     Ok(sets)
 }
 
-/// The status reports of every Route 53 health checker for one health check.
-pub async fn health_reports(
-    client: &Client,
-    health_check_id: &str,
-    region: &str,
-) -> Result<Vec<String>, Error> {
-    let out = client
+/// What Route 53 says of one health check: its configuration
+/// (`GetHealthCheck`) and, when it has checkers, their reports
+/// (`GetHealthCheckStatus`).
+pub async fn health_facts(client: &Client, id: &str) -> Result<HealthFacts, Error> {
+    let check = match client.get_health_check().health_check_id(id).send().await {
+        Ok(out) => out,
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(GetHealthCheckError::NoSuchHealthCheck(_))
+            ) =>
+        {
+            return Ok(HealthFacts::Missing);
+        }
+        Err(e) => return Err(from_sdk("GetHealthCheck", e)),
+    };
+    let config = check.health_check().and_then(|h| h.health_check_config());
+    let disabled = config.and_then(|c| c.disabled()).unwrap_or(false);
+    let inverted = config.and_then(|c| c.inverted()).unwrap_or(false);
+    let unreadable = config
+        .map(|c| c.r#type())
+        .filter(|t| {
+            matches!(
+                t,
+                HealthCheckType::Calculated | HealthCheckType::RecoveryControl
+            )
+        })
+        .map(|t| t.as_str().to_owned());
+    if disabled || unreadable.is_some() {
+        return Ok(HealthFacts::Found {
+            disabled,
+            unreadable,
+            inverted,
+            reports: Vec::new(),
+        });
+    }
+    let status = match client
         .get_health_check_status()
-        .health_check_id(health_check_id)
+        .health_check_id(id)
         .send()
         .await
-        .map_err(|e| match e.as_service_error() {
-            Some(GetHealthCheckStatusError::NoSuchHealthCheck(_)) => Error::TargetUnhealthy {
-                region: region.to_owned(),
-                health_check_id: health_check_id.to_owned(),
-                detail: "the health check does not exist".to_owned(),
-            },
-            _ => from_sdk("GetHealthCheckStatus", e),
-        })?;
-    Ok(out
-        .health_check_observations()
-        .iter()
-        .filter_map(|o| o.status_report()?.status())
-        .map(str::to_owned)
-        .collect())
+    {
+        Ok(out) => out,
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(GetHealthCheckStatusError::NoSuchHealthCheck(_))
+            ) =>
+        {
+            return Ok(HealthFacts::Missing);
+        }
+        Err(e) => return Err(from_sdk("GetHealthCheckStatus", e)),
+    };
+    Ok(HealthFacts::Found {
+        disabled,
+        unreadable,
+        inverted,
+        reports: status
+            .health_check_observations()
+            .iter()
+            .filter_map(|o| o.status_report()?.status())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 /// Submits every change in ONE batch: Route 53 applies all or none.
@@ -122,12 +180,16 @@ pub async fn submit(
                 .build()
         })
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::invalid("change batch", e.to_string()))?;
+        .map_err(|e| Error::Internal {
+            detail: format!("a change of the batch could not be built: {e}"),
+        })?;
     let batch = ChangeBatch::builder()
         .comment(comment)
         .set_changes(Some(changes))
         .build()
-        .map_err(|e| Error::invalid("change batch", e.to_string()))?;
+        .map_err(|e| Error::Internal {
+            detail: format!("the change batch could not be built: {e}"),
+        })?;
     let out = client
         .change_resource_record_sets()
         .hosted_zone_id(zone)
