@@ -45,7 +45,7 @@ check_template() {
   # BC_SKIP_MAPPING keeps checkov offline; each skipped check carries its reason in the template.
   (cd "$ROOT" && BC_SKIP_MAPPING=TRUE "$bin/checkov" --quiet --compact --framework cloudformation \
     -f template.yaml)
-  (cd "$ROOT" && "$bin/python" scripts/check_iam.py template.yaml)
+  (cd "$ROOT" && "$bin/python" scripts/check_template.py template.yaml)
 }
 
 free_port() {

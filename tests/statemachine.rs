@@ -128,8 +128,12 @@ fn statuses_leading_to(def: &Value, choice: &str, variable: &str, next: &str) ->
 #[test]
 fn the_workflow_stops_on_exactly_the_statuses_the_handler_calls_failed() {
     let def = definition();
-    let in_workflow =
-        statuses_leading_to(&def, "IsDatabaseAvailable", "$.database.status", "DatabaseBroken");
+    let in_workflow = statuses_leading_to(
+        &def,
+        "IsDatabaseAvailable",
+        "$.database.status",
+        "DatabaseBroken",
+    );
     let in_handler: BTreeSet<String> = dr_lambdas::restore::status::failed_instance_statuses()
         .map(str::to_owned)
         .collect();
