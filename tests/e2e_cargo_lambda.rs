@@ -96,6 +96,18 @@ fn every_restore_sample_event_runs_through_the_runtime_api() {
 }
 
 #[test]
+fn the_recovery_workflows_restore_runs_in_the_recovery_region() {
+    let Some(url) = lambda_url() else { return };
+    let input = event("recovery-workflow.json")["restore"].clone();
+
+    let (http, out) = invoke(&url, "restore-database", &input);
+
+    assert_eq!(http, 200, "{out}");
+    assert_eq!(out["region"], "us-west-2", "{out}");
+    assert_eq!(out["snapshot_id"], "snapshot-2025-05-12-dr", "{out}");
+}
+
+#[test]
 fn a_retried_restore_event_reports_the_same_instance_without_a_second_restore() {
     let Some(url) = lambda_url() else { return };
     let mut input = event("restore-database.json");

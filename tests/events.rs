@@ -59,7 +59,7 @@ fn the_recovery_workflow_input_carries_one_event_per_handler() {
     let input: Value = serde_json::from_str(&text).expect("JSON");
     let restore =
         request::parse(input["restore"].clone(), common::restore_scope()).expect("restore part");
-    assert_eq!(restore.target.instance_id(), "ecommerce-db-restored");
+    assert_eq!(restore.target.instance_id(), "ecommerce-db-recovered");
     let env = [
         ("HOSTED_ZONE_ID", "Z0123456789ABC"),
         ("RECORD_NAMES", "shop.example.com"),
@@ -69,6 +69,19 @@ fn the_recovery_workflow_input_carries_one_event_per_handler() {
     let config = FailoverConfig::from_env(&env).unwrap();
     let failover = event::parse(input["failover"].clone(), &config).expect("failover part");
     assert!(matches!(failover, Intent::Failover(_)));
+}
+
+/// The workflow polls the restored database in its own region, which the
+/// README deploys in the recovery region: the one traffic moves to.
+#[test]
+fn the_recovery_workflow_sample_restores_in_the_region_it_fails_over_to() {
+    let text = fs::read_to_string("events/recovery-workflow.json").expect("read");
+    let input: Value = serde_json::from_str(&text).expect("JSON");
+    let restore =
+        request::parse(input["restore"].clone(), common::restore_scope()).expect("restore part");
+    assert_eq!(restore.region, input["failover"]["secondary_region"]);
+    // A snapshot of the primary's region could not be restored there.
+    assert_eq!(restore.source.requested_snapshot(), "latest");
 }
 
 #[test]

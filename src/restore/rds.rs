@@ -64,15 +64,32 @@ pub async fn describe_snapshot(client: &Client, id: &str) -> Result<Option<Snaps
     }
 }
 
+/// Pages of snapshots read at most for `latest`: 100 snapshots a page.
+const MAX_SNAPSHOT_PAGES: usize = 50;
+
 /// Lists every snapshot (manual and automated) of `source`, all pages.
 pub async fn list_snapshots(client: &Client, source: &str) -> Result<Vec<SnapshotFacts>, Error> {
     let mut pages = client
         .describe_db_snapshots()
         .db_instance_identifier(source)
+        .max_records(100)
         .into_paginator()
         .send();
     let mut snapshots = Vec::new();
+    let mut read = 0;
     while let Some(page) = pages.next().await {
+        read += 1;
+        if read > MAX_SNAPSHOT_PAGES {
+            // The newest can be on any page: without them all, "latest" is a guess.
+            return Err(Error::invalid(
+                "snapshot_id",
+                format!(
+                    "\"latest\" cannot be resolved: '{source}' has more than {} snapshots here; \
+                     name the snapshot to restore",
+                    MAX_SNAPSHOT_PAGES * 100
+                ),
+            ));
+        }
         let page = page.map_err(|e| from_sdk("DescribeDBSnapshots", e))?;
         snapshots.extend(page.db_snapshots().iter().map(snapshot_facts));
     }
