@@ -170,7 +170,7 @@ pub fn region_name(region: &str) -> Result<(), String> {
     let parts: Vec<&str> = region.split('-').collect();
     let ok = parts.len() >= 3
         && region.len() <= 32
-        && parts[0].len() == 2
+        && (2..=4).contains(&parts[0].len())
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
@@ -260,16 +260,26 @@ pub fn tag_key(key: &str) -> Result<(), String> {
     if key.is_empty() || key.chars().count() > 128 {
         return Err("a tag key must be 1 to 128 characters".to_owned());
     }
-    if key.to_ascii_lowercase().starts_with("aws:") {
-        return Err(format!("tag key {key:?} is in the reserved aws: space"));
+    let lower = key.to_ascii_lowercase();
+    if lower.starts_with("aws:") || lower.starts_with("rds:") {
+        return Err(format!(
+            "tag key {key:?} is in a reserved space (aws:, rds:)"
+        ));
     }
     tag_chars(key)
 }
 
-/// A resource tag value: at most 256 characters.
+/// A resource tag value: at most 256 characters, not starting with `aws:` or
+/// `rds:` (RDS refuses both).
 pub fn tag_value(value: &str) -> Result<(), String> {
     if value.chars().count() > 256 {
         return Err("a tag value must be at most 256 characters".to_owned());
+    }
+    let lower = value.to_ascii_lowercase();
+    if lower.starts_with("aws:") || lower.starts_with("rds:") {
+        return Err(format!(
+            "tag value {value:?} starts with aws: or rds:, which RDS refuses"
+        ));
     }
     tag_chars(value)
 }
@@ -465,6 +475,7 @@ mod tests {
             "eu-central-2",
             "us-gov-west-1",
             "ap-southeast-4",
+            "eusc-de-east-1",
         ] {
             assert_eq!(region_name(ok), Ok(()), "{ok}");
         }
@@ -498,10 +509,13 @@ mod tests {
     }
 
     #[test]
-    fn tag_keys_in_the_aws_space_are_refused() {
+    fn tag_keys_and_values_in_the_reserved_spaces_are_refused() {
         assert!(tag_key("aws:cloudformation:stack-name").is_err());
+        assert!(tag_key("rds:x").is_err());
         assert_eq!(tag_key("team"), Ok(()));
         assert!(tag_value("a;b").is_err());
+        assert!(tag_value("rds:orders-2026-11-21").is_err());
+        assert_eq!(tag_value("snapshot:rds:orders-2026-11-21"), Ok(()));
     }
 
     #[test]

@@ -81,7 +81,7 @@ fn the_recovery_workflow_sample_restores_in_the_region_it_fails_over_to() {
         request::parse(input["restore"].clone(), common::restore_scope()).expect("restore part");
     assert_eq!(restore.region, input["failover"]["secondary_region"]);
     // A snapshot of the primary's region could not be restored there.
-    assert_eq!(restore.source.requested_snapshot(), "latest");
+    assert_eq!(restore.source.requested(), "latest");
 }
 
 #[test]

@@ -83,12 +83,22 @@ const BAD_REGIONS: &[&str] = &[
     "us-east-1 ",
 ];
 
+/// A point-in-time restore event of `ecommerce-db` at `time`.
+fn pitr(time: Value) -> Value {
+    json!({"db_instance": "ecommerce-db-pitr", "source_db_instance": "ecommerce-db",
+           "restore_time": time})
+}
+
 fn restore_cases() -> Vec<Case> {
     let base =
         json!({"db_instance": "ecommerce-db-restored", "snapshot_id": "snapshot-2025-05-12"});
     let mut cases = vec![
         case("an empty object", json!({}), "event"),
-        case("no snapshot_id", without(&base, "snapshot_id"), "event"),
+        case(
+            "no snapshot_id",
+            without(&base, "snapshot_id"),
+            "snapshot_id",
+        ),
         case("no db_instance", without(&base, "db_instance"), "event"),
         case("null", json!(null), "event"),
         case("an array", json!([base.clone()]), "event"),
@@ -99,6 +109,58 @@ fn restore_cases() -> Vec<Case> {
             "latest without a source",
             with(&base, "snapshot_id", json!("latest")),
             "source_db_instance",
+        ),
+        case(
+            "both snapshot_id and restore_time",
+            with(
+                &with(&base, "restore_time", json!("latest")),
+                "source_db_instance",
+                json!("ecommerce-db"),
+            ),
+            "restore_time",
+        ),
+        case(
+            "neither snapshot_id nor restore_time",
+            with(
+                &without(&base, "snapshot_id"),
+                "source_db_instance",
+                json!("ecommerce-db"),
+            ),
+            "snapshot_id",
+        ),
+        case(
+            "a restore_time without a source",
+            with(
+                &without(&base, "snapshot_id"),
+                "restore_time",
+                json!("latest"),
+            ),
+            "source_db_instance",
+        ),
+        case(
+            "a restore_time that is no time",
+            pitr(json!("last tuesday")),
+            "restore_time",
+        ),
+        case(
+            "a restore_time without a zone",
+            pitr(json!("2026-11-21T09:30:00")),
+            "restore_time",
+        ),
+        case(
+            "a restore_time as a number",
+            pitr(json!(1_795_253_400)),
+            "restore_time",
+        ),
+        case(
+            "a restore_time in the future",
+            pitr(json!("2999-01-01T00:00:00Z")),
+            "restore_time",
+        ),
+        case(
+            "a restore_time of an impossible date",
+            pitr(json!("2026-02-30T00:00:00Z")),
+            "restore_time",
         ),
         case(
             "an empty security group list",

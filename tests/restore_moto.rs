@@ -92,13 +92,13 @@ async fn a_named_snapshot_is_restored_into_a_new_instance() {
 
     assert_eq!(result.instance_id, target);
     assert_eq!(result.status, RestoreStatus::Restoring);
-    assert_eq!(result.snapshot_id, snap);
+    assert_eq!(result.snapshot_id.as_deref(), Some(snap.as_ref()));
     assert_eq!(result.region, HOME);
     assert!(!result.replayed);
     let restored = describe(&rds, &target).await;
     assert_eq!(
-        tag(&restored, "dr-lambdas:restored-from-snapshot"),
-        Some(snap.as_str())
+        tag(&restored, "dr-lambdas:restored-from"),
+        Some(format!("snapshot:{snap}").as_str())
     );
     assert_eq!(tag(&restored, "dr-lambdas:request-id"), Some("req-1"));
 }
@@ -130,7 +130,7 @@ async fn latest_restores_the_newest_snapshot_of_the_source() {
         .await
         .unwrap();
 
-    assert_eq!(result.snapshot_id, newest);
+    assert_eq!(result.snapshot_id.as_deref(), Some(newest.as_ref()));
     assert_eq!(result.status, RestoreStatus::Restoring);
     let restored = describe(&rds, &target).await;
     assert_eq!(
@@ -230,7 +230,7 @@ async fn a_replay_of_the_same_request_does_not_restore_twice() {
     assert!(!first.replayed);
     assert!(second.replayed);
     assert_eq!(second.instance_id, target);
-    assert_eq!(second.snapshot_id, snap);
+    assert_eq!(second.snapshot_id.as_deref(), Some(snap.as_ref()));
     // moto makes restored instances available at once; real RDS reports "restoring" first.
     assert_eq!(second.status, RestoreStatus::Available);
     let restored = describe(&rds, &target).await;
@@ -378,4 +378,74 @@ async fn a_restore_into_another_region_happens_in_that_region_only() {
         .send()
         .await;
     assert!(east.is_err(), "nothing may be restored in the home region");
+}
+
+// moto 5.2.5 implements same-region point-in-time restore loosely (any time,
+// both flags, settings it should reset); the requests are proven in
+// tests/restore_pitr.rs. Here: one instance, tagged, and a recognised replay.
+#[tokio::test]
+async fn a_point_in_time_restore_creates_one_tagged_instance_and_its_replay_sends_nothing() {
+    let url = moto_or_skip!();
+    let rds = common::rds(&url, HOME);
+    let (source, target) = (common::unique("orders"), common::unique("pitr"));
+    seed_source(&rds, &source, &common::unique("snap")).await;
+    let handler = RestoreHandler::new(rds.clone(), HOME, None);
+    let event =
+        json!({"db_instance": target, "restore_time": "latest", "source_db_instance": source});
+
+    let first = handler
+        .handle(event.clone(), &Invocation::new("pitr-1"))
+        .await
+        .unwrap();
+    let second = handler
+        .handle(event, &Invocation::new("pitr-2"))
+        .await
+        .unwrap();
+
+    assert!(!first.replayed);
+    assert_eq!(first.snapshot_id, None);
+    assert!(first.recovery_point.is_some(), "{first:?}");
+    assert!(second.replayed);
+    assert_eq!(second.recovery_point, first.recovery_point);
+    let restored = describe(&rds, &target).await;
+    assert_eq!(
+        tag(&restored, "dr-lambdas:provenance"),
+        Some(format!("pitr:{source}@latest").as_str())
+    );
+    assert_eq!(tag(&restored, "dr-lambdas:request-id"), Some("pitr-1"));
+    assert_eq!(restored.db_instance_class(), Some("db.r6g.large"));
+}
+
+#[tokio::test]
+async fn a_point_in_time_dry_run_creates_nothing() {
+    let url = moto_or_skip!();
+    let rds = common::rds(&url, HOME);
+    let (source, target) = (common::unique("orders"), common::unique("pitr"));
+    seed_source(&rds, &source, &common::unique("snap")).await;
+    let handler = RestoreHandler::new(rds.clone(), HOME, None);
+
+    let result = handler
+        .handle(
+            json!({"db_instance": target, "restore_time": "latest", "source_db_instance": source,
+                   "dry_run": true}),
+            &Invocation::new("r"),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(result.status, RestoreStatus::DryRun);
+    let plan = serde_json::to_value(result.plan.unwrap()).unwrap();
+    assert_eq!(
+        plan[0]["RestoreDBInstanceToPointInTime"]["SourceDBInstanceIdentifier"],
+        source.as_str()
+    );
+    let lookup = rds
+        .describe_db_instances()
+        .db_instance_identifier(&target)
+        .send()
+        .await;
+    assert_eq!(
+        lookup.unwrap_err().into_service_error().meta().code(),
+        Some("DBInstanceNotFound")
+    );
 }

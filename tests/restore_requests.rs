@@ -348,6 +348,51 @@ async fn an_aws_backup_recovery_point_is_restored_by_its_name() {
 }
 
 #[tokio::test]
+async fn an_automated_snapshot_is_described_as_automated_and_tagged_without_the_rds_prefix() {
+    // RDS finds an automated snapshot by name only with SnapshotType=automated,
+    // and refuses tag values starting with "rds:".
+    const AUTOMATED: &str = "rds:orders-2026-11-21-03-10";
+    let target = target_absent();
+    let source = source_present(postgres_source().build());
+    let snap = mock!(Client::describe_db_snapshots)
+        .match_requests(|r| {
+            r.db_snapshot_identifier() == Some(AUTOMATED) && r.snapshot_type() == Some("automated")
+        })
+        .then_output(|| {
+            DescribeDbSnapshotsOutput::builder()
+                .db_snapshots(
+                    postgres_snapshot()
+                        .db_snapshot_identifier(AUTOMATED)
+                        .build(),
+                )
+                .build()
+        });
+    let (restore_rule, sent) = restore_captured();
+
+    restore(
+        &[&target, &source, &snap, &restore_rule],
+        json!({"db_instance": TARGET, "snapshot_id": AUTOMATED}),
+    )
+    .await
+    .unwrap();
+
+    let input = only(&sent);
+    assert_eq!(input.db_snapshot_identifier(), Some(AUTOMATED));
+    assert_eq!(
+        tag(&input, "dr-lambdas:restored-from"),
+        Some("snapshot:rds:orders-2026-11-21-03-10")
+    );
+    assert!(
+        input
+            .tags()
+            .iter()
+            .all(|t| !t.value().unwrap_or_default().starts_with("rds:")),
+        "{:?}",
+        input.tags()
+    );
+}
+
+#[tokio::test]
 async fn a_lost_race_whose_winner_cannot_be_described_yet_is_retryable() {
     // RDS answers DBInstanceAlreadyExists, then (eventual consistency) cannot
     // show the instance yet: whose it is is unknown, so nothing is claimed.

@@ -261,7 +261,7 @@ async fn a_restore_that_loses_a_race_to_the_same_request_reports_the_winner() {
 
     assert!(result.replayed);
     assert_eq!(result.status, RestoreStatus::Restoring);
-    assert_eq!(result.snapshot_id, SNAPSHOT);
+    assert_eq!(result.snapshot_id.as_deref(), Some(SNAPSHOT));
 }
 
 #[tokio::test]

@@ -139,3 +139,18 @@ fn the_workflow_stops_on_exactly_the_statuses_the_handler_calls_failed() {
         .collect();
     assert_eq!(in_workflow, in_handler);
 }
+
+#[test]
+fn the_workflow_goes_on_in_exactly_the_statuses_the_handler_calls_usable() {
+    let def = definition();
+    let in_workflow = statuses_leading_to(
+        &def,
+        "IsDatabaseAvailable",
+        "$.database.status",
+        "FailoverRegion",
+    );
+    let in_handler: BTreeSet<String> = dr_lambdas::restore::status::usable_instance_statuses()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(in_workflow, in_handler);
+}

@@ -43,12 +43,32 @@ pub enum Error {
     )]
     SnapshotNotFound { snapshot_id: String, region: String },
 
-    /// Neither the source instance nor any snapshot of it exists in the region.
+    /// The source has nothing in the region to restore from: no instance, no
+    /// snapshot, no replicated backups. `remedy` says what to check or set up.
     #[error(
-        "source_db_instance '{db_instance}' has neither an instance nor a snapshot in {region}; nothing was changed. \
-         Check the name, and that snapshots were copied to this region."
+        "source_db_instance '{db_instance}' has {missing} in {region}; nothing was changed. {remedy}"
     )]
-    SourceInstanceNotFound { db_instance: String, region: String },
+    SourceInstanceNotFound {
+        db_instance: String,
+        region: String,
+        /// What is not there, e.g. "neither an instance nor a snapshot".
+        missing: String,
+        remedy: String,
+    },
+
+    /// The requested point in time is outside what the backups can restore.
+    #[error(
+        "restore_time {requested} is outside the restorable window of '{db_instance}' ({window}); \
+         nothing was changed. Choose a time within it, or \"latest\"."
+    )]
+    RestoreTimeOutOfRange {
+        db_instance: String,
+        /// The time asked for (RFC 3339), or `latest`.
+        requested: String,
+        /// The window in words: "2026-11-14T03:00:00Z to 2026-11-21T23:55:00Z",
+        /// or why there is none.
+        window: String,
+    },
 
     /// No snapshot that can be restored now.
     #[error(
@@ -197,6 +217,7 @@ contract! {
     NotAllowed => retryable: false, fault: Event;
     SnapshotNotFound => retryable: false, fault: Resources;
     SourceInstanceNotFound => retryable: false, fault: Resources;
+    RestoreTimeOutOfRange => retryable: false, fault: Event;
     NoSnapshotAvailable => retryable: false, fault: Resources;
     InstanceAlreadyExists => retryable: false, fault: Resources;
     HostedZoneNotFound => retryable: false, fault: Configuration;
@@ -299,6 +320,13 @@ mod tests {
             Error::SourceInstanceNotFound {
                 db_instance: "x".into(),
                 region: "us-east-1".into(),
+                missing: "neither an instance nor a snapshot".into(),
+                remedy: "Check the name.".into(),
+            },
+            Error::RestoreTimeOutOfRange {
+                db_instance: "x".into(),
+                requested: "2026-11-01T00:00:00Z".into(),
+                window: "2026-11-14T03:00:00Z to 2026-11-21T23:55:00Z".into(),
             },
             Error::NoSnapshotAvailable {
                 db_instance: "x".into(),

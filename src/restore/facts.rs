@@ -1,6 +1,7 @@
 //! What RDS reports, reduced to what planning needs. The shell (`rds.rs`)
 //! fills these in; the pure core (`plan.rs`) decides from them.
 
+use aws_sdk_rds::primitives::DateTime;
 use serde::Serialize;
 
 /// One resource tag.
@@ -22,6 +23,18 @@ impl Tag {
     }
 }
 
+/// What a restore gets unless it asks otherwise: the engine and storage of
+/// the snapshot or backup it restores.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Baseline {
+    pub engine: Option<String>,
+    pub engine_version: Option<String>,
+    pub allocated_storage: Option<i32>,
+    pub storage_type: Option<String>,
+    pub iops: Option<i32>,
+    pub storage_throughput: Option<i32>,
+}
+
 /// A DB snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SnapshotFacts {
@@ -29,17 +42,33 @@ pub struct SnapshotFacts {
     /// The instance the snapshot was taken of.
     pub source_instance: Option<String>,
     pub status: String,
-    /// Creation time, nanoseconds since the epoch; `None` while RDS has not set it.
-    pub created: Option<i128>,
-    /// The engine and its version at the time of the snapshot.
-    pub engine: Option<String>,
-    pub engine_version: Option<String>,
-    /// What a restore gets unless it asks otherwise.
-    pub allocated_storage: Option<i32>,
-    pub storage_type: Option<String>,
-    pub iops: Option<i32>,
-    pub storage_throughput: Option<i32>,
+    /// When its data is from: the original creation time of a cross-region
+    /// copy; `None` while RDS has not set it.
+    pub created: Option<DateTime>,
+    pub baseline: Baseline,
     pub tags: Vec<(String, String)>,
+}
+
+/// The times a point-in-time restore may choose from; `None` where RDS
+/// did not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub earliest: Option<DateTime>,
+    pub latest: Option<DateTime>,
+}
+
+/// An instance's automated backups (`DescribeDBInstanceAutomatedBackups`):
+/// its own, or replicated into this region from another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackupFacts {
+    /// `DBInstanceAutomatedBackupsArn`: what a restore from it names.
+    pub arn: String,
+    /// The instance whose backups these are.
+    pub instance_id: String,
+    /// `active`, `replicating`, `retained`, `creating`, ...
+    pub status: String,
+    pub window: Window,
+    pub baseline: Baseline,
 }
 
 /// A DB instance: the source whose settings a restore copies, or an
@@ -54,6 +83,7 @@ pub struct InstanceFacts {
     pub parameter_group: Option<String>,
     pub option_group: Option<String>,
     pub multi_az: Option<bool>,
+    pub allocated_storage: Option<i32>,
     pub storage_type: Option<String>,
     pub iops: Option<i32>,
     pub storage_throughput: Option<i32>,
@@ -69,6 +99,8 @@ pub struct InstanceFacts {
     pub backup_retention_period: Option<i32>,
     pub preferred_backup_window: Option<String>,
     pub max_allocated_storage: Option<i32>,
+    /// The newest time a point-in-time restore can reach.
+    pub latest_restorable_time: Option<DateTime>,
     pub tags: Vec<(String, String)>,
 }
 
@@ -79,5 +111,18 @@ impl InstanceFacts {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// What a point-in-time restore of this instance gets by default: its own
+    /// engine and storage.
+    pub fn baseline(&self) -> Baseline {
+        Baseline {
+            engine: self.engine.clone(),
+            engine_version: self.engine_version.clone(),
+            allocated_storage: self.allocated_storage,
+            storage_type: self.storage_type.clone(),
+            iops: self.iops,
+            storage_throughput: self.storage_throughput,
+        }
     }
 }

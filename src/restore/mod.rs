@@ -24,12 +24,15 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::info;
 
-use self::facts::{InstanceFacts, SnapshotFacts};
-use self::plan::Replay;
+use aws_sdk_rds::primitives::DateTime;
+
+use self::facts::InstanceFacts;
+use self::plan::{Replay, Resolved};
 use self::rds::Applied;
 use self::request::{RestoreRequest, Scope, Source};
 use self::status::RestoreStatus;
 use self::step::Step;
+use self::tags::Recorded;
 use crate::aws::{self, RegionalClients, SdkSettings};
 use crate::config::{self, ConfigError, Env};
 use crate::error::{AwsFailure, Error};
@@ -45,10 +48,17 @@ pub struct RestoreResult {
     /// of a finished restore), `failed` (a replay of a restore RDS gave up
     /// on), or `dry_run`.
     pub status: RestoreStatus,
-    /// The snapshot restored from, with `latest` resolved.
-    pub snapshot_id: String,
+    /// The snapshot restored from, with `latest` resolved; `null` for a
+    /// point-in-time restore.
+    pub snapshot_id: Option<String>,
     /// The region the instance is restored in.
     pub region: String,
+    /// When the restored data is from (RFC 3339): the snapshot's creation
+    /// time (the original one, for a cross-region copy), or the restore time.
+    pub recovery_point: Option<String>,
+    /// Seconds between `recovery_point` and the moment of the request: the
+    /// data this recovery loses.
+    pub data_loss_seconds: Option<i64>,
     /// What RDS reported for the instance; `null` for a dry run.
     pub db_instance_status: Option<String>,
     /// True when an earlier attempt of the same request had already started the restore.
@@ -63,10 +73,38 @@ pub struct RestoreResult {
     pub notes: Vec<String>,
 }
 
+impl RestoreResult {
+    /// A result for `req` in `status`, from what the restore resolved to.
+    fn new(
+        req: &RestoreRequest,
+        status: RestoreStatus,
+        recorded: &Recorded,
+        now: DateTime,
+    ) -> Self {
+        let requested_at = recorded.requested_at.unwrap_or(now);
+        RestoreResult {
+            instance_id: req.target.instance_id().to_owned(),
+            status,
+            snapshot_id: recorded.snapshot_id.clone(),
+            region: req.region.clone(),
+            recovery_point: recorded.recovery_point.map(request::rfc3339),
+            data_loss_seconds: recorded
+                .recovery_point
+                .map(|point| (requested_at.secs() - point.secs()).max(0)),
+            db_instance_status: None,
+            replayed: false,
+            dry_run: req.dry_run,
+            plan: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// The restore handler, built once at init.
 pub struct RestoreHandler {
     clients: RegionalClients<Client>,
     allowlist: Option<Globs>,
+    regions: Option<Globs>,
 }
 
 impl Handler for RestoreHandler {
@@ -75,29 +113,32 @@ impl Handler for RestoreHandler {
     async fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let sdk = SdkSettings::from_env(env)?;
         let allowlist = config::allowlist(env, "RESTORE_ALLOWED_INSTANCES")?;
+        let regions = config::allowlist(env, "RESTORE_ALLOWED_REGIONS")?;
         let config = aws::load_sdk_config(&sdk).await;
         let home_region = aws::home_region(&config)?;
-        Ok(RestoreHandler::new(
-            Client::new(&config),
-            home_region,
-            allowlist,
-        ))
+        Ok(
+            RestoreHandler::new(Client::new(&config), home_region, allowlist)
+                .with_allowed_regions(regions),
+        )
     }
 
     /// Handles one event: decode, validate, read, plan, apply.
     async fn handle(&self, event: Value, invocation: &Invocation) -> Result<RestoreResult, Error> {
+        let now = DateTime::from(invocation.received);
         let req = request::parse(
             event,
             Scope {
                 allowlist: self.allowlist.as_ref(),
+                regions: self.regions.as_ref(),
                 home_region: self.clients.home_region(),
                 account_id: invocation.account_id.as_deref(),
+                now,
             },
         )?;
         let region = req.region.clone();
         info!(
             target = req.target.instance_id(),
-            snapshot_id = req.source.requested_snapshot(),
+            requested = %req.source.requested(),
             source_db = req.source.source_db(),
             region = %region,
             dry_run = req.dry_run,
@@ -109,46 +150,48 @@ impl Handler for RestoreHandler {
         if let Some(existing) = rds::describe_instance(&client, target).await? {
             let replay = plan::check_existing(&req, &existing, &region)?;
             info!(db_instance_status = %replay.db_instance_status, "instance already restored by an earlier attempt; nothing sent");
-            return Ok(replayed(&req, &region, replay));
+            return Ok(replayed(&req, replay, now));
         }
 
-        let (snapshot, source) = resolve(&client, &req, &region).await?;
-        info!(snapshot_id = %snapshot.id, source_copied = source.is_some(), "snapshot resolved");
+        let (resolved, source) = resolve(&client, &req).await?;
         let planned = plan::plan_restore(
             &req,
-            &snapshot,
+            &resolved,
             source.as_ref(),
-            &region,
             &invocation.request_id,
+            now,
         )?;
+        info!(
+            snapshot_id = planned.recorded.snapshot_id.as_deref(),
+            recovery_point = planned
+                .recorded
+                .recovery_point
+                .map(request::rfc3339)
+                .as_deref(),
+            source_copied = source.is_some(),
+            "restore resolved"
+        );
         for note in &planned.notes {
             info!(note = %note, "a source setting is not carried over");
         }
+        let mut result = RestoreResult::new(&req, RestoreStatus::Restoring, &planned.recorded, now);
+        result.notes = planned.notes.clone();
 
         if req.dry_run {
             info!(
                 steps = planned.steps.len(),
                 "dry run: restore planned, nothing sent"
             );
-            return Ok(RestoreResult {
-                instance_id: target.to_owned(),
-                status: RestoreStatus::DryRun,
-                snapshot_id: snapshot.id,
-                region,
-                db_instance_status: None,
-                replayed: false,
-                dry_run: true,
-                plan: Some(planned.steps),
-                notes: planned.notes,
-            });
+            result.status = RestoreStatus::DryRun;
+            result.plan = Some(planned.steps);
+            return Ok(result);
         }
 
-        let mut db_instance_status = None;
         for step in &planned.steps {
             match rds::apply(&client, step, &region).await? {
                 Applied::Started { status } => {
                     info!(status = %status, "restore started");
-                    db_instance_status = Some(status);
+                    result.db_instance_status = Some(status);
                 }
                 Applied::AlreadyExists => {
                     // A concurrent attempt won the race: it is ours if its tags say so.
@@ -156,8 +199,8 @@ impl Handler for RestoreHandler {
                     return match rds::describe_instance(&client, target).await? {
                         Some(existing) => Ok(replayed(
                             &req,
-                            &region,
                             plan::check_existing(&req, &existing, &region)?,
+                            now,
                         )),
                         // RDS said it exists but cannot show it yet (its reads
                         // are eventually consistent): whose it is is unknown,
@@ -174,17 +217,7 @@ impl Handler for RestoreHandler {
                 }
             }
         }
-        Ok(RestoreResult {
-            instance_id: target.to_owned(),
-            status: RestoreStatus::Restoring,
-            snapshot_id: snapshot.id,
-            region,
-            db_instance_status,
-            replayed: false,
-            dry_run: false,
-            plan: None,
-            notes: planned.notes,
-        })
+        Ok(result)
     }
 }
 
@@ -194,16 +227,25 @@ impl RestoreHandler {
         RestoreHandler {
             clients: RegionalClients::new(client, home_region, aws::rds_in_region),
             allowlist,
+            regions: None,
         }
+    }
+
+    /// Restricts the regions a restore may go to (`RESTORE_ALLOWED_REGIONS`):
+    /// the role may restore only there, and another region would come back
+    /// as AccessDenied, blaming the role for the event's choice.
+    pub fn with_allowed_regions(mut self, regions: Option<Globs>) -> Self {
+        self.regions = regions;
+        self
     }
 }
 
-/// Finds the snapshot to restore and, when it exists here, the source instance.
+/// Finds what to restore from and, when it exists here, the source instance.
 async fn resolve(
     client: &Client,
     req: &RestoreRequest,
-    region: &str,
-) -> Result<(SnapshotFacts, Option<InstanceFacts>), Error> {
+) -> Result<(Resolved, Option<InstanceFacts>), Error> {
+    let region = req.region.as_str();
     match &req.source {
         Source::Named { snapshot: id, .. } => {
             let snapshot = rds::describe_snapshot(client, id).await?.ok_or_else(|| {
@@ -221,29 +263,29 @@ async fn resolve(
                 Some(name) => rds::describe_instance(client, name).await?,
                 None => None,
             };
-            Ok((snapshot, source))
+            Ok((Resolved::Snapshot(snapshot), source))
         }
         Source::Latest { source: name } => {
             let source = rds::describe_instance(client, name).await?;
             let snapshots = rds::list_snapshots(client, name).await?;
             let snapshot = plan::pick_latest(&snapshots, name, source.is_some(), region)?.clone();
-            Ok((snapshot, source))
+            Ok((Resolved::Snapshot(snapshot), source))
+        }
+        Source::PointInTime { source: name, .. } => {
+            let source = rds::describe_instance(client, name).await?;
+            let backups = rds::automated_backups(client, name).await?;
+            let resolved = plan::resolve_point_in_time(name, region, source.as_ref(), &backups)?;
+            Ok((resolved, source))
         }
     }
 }
 
-fn replayed(req: &RestoreRequest, region: &str, replay: Replay) -> RestoreResult {
-    RestoreResult {
-        instance_id: req.target.instance_id().to_owned(),
-        // A restore that RDS gave up on, or an instance being removed, must
-        // not read as "restoring" forever.
-        status: status::of_instance(&replay.db_instance_status),
-        snapshot_id: replay.snapshot_id,
-        region: region.to_owned(),
-        db_instance_status: Some(replay.db_instance_status),
-        replayed: true,
-        dry_run: req.dry_run,
-        plan: None,
-        notes: Vec::new(),
-    }
+fn replayed(req: &RestoreRequest, replay: Replay, now: DateTime) -> RestoreResult {
+    // A restore that RDS gave up on, or an instance being removed, must not
+    // read as "restoring" forever.
+    let status = status::of_instance(&replay.db_instance_status);
+    let mut result = RestoreResult::new(req, status, &replay.recorded, now);
+    result.db_instance_status = Some(replay.db_instance_status);
+    result.replayed = true;
+    result
 }

@@ -3,37 +3,37 @@
 //! Nothing here calls AWS; the shell (`rds.rs`) gathers the facts and applies
 //! the plan, so every decision below is unit-tested without a network.
 
-use super::facts::{InstanceFacts, SnapshotFacts};
-use super::request::RestoreRequest;
-use super::step::{InstanceFromSnapshot, InstanceSettings, Step};
-use super::{settings, tags};
+use aws_sdk_rds::primitives::DateTime;
+
+use super::facts::{BackupFacts, Baseline, InstanceFacts, SnapshotFacts, Window};
+use super::request::{RestoreRequest, RestoreTime, Source, rfc3339};
+use super::settings;
+use super::step::{InstanceFromSnapshot, InstanceSettings, InstanceToPointInTime, Step};
+use super::tags::{self, Recorded};
 use crate::error::Error;
 
 /// An instance that a previous attempt of the same request already restored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replay {
-    /// The snapshot it was restored from (from its tag).
-    pub snapshot_id: String,
+    /// What its tags record of the restore.
+    pub recorded: Recorded,
     /// What RDS reports now, e.g. `creating` or `available`.
     pub db_instance_status: String,
 }
 
 /// Decides what an existing instance with the target identifier means.
 ///
-/// It is the same request's earlier work when its tags name the same
-/// snapshot (or, for `latest`, the same source's latest); anything else is
-/// someone else's instance and is never touched.
+/// It is the same request's earlier work when its provenance tag is the
+/// request's; anything else is someone else's instance and is never touched.
 pub fn check_existing(
     req: &RestoreRequest,
     existing: &InstanceFacts,
     region: &str,
 ) -> Result<Replay, Error> {
-    match tags::same_request(req, |key| existing.tag(key).map(str::to_owned)) {
+    let tag = |key: &str| existing.tag(key).map(str::to_owned);
+    match tags::same_request(req, tag) {
         Ok(()) => Ok(Replay {
-            snapshot_id: existing
-                .tag(tags::TAG_SNAPSHOT)
-                .unwrap_or_default()
-                .to_owned(),
+            recorded: tags::recorded(tag),
             db_instance_status: existing.status.clone(),
         }),
         Err(reason) => Err(Error::InstanceAlreadyExists {
@@ -64,6 +64,8 @@ pub fn pick_latest<'a>(
         None if snapshots.is_empty() && !source_exists => Err(Error::SourceInstanceNotFound {
             db_instance: source.to_owned(),
             region: region.to_owned(),
+            missing: "neither an instance nor a snapshot".to_owned(),
+            remedy: "Check the name, and that snapshots were copied to this region.".to_owned(),
         }),
         None => Err(Error::NoSnapshotAvailable {
             db_instance: source.to_owned(),
@@ -108,6 +110,90 @@ pub fn check_named(
     Ok(())
 }
 
+/// Where a restore's data comes from, once the shell has read it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved {
+    /// A snapshot, `latest` resolved.
+    Snapshot(SnapshotFacts),
+    /// A point in time of the source's automated backups.
+    PointInTime {
+        from: PitrFrom,
+        window: Window,
+        /// The engine and storage the restore gets by default.
+        baseline: Baseline,
+        /// The source's automated backups are off (retention 0).
+        backups_off: bool,
+    },
+}
+
+/// What a point-in-time restore names as its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PitrFrom {
+    /// The source instance, in this region.
+    Instance(String),
+    /// The source's automated backups replicated into this region.
+    ReplicatedBackups { arn: String },
+}
+
+/// Where a point-in-time restore of `name` in `region` comes from: the
+/// instance itself when it is here, else its automated backups replicated
+/// into this region.
+pub fn resolve_point_in_time(
+    name: &str,
+    region: &str,
+    source: Option<&InstanceFacts>,
+    backups: &[BackupFacts],
+) -> Result<Resolved, Error> {
+    if let Some(instance) = source {
+        // Its own backups give the earliest restorable time; the instance
+        // says the latest most freshly.
+        let own = backups.iter().find(|b| b.status != "retained");
+        return Ok(Resolved::PointInTime {
+            from: PitrFrom::Instance(name.to_owned()),
+            window: Window {
+                earliest: own.and_then(|b| b.window.earliest),
+                latest: instance
+                    .latest_restorable_time
+                    .or(own.and_then(|b| b.window.latest)),
+            },
+            baseline: instance.baseline(),
+            backups_off: instance.backup_retention_period == Some(0),
+        });
+    }
+    // A replicated backup lives in this region under the source's name.
+    let replicated = backups
+        .iter()
+        .filter(|b| arn_region(&b.arn) == Some(region))
+        .max_by_key(|b| (b.status == "replicating", b.window.latest));
+    match replicated {
+        Some(backup) => Ok(Resolved::PointInTime {
+            from: PitrFrom::ReplicatedBackups {
+                arn: backup.arn.clone(),
+            },
+            window: backup.window,
+            baseline: backup.baseline.clone(),
+            backups_off: false,
+        }),
+        None => Err(Error::SourceInstanceNotFound {
+            db_instance: name.to_owned(),
+            region: region.to_owned(),
+            missing: "neither an instance nor automated backups replicated".to_owned(),
+            remedy: format!(
+                "A point-in-time restore in another region needs the source's automated backups \
+                 replicated there, set up before the outage: aws rds \
+                 start-db-instance-automated-backups-replication --region {region} \
+                 --source-db-instance-arn arn:aws:rds:<source region>:<account>:db:{name} \
+                 --backup-retention-period 7. Until then, restore a snapshot copied to {region}."
+            ),
+        }),
+    }
+}
+
+/// The region of an RDS ARN (`arn:aws:rds:<region>:...`).
+fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3)
+}
+
 /// What a restore will do: its calls, and the source settings it could not carry over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestorePlan {
@@ -115,6 +201,43 @@ pub struct RestorePlan {
     pub steps: Vec<Step>,
     /// One line per source setting left to RDS, and why.
     pub notes: Vec<String>,
+    /// What the restore resolves to: the snapshot, the moment of the data.
+    pub recorded: Recorded,
+}
+
+/// Checks a point-in-time request against the restorable window; returns
+/// the moment the data will be from, when known.
+pub fn restore_point(
+    db_instance: &str,
+    time: RestoreTime,
+    window: Window,
+    backups_off: bool,
+) -> Result<Option<DateTime>, Error> {
+    let out_of_range = |window: String| Error::RestoreTimeOutOfRange {
+        db_instance: db_instance.to_owned(),
+        requested: time.as_text(),
+        window,
+    };
+    if backups_off {
+        return Err(out_of_range(
+            "there is none: its automated backups are off (backup retention 0); restore a snapshot"
+                .to_owned(),
+        ));
+    }
+    let show = |t: Option<DateTime>| t.map_or_else(|| "unknown".to_owned(), rfc3339);
+    let words = || format!("{} to {}", show(window.earliest), show(window.latest));
+    match time {
+        RestoreTime::Latest => Ok(window.latest),
+        RestoreTime::At(at) => {
+            let early = window.earliest.is_some_and(|e| at < e);
+            let late = window.latest.is_some_and(|l| at > l);
+            if early || late {
+                Err(out_of_range(words()))
+            } else {
+                Ok(Some(at))
+            }
+        }
+    }
 }
 
 /// Builds the restore: the source's settings, then the event's overrides on
@@ -125,25 +248,84 @@ pub struct RestorePlan {
 /// has some).
 pub fn plan_restore(
     req: &RestoreRequest,
-    snapshot: &SnapshotFacts,
+    resolved: &Resolved,
     source: Option<&InstanceFacts>,
-    region: &str,
     request_id: &str,
+    now: DateTime,
 ) -> Result<RestorePlan, Error> {
-    let settled = settings::instance(&req.overrides, snapshot, source, region)?;
-    let own = tags::own_tags(req, &snapshot.id, request_id);
-    let copied = source.map_or(snapshot.tags.as_slice(), |s| s.tags.as_slice());
+    let target = req.target.instance_id().to_owned();
+    let (baseline, copied_tags, recorded) = match resolved {
+        Resolved::Snapshot(snapshot) => (
+            &snapshot.baseline,
+            source.map_or(snapshot.tags.as_slice(), |s| s.tags.as_slice()),
+            Recorded {
+                snapshot_id: Some(snapshot.id.clone()),
+                recovery_point: snapshot.created,
+                requested_at: Some(now),
+            },
+        ),
+        Resolved::PointInTime {
+            window,
+            baseline,
+            backups_off,
+            ..
+        } => {
+            let Source::PointInTime { source: name, time } = &req.source else {
+                return Err(Error::Internal {
+                    detail: "a point-in-time resolution for a snapshot request".to_owned(),
+                });
+            };
+            let point = restore_point(name, *time, *window, *backups_off)?;
+            (
+                baseline,
+                source.map_or(&[][..], |s| s.tags.as_slice()),
+                Recorded {
+                    snapshot_id: None,
+                    recovery_point: point,
+                    requested_at: Some(now),
+                },
+            )
+        }
+    };
+    let settled = settings::instance(&req.overrides, baseline, source, &req.region)?;
+    let own = tags::own_tags(req, &recorded, request_id);
     let settings = InstanceSettings {
-        tags: tags::merge(copied, req, own),
+        tags: tags::merge(copied_tags, req, own),
         ..settled.settings
     };
-    Ok(RestorePlan {
-        steps: vec![Step::InstanceFromSnapshot(InstanceFromSnapshot {
-            db_instance_identifier: req.target.instance_id().to_owned(),
+    let step = match resolved {
+        Resolved::Snapshot(snapshot) => Step::InstanceFromSnapshot(InstanceFromSnapshot {
+            db_instance_identifier: target,
             db_snapshot_identifier: snapshot.id.clone(),
             settings,
-        })],
+        }),
+        Resolved::PointInTime { from, .. } => {
+            let (latest, at) = match &req.source {
+                Source::PointInTime {
+                    time: RestoreTime::At(at),
+                    ..
+                } => (None, Some(rfc3339(*at))),
+                _ => (Some(true), None),
+            };
+            let (source_id, backups_arn) = match from {
+                PitrFrom::Instance(id) => (Some(id.clone()), None),
+                PitrFrom::ReplicatedBackups { arn } => (None, Some(arn.clone())),
+            };
+            Step::InstanceToPointInTime(InstanceToPointInTime {
+                target_db_instance_identifier: target,
+                source_db_instance_identifier: source_id,
+                source_db_instance_automated_backups_arn: backups_arn,
+                restore_time: at,
+                use_latest_restorable_time: latest,
+                max_allocated_storage: source.and_then(|s| s.max_allocated_storage),
+                settings,
+            })
+        }
+    };
+    Ok(RestorePlan {
+        steps: vec![step],
         notes: settled.notes,
+        recorded,
     })
 }
 
@@ -152,8 +334,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::restore::request::{Overrides, Source, Target};
-    use crate::restore::tags::{TAG_PROVENANCE, TAG_REQUEST_ID, TAG_SNAPSHOT};
+    use crate::restore::request::{Overrides, Target};
+    use crate::restore::tags::{
+        TAG_PROVENANCE, TAG_RECOVERY_POINT, TAG_REQUEST_ID, TAG_RESTORED_FROM,
+    };
 
     fn named(snapshot: &str, source: Option<&str>) -> RestoreRequest {
         request(Source::Named {
@@ -178,11 +362,14 @@ mod tests {
         }
     }
 
+    /// 2026-11-22T00:00:00Z: when the tests' requests arrive.
+    const NOW: i64 = 1_795_305_600;
+
     /// The one step of an instance restore from a snapshot.
     fn only_step(steps: Vec<Step>) -> InstanceFromSnapshot {
         match <[Step; 1]>::try_from(steps) {
             Ok([Step::InstanceFromSnapshot(step)]) => step,
-            Err(steps) => panic!("expected one step, got {steps:?}"),
+            other => panic!("expected one snapshot restore, got {other:?}"),
         }
     }
 
@@ -192,23 +379,27 @@ mod tests {
         source: Option<&InstanceFacts>,
         request_id: &str,
     ) -> InstanceFromSnapshot {
+        let resolved = Resolved::Snapshot(snap.clone());
         only_step(
-            plan_restore(req, snap, source, "us-east-1", request_id)
+            plan_restore(req, &resolved, source, request_id, DateTime::from_secs(NOW))
                 .unwrap()
                 .steps,
         )
     }
 
-    fn snapshot(id: &str, status: &str, created: i128) -> SnapshotFacts {
+    fn snapshot(id: &str, status: &str, created: i64) -> SnapshotFacts {
         SnapshotFacts {
             id: id.into(),
             source_instance: Some("orders".into()),
             status: status.into(),
-            created: Some(created),
-            engine: Some("postgres".into()),
-            engine_version: Some("15.4".into()),
-            allocated_storage: Some(500),
-            storage_type: Some("gp2".into()),
+            created: Some(DateTime::from_secs(created)),
+            baseline: Baseline {
+                engine: Some("postgres".into()),
+                engine_version: Some("15.4".into()),
+                allocated_storage: Some(500),
+                storage_type: Some("gp2".into()),
+                ..Baseline::default()
+            },
             ..SnapshotFacts::default()
         }
     }
@@ -233,7 +424,7 @@ mod tests {
             tags: vec![
                 ("team".into(), "orders".into()),
                 ("aws:cloudformation:stack-name".into(), "prod".into()),
-                (TAG_SNAPSHOT.into(), "older-snapshot".into()),
+                (TAG_RESTORED_FROM.into(), "snapshot:older-snapshot".into()),
             ],
             ..InstanceFacts::default()
         }
@@ -383,7 +574,7 @@ mod tests {
             "req-9",
         );
         let tags = tag_map(&plan);
-        assert_eq!(tags[TAG_SNAPSHOT], "snap-2");
+        assert_eq!(tags[TAG_RESTORED_FROM], "snapshot:snap-2");
         assert_eq!(tags[TAG_PROVENANCE], "latest:orders");
         assert_eq!(tags[TAG_REQUEST_ID], "req-9");
     }
@@ -400,7 +591,7 @@ mod tests {
         let tags = tag_map(&plan);
         assert_eq!(tags["team"], "orders");
         assert!(!tags.contains_key("aws:cloudformation:stack-name"));
-        assert_eq!(tags[TAG_SNAPSHOT], "snap-1");
+        assert_eq!(tags[TAG_RESTORED_FROM], "snapshot:snap-1");
     }
 
     #[test]
@@ -410,7 +601,7 @@ mod tests {
         let req = named("snap-1", None);
         let plan = plan_of(&req, &snapshot("snap-1", "available", 1), Some(&src), "r");
         assert_eq!(plan.settings.tags.len(), 50);
-        assert_eq!(tag_map(&plan)[TAG_SNAPSHOT], "snap-1");
+        assert_eq!(tag_map(&plan)[TAG_RESTORED_FROM], "snapshot:snap-1");
     }
 
     #[test]
@@ -494,7 +685,7 @@ mod tests {
         let existing = restored(
             &[
                 (TAG_PROVENANCE, "snapshot:snap-1"),
-                (TAG_SNAPSHOT, "snap-1"),
+                (TAG_RESTORED_FROM, "snapshot:snap-1"),
             ],
             "creating",
         );
@@ -502,7 +693,11 @@ mod tests {
         assert_eq!(
             replay,
             Replay {
-                snapshot_id: "snap-1".into(),
+                recorded: Recorded {
+                    snapshot_id: Some("snap-1".into()),
+                    recovery_point: None,
+                    requested_at: None
+                },
                 db_instance_status: "creating".into()
             }
         );
@@ -512,14 +707,19 @@ mod tests {
     fn an_instance_restored_from_the_same_sources_latest_is_a_replay() {
         let req = latest("orders");
         let existing = restored(
-            &[(TAG_SNAPSHOT, "snap-7"), (TAG_PROVENANCE, "latest:orders")],
+            &[
+                (TAG_RESTORED_FROM, "snapshot:snap-7"),
+                (TAG_PROVENANCE, "latest:orders"),
+            ],
             "available",
         );
         assert_eq!(
             check_existing(&req, &existing, "us-east-1")
                 .unwrap()
-                .snapshot_id,
-            "snap-7"
+                .recorded
+                .snapshot_id
+                .as_deref(),
+            Some("snap-7")
         );
     }
 
@@ -529,7 +729,7 @@ mod tests {
         let existing = restored(
             &[
                 (TAG_PROVENANCE, "snapshot:snap-1"),
-                (TAG_SNAPSHOT, "snap-1"),
+                (TAG_RESTORED_FROM, "snapshot:snap-1"),
             ],
             "available",
         );
@@ -550,5 +750,208 @@ mod tests {
         let err = check_existing(&req, &restored(&[], "available"), "us-east-1").unwrap_err();
         assert_eq!(err.name(), "InstanceAlreadyExists");
         assert!(err.to_string().contains("was not restored by dr-lambdas"));
+    }
+
+    fn pitr(time: RestoreTime) -> RestoreRequest {
+        request(Source::PointInTime {
+            source: "orders".into(),
+            time,
+        })
+    }
+
+    /// A window from 2026-11-15 to 2026-11-21T23:55:00Z.
+    fn window() -> Window {
+        Window {
+            earliest: Some(DateTime::from_secs(1_795_219_200 - 6 * 86_400)),
+            latest: Some(DateTime::from_secs(NOW - 300)),
+        }
+    }
+
+    fn at_point_in_time(from: PitrFrom) -> Resolved {
+        Resolved::PointInTime {
+            from,
+            window: window(),
+            baseline: source().baseline(),
+            backups_off: false,
+        }
+    }
+
+    fn pitr_step(plan: RestorePlan) -> InstanceToPointInTime {
+        match <[Step; 1]>::try_from(plan.steps) {
+            Ok([Step::InstanceToPointInTime(step)]) => step,
+            other => panic!("expected one point-in-time restore, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn latest_in_the_same_region_restores_the_source_to_its_latest_restorable_time() {
+        let resolved = at_point_in_time(PitrFrom::Instance("orders".into()));
+        let plan = plan_restore(
+            &pitr(RestoreTime::Latest),
+            &resolved,
+            Some(&source()),
+            "r",
+            DateTime::from_secs(NOW),
+        )
+        .unwrap();
+        assert_eq!(
+            plan.recorded.recovery_point,
+            Some(DateTime::from_secs(NOW - 300))
+        );
+        let step = pitr_step(plan);
+        assert_eq!(step.target_db_instance_identifier, "orders-dr");
+        assert_eq!(
+            step.source_db_instance_identifier.as_deref(),
+            Some("orders")
+        );
+        assert_eq!(step.source_db_instance_automated_backups_arn, None);
+        assert_eq!(step.use_latest_restorable_time, Some(true));
+        assert_eq!(step.restore_time, None);
+        assert_eq!(
+            step.settings.db_instance_class.as_deref(),
+            Some("db.r6g.large")
+        );
+    }
+
+    #[test]
+    fn a_time_in_the_window_is_sent_as_restore_time() {
+        let at = DateTime::from_secs(NOW - 3_600);
+        let resolved = at_point_in_time(PitrFrom::Instance("orders".into()));
+        let plan = plan_restore(
+            &pitr(RestoreTime::At(at)),
+            &resolved,
+            Some(&source()),
+            "r",
+            DateTime::from_secs(NOW),
+        )
+        .unwrap();
+        assert_eq!(plan.recorded.recovery_point, Some(at));
+        let step = pitr_step(plan);
+        assert_eq!(step.restore_time.as_deref(), Some("2026-11-21T23:00:00Z"));
+        assert_eq!(step.use_latest_restorable_time, None);
+        let tags: BTreeMap<&str, &str> = step
+            .settings
+            .tags
+            .iter()
+            .map(|t| (t.key.as_str(), t.value.as_str()))
+            .collect();
+        assert_eq!(tags[TAG_PROVENANCE], "pitr:orders@2026-11-21T23:00:00Z");
+        assert_eq!(tags[TAG_RECOVERY_POINT], "2026-11-21T23:00:00Z");
+    }
+
+    #[test]
+    fn a_recovery_region_restores_from_the_replicated_backups_by_arn() {
+        let arn = "arn:aws:rds:us-west-2:123456789012:auto-backup:ab-orders";
+        let resolved = at_point_in_time(PitrFrom::ReplicatedBackups { arn: arn.into() });
+        let mut req = pitr(RestoreTime::Latest);
+        req.overrides.db_subnet_group = Some("dr-subnets".into());
+        let step =
+            pitr_step(plan_restore(&req, &resolved, None, "r", DateTime::from_secs(NOW)).unwrap());
+        assert_eq!(step.source_db_instance_identifier, None);
+        assert_eq!(
+            step.source_db_instance_automated_backups_arn.as_deref(),
+            Some(arn)
+        );
+        assert_eq!(step.settings.publicly_accessible, Some(false));
+    }
+
+    #[test]
+    fn a_time_before_the_window_is_restore_time_out_of_range_giving_the_window() {
+        let err = restore_point(
+            "orders",
+            RestoreTime::At(DateTime::from_secs(1_790_000_000)),
+            window(),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(err.name(), "RestoreTimeOutOfRange");
+        assert_eq!(
+            err.to_string(),
+            "restore_time 2026-09-21T14:13:20Z is outside the restorable window of 'orders' \
+             (2026-11-15T00:00:00Z to 2026-11-21T23:55:00Z); nothing was changed. Choose a time \
+             within it, or \"latest\"."
+        );
+    }
+
+    #[test]
+    fn a_time_after_the_latest_restorable_time_is_out_of_range() {
+        let err = restore_point(
+            "orders",
+            RestoreTime::At(DateTime::from_secs(NOW - 60)),
+            window(),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(err.name(), "RestoreTimeOutOfRange");
+    }
+
+    #[test]
+    fn a_source_without_automated_backups_has_no_window() {
+        let err = restore_point("orders", RestoreTime::Latest, window(), true).unwrap_err();
+        assert_eq!(err.name(), "RestoreTimeOutOfRange");
+        assert!(err.to_string().contains("backup retention 0"), "{err}");
+    }
+
+    #[test]
+    fn without_the_source_or_replicated_backups_here_it_says_how_to_replicate() {
+        let err = resolve_point_in_time("orders", "us-west-2", None, &[]).unwrap_err();
+        assert_eq!(err.name(), "SourceInstanceNotFound");
+        assert!(
+            err.to_string().contains(
+                "aws rds start-db-instance-automated-backups-replication --region us-west-2"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_replicated_backup_of_this_region_is_chosen_not_the_sources_own() {
+        let backup = |arn: &str, status: &str| BackupFacts {
+            arn: arn.into(),
+            instance_id: "orders".into(),
+            status: status.into(),
+            window: window(),
+            baseline: Baseline::default(),
+        };
+        let backups = [
+            backup(
+                "arn:aws:rds:us-east-1:123456789012:auto-backup:ab-own",
+                "active",
+            ),
+            backup(
+                "arn:aws:rds:us-west-2:123456789012:auto-backup:ab-copy",
+                "replicating",
+            ),
+        ];
+        match resolve_point_in_time("orders", "us-west-2", None, &backups).unwrap() {
+            Resolved::PointInTime { from, .. } => assert_eq!(
+                from,
+                PitrFrom::ReplicatedBackups {
+                    arn: "arn:aws:rds:us-west-2:123456789012:auto-backup:ab-copy".into()
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_restore_reports_the_snapshots_time_as_its_recovery_point() {
+        let snap = snapshot("snap-1", "available", NOW - 86_400);
+        let plan = plan_restore(
+            &named("snap-1", None),
+            &Resolved::Snapshot(snap),
+            Some(&source()),
+            "r",
+            DateTime::from_secs(NOW),
+        )
+        .unwrap();
+        assert_eq!(
+            plan.recorded,
+            Recorded {
+                snapshot_id: Some("snap-1".into()),
+                recovery_point: Some(DateTime::from_secs(NOW - 86_400)),
+                requested_at: Some(DateTime::from_secs(NOW)),
+            }
+        );
     }
 }

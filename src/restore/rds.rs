@@ -1,15 +1,17 @@
 //! The imperative shell of the restore: the only code that talks to RDS.
 //!
-//! Only `Describe*` calls and the restore steps are made; no call here can
-//! modify or delete an existing instance.
+//! Only `Describe*` calls and the restore steps (each creating a new
+//! resource) are made; no call here can modify or delete an existing one.
 
 use aws_sdk_rds::Client;
 use aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError;
 use aws_sdk_rds::operation::describe_db_snapshots::DescribeDBSnapshotsError;
 use aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::RestoreDBInstanceFromDBSnapshotError;
-use aws_sdk_rds::types::{DbInstance, DbSnapshot, Tag};
+use aws_sdk_rds::operation::restore_db_instance_to_point_in_time::RestoreDBInstanceToPointInTimeError;
+use aws_sdk_rds::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_rds::types::{DbInstance, DbInstanceAutomatedBackup, DbSnapshot, Tag};
 
-use super::facts::{InstanceFacts, SnapshotFacts};
+use super::facts::{BackupFacts, Baseline, InstanceFacts, SnapshotFacts, Window};
 use super::step::Step;
 use crate::error::{Error, from_sdk};
 
@@ -45,9 +47,21 @@ pub async fn describe_instance(client: &Client, id: &str) -> Result<Option<Insta
 
 /// Reads one snapshot by identifier or ARN; `None` when it does not exist.
 pub async fn describe_snapshot(client: &Client, id: &str) -> Result<Option<SnapshotFacts>, Error> {
+    // RDS finds an automated or AWS Backup snapshot by identifier only when
+    // asked for that type (the default covers manual and automated listings,
+    // not an automated one named alone).
+    let name = id.rsplit(":snapshot:").next().unwrap_or(id);
+    let snapshot_type = if name.starts_with("rds:") {
+        Some("automated")
+    } else if name.starts_with("awsbackup:") {
+        Some("awsbackup")
+    } else {
+        None
+    };
     match client
         .describe_db_snapshots()
         .db_snapshot_identifier(id)
+        .set_snapshot_type(snapshot_type.map(str::to_owned))
         .send()
         .await
     {
@@ -96,51 +110,56 @@ pub async fn list_snapshots(client: &Client, source: &str) -> Result<Vec<Snapsho
     Ok(snapshots)
 }
 
+/// Sets every field of [`InstanceSettings`](super::step::InstanceSettings)
+/// on a restore builder: both instance restore APIs take the same names.
+macro_rules! with_instance_settings {
+    ($builder:expr, $s:expr) => {{
+        let s = $s;
+        $builder
+            .set_db_instance_class(s.db_instance_class.clone())
+            .set_db_subnet_group_name(s.db_subnet_group_name.clone())
+            .set_vpc_security_group_ids(
+                (!s.vpc_security_group_ids.is_empty()).then(|| s.vpc_security_group_ids.clone()),
+            )
+            .set_db_parameter_group_name(s.db_parameter_group_name.clone())
+            .set_option_group_name(s.option_group_name.clone())
+            .set_multi_az(s.multi_az)
+            .set_storage_type(s.storage_type.clone())
+            .set_iops(s.iops)
+            .set_storage_throughput(s.storage_throughput)
+            .set_deletion_protection(s.deletion_protection)
+            .set_publicly_accessible(s.publicly_accessible)
+            .set_port(s.port)
+            .set_enable_iam_database_authentication(s.enable_iam_database_authentication)
+            .set_copy_tags_to_snapshot(s.copy_tags_to_snapshot)
+            .set_enable_cloudwatch_logs_exports(
+                (!s.enable_cloudwatch_logs_exports.is_empty())
+                    .then(|| s.enable_cloudwatch_logs_exports.clone()),
+            )
+            .set_ca_certificate_identifier(s.ca_certificate_identifier.clone())
+            .set_backup_retention_period(s.backup_retention_period)
+            .set_preferred_backup_window(s.preferred_backup_window.clone())
+            .set_tags(Some(sdk_tags(&s.tags)))
+    }};
+}
+
 /// Sends one step: the only calls here that change anything, each creating
 /// a NEW resource.
 pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied, Error> {
+    let started = |instance: Option<&DbInstance>| Applied::Started {
+        status: instance
+            .and_then(DbInstance::db_instance_status)
+            .unwrap_or("creating")
+            .to_owned(),
+    };
     match step {
         Step::InstanceFromSnapshot(r) => {
-            let s = &r.settings;
-            let sent = client
+            let request = client
                 .restore_db_instance_from_db_snapshot()
                 .db_instance_identifier(&r.db_instance_identifier)
-                .db_snapshot_identifier(&r.db_snapshot_identifier)
-                .set_db_instance_class(s.db_instance_class.clone())
-                .set_db_subnet_group_name(s.db_subnet_group_name.clone())
-                .set_vpc_security_group_ids(
-                    (!s.vpc_security_group_ids.is_empty())
-                        .then(|| s.vpc_security_group_ids.clone()),
-                )
-                .set_db_parameter_group_name(s.db_parameter_group_name.clone())
-                .set_option_group_name(s.option_group_name.clone())
-                .set_multi_az(s.multi_az)
-                .set_storage_type(s.storage_type.clone())
-                .set_iops(s.iops)
-                .set_storage_throughput(s.storage_throughput)
-                .set_deletion_protection(s.deletion_protection)
-                .set_publicly_accessible(s.publicly_accessible)
-                .set_port(s.port)
-                .set_enable_iam_database_authentication(s.enable_iam_database_authentication)
-                .set_copy_tags_to_snapshot(s.copy_tags_to_snapshot)
-                .set_enable_cloudwatch_logs_exports(
-                    (!s.enable_cloudwatch_logs_exports.is_empty())
-                        .then(|| s.enable_cloudwatch_logs_exports.clone()),
-                )
-                .set_ca_certificate_identifier(s.ca_certificate_identifier.clone())
-                .set_backup_retention_period(s.backup_retention_period)
-                .set_preferred_backup_window(s.preferred_backup_window.clone())
-                .set_tags(Some(sdk_tags(&s.tags)))
-                .send()
-                .await;
-            match sent {
-                Ok(out) => Ok(Applied::Started {
-                    status: out
-                        .db_instance()
-                        .and_then(DbInstance::db_instance_status)
-                        .unwrap_or("creating")
-                        .to_owned(),
-                }),
+                .db_snapshot_identifier(&r.db_snapshot_identifier);
+            match with_instance_settings!(request, &r.settings).send().await {
+                Ok(out) => Ok(started(out.db_instance())),
                 Err(e) => match e.as_service_error() {
                     Some(RestoreDBInstanceFromDBSnapshotError::DbInstanceAlreadyExistsFault(_)) => {
                         Ok(Applied::AlreadyExists)
@@ -156,6 +175,91 @@ pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied
                 },
             }
         }
+        Step::InstanceToPointInTime(r) => {
+            let restore_time = r
+                .restore_time
+                .as_deref()
+                .map(|t| DateTime::from_str(t, DateTimeFormat::DateTimeWithOffset))
+                .transpose()
+                .map_err(|e| Error::Internal {
+                    detail: format!("the planned RestoreTime is not a time: {e}"),
+                })?;
+            let request = client
+                .restore_db_instance_to_point_in_time()
+                .target_db_instance_identifier(&r.target_db_instance_identifier)
+                .set_source_db_instance_identifier(r.source_db_instance_identifier.clone())
+                .set_source_db_instance_automated_backups_arn(
+                    r.source_db_instance_automated_backups_arn.clone(),
+                )
+                .set_restore_time(restore_time)
+                .set_use_latest_restorable_time(r.use_latest_restorable_time)
+                .set_max_allocated_storage(r.max_allocated_storage);
+            match with_instance_settings!(request, &r.settings).send().await {
+                Ok(out) => Ok(started(out.db_instance())),
+                Err(e) => match e.as_service_error() {
+                    Some(RestoreDBInstanceToPointInTimeError::DbInstanceAlreadyExistsFault(_)) => {
+                        Ok(Applied::AlreadyExists)
+                    }
+                    _ => Err(from_sdk("RestoreDBInstanceToPointInTime", e)),
+                },
+            }
+        }
+    }
+}
+
+/// Pages of automated backups read at most when looking for a replicated one.
+const MAX_BACKUP_PAGES: usize = 20;
+
+/// The automated backups of `instance` in this region: its own (when it is
+/// here), or those replicated into this region from another.
+///
+/// The whole region is listed and matched by instance identifier: in the
+/// destination region there is no instance of that name for the
+/// `DBInstanceIdentifier` filter to match.
+pub async fn automated_backups(client: &Client, instance: &str) -> Result<Vec<BackupFacts>, Error> {
+    let mut pages = client
+        .describe_db_instance_automated_backups()
+        .max_records(100)
+        .into_paginator()
+        .send();
+    let mut backups = Vec::new();
+    let mut read = 0;
+    while let Some(page) = pages.next().await {
+        read += 1;
+        if read > MAX_BACKUP_PAGES {
+            break;
+        }
+        let page = page.map_err(|e| from_sdk("DescribeDBInstanceAutomatedBackups", e))?;
+        backups.extend(
+            page.db_instance_automated_backups()
+                .iter()
+                .filter(|b| b.db_instance_identifier() == Some(instance))
+                .map(backup_facts),
+        );
+    }
+    Ok(backups)
+}
+
+fn backup_facts(b: &DbInstanceAutomatedBackup) -> BackupFacts {
+    BackupFacts {
+        arn: b
+            .db_instance_automated_backups_arn()
+            .unwrap_or_default()
+            .to_owned(),
+        instance_id: b.db_instance_identifier().unwrap_or_default().to_owned(),
+        status: b.status().unwrap_or("unknown").to_owned(),
+        window: Window {
+            earliest: b.restore_window().and_then(|w| w.earliest_time()).copied(),
+            latest: b.restore_window().and_then(|w| w.latest_time()).copied(),
+        },
+        baseline: Baseline {
+            engine: b.engine().map(str::to_owned),
+            engine_version: b.engine_version().map(str::to_owned),
+            allocated_storage: b.allocated_storage(),
+            storage_type: b.storage_type().map(str::to_owned),
+            iops: b.iops(),
+            storage_throughput: b.storage_throughput(),
+        },
     }
 }
 
@@ -191,6 +295,7 @@ fn instance_facts(db: &DbInstance) -> InstanceFacts {
             .and_then(|g| g.option_group_name())
             .map(str::to_owned),
         multi_az: db.multi_az(),
+        allocated_storage: db.allocated_storage(),
         storage_type: db.storage_type().map(str::to_owned),
         iops: db.iops(),
         storage_throughput: db.storage_throughput(),
@@ -209,6 +314,7 @@ fn instance_facts(db: &DbInstance) -> InstanceFacts {
         backup_retention_period: db.backup_retention_period(),
         preferred_backup_window: db.preferred_backup_window().map(str::to_owned),
         max_allocated_storage: db.max_allocated_storage(),
+        latest_restorable_time: db.latest_restorable_time().copied(),
         tags: tag_pairs(db.tag_list()),
     }
 }
@@ -234,13 +340,15 @@ fn snapshot_facts(s: &DbSnapshot) -> SnapshotFacts {
         created: s
             .original_snapshot_create_time()
             .or(s.snapshot_create_time())
-            .map(|t| t.as_nanos()),
-        engine: s.engine().map(str::to_owned),
-        engine_version: s.engine_version().map(str::to_owned),
-        allocated_storage: s.allocated_storage(),
-        storage_type: s.storage_type().map(str::to_owned),
-        iops: s.iops(),
-        storage_throughput: s.storage_throughput(),
+            .copied(),
+        baseline: Baseline {
+            engine: s.engine().map(str::to_owned),
+            engine_version: s.engine_version().map(str::to_owned),
+            allocated_storage: s.allocated_storage(),
+            storage_type: s.storage_type().map(str::to_owned),
+            iops: s.iops(),
+            storage_throughput: s.storage_throughput(),
+        },
         tags: tag_pairs(s.tag_list()),
     }
 }

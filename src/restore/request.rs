@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use aws_sdk_rds::primitives::{DateTime, DateTimeFormat};
+
 use crate::error::Error;
 use crate::validate::{self, Globs, SnapshotId};
 
@@ -13,7 +15,10 @@ use crate::validate::{self, Globs, SnapshotId};
 #[serde(deny_unknown_fields)]
 struct RawRequest {
     db_instance: String,
-    snapshot_id: String,
+    #[serde(default)]
+    snapshot_id: Option<String>,
+    #[serde(default)]
+    restore_time: Option<String>,
     #[serde(default)]
     source_db_instance: Option<String>,
     #[serde(default)]
@@ -49,6 +54,33 @@ pub enum Source {
     },
     /// The newest available snapshot of `source`.
     Latest { source: String },
+    /// `source`'s data as it was at `time`, from its automated backups.
+    PointInTime { source: String, time: RestoreTime },
+}
+
+/// The moment a point-in-time restore goes back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreTime {
+    /// The latest restorable time: typically a few minutes ago.
+    Latest,
+    /// This moment, within the restorable window.
+    At(DateTime),
+}
+
+impl RestoreTime {
+    /// RFC 3339, or `latest`.
+    pub fn as_text(&self) -> String {
+        match self {
+            RestoreTime::Latest => "latest".to_owned(),
+            RestoreTime::At(t) => rfc3339(*t),
+        }
+    }
+}
+
+/// A time as RFC 3339 in UTC (`2026-11-21T09:30:00Z`).
+pub fn rfc3339(time: DateTime) -> String {
+    time.fmt(DateTimeFormat::DateTime)
+        .unwrap_or_else(|_| time.secs().to_string())
 }
 
 impl Source {
@@ -56,15 +88,16 @@ impl Source {
     pub fn source_db(&self) -> Option<&str> {
         match self {
             Source::Named { source, .. } => source.as_deref(),
-            Source::Latest { source } => Some(source),
+            Source::Latest { source } | Source::PointInTime { source, .. } => Some(source),
         }
     }
 
-    /// The snapshot as the event spelled it (`latest` for the newest).
-    pub fn requested_snapshot(&self) -> &str {
+    /// What the event asked for, for the log: a snapshot, `latest`, or the time.
+    pub fn requested(&self) -> String {
         match self {
-            Source::Named { snapshot, .. } => snapshot,
-            Source::Latest { .. } => "latest",
+            Source::Named { snapshot, .. } => snapshot.clone(),
+            Source::Latest { .. } => "latest".to_owned(),
+            Source::PointInTime { time, .. } => format!("restore_time {}", time.as_text()),
         }
     }
 
@@ -73,6 +106,9 @@ impl Source {
         match self {
             Source::Named { snapshot, .. } => format!("'{snapshot}'"),
             Source::Latest { source } => format!("the latest snapshot of '{source}'"),
+            Source::PointInTime { source, time } => {
+                format!("'{source}' at {}", time.as_text())
+            }
         }
     }
 }
@@ -124,10 +160,14 @@ pub struct RestoreRequest {
 pub struct Scope<'a> {
     /// `RESTORE_ALLOWED_INSTANCES`.
     pub allowlist: Option<&'a Globs>,
+    /// `RESTORE_ALLOWED_REGIONS`: where the role may restore.
+    pub regions: Option<&'a Globs>,
     /// The function's own region: the default target.
     pub home_region: &'a str,
     /// The function's own account, when the runtime says it.
     pub account_id: Option<&'a str>,
+    /// When the request arrived: no restore time may be later.
+    pub now: DateTime,
 }
 
 // Our own tags take part of RDS's 50-tag limit; leave room for them and the source's.
@@ -163,16 +203,48 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
         .region
         .clone()
         .unwrap_or_else(|| scope.home_region.to_owned());
-    let source = match (raw.snapshot_id.as_str(), source_db) {
-        ("latest", Some(source)) => Source::Latest { source },
-        ("latest", None) => {
+    if let Some(allowed) = scope.regions
+        && !allowed.matches(&region)
+    {
+        return Err(Error::NotAllowed {
+            subject: format!("region '{region}'"),
+            variable: "RESTORE_ALLOWED_REGIONS",
+            allowed: allowed.display(),
+        });
+    }
+    let source = match (raw.snapshot_id, raw.restore_time, source_db) {
+        (Some(_), Some(_), _) => {
+            return Err(Error::invalid(
+                "restore_time",
+                "cannot be given with snapshot_id: restore either a snapshot or a point in time",
+            ));
+        }
+        (None, None, _) => {
+            return Err(Error::invalid(
+                "snapshot_id",
+                "is required (a snapshot, or \"latest\"), unless restore_time asks for a \
+                 point-in-time restore",
+            ));
+        }
+        (_, Some(_), None) => {
+            return Err(Error::invalid(
+                "source_db_instance",
+                "is required with restore_time (a point in time of which instance?)",
+            ));
+        }
+        (None, Some(time), Some(source)) => Source::PointInTime {
+            source,
+            time: restore_time(&time, scope.now)?,
+        },
+        (Some(snapshot), None, Some(source)) if snapshot == "latest" => Source::Latest { source },
+        (Some(snapshot), None, None) if snapshot == "latest" => {
             return Err(Error::invalid(
                 "source_db_instance",
                 "is required with \"snapshot_id\": \"latest\" (whose newest snapshot?)",
             ));
         }
-        (snapshot, source) => Source::Named {
-            snapshot: own_snapshot(snapshot, &region, scope.account_id)?,
+        (Some(snapshot), None, source) => Source::Named {
+            snapshot: own_snapshot(&snapshot, &region, scope.account_id)?,
             source,
         },
     };
@@ -247,6 +319,34 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
     })
 }
 
+/// A restore time: `latest`, or an RFC 3339 time (with `Z` or an offset)
+/// that is not in the future.
+fn restore_time(text: &str, now: DateTime) -> Result<RestoreTime, Error> {
+    if text == "latest" {
+        return Ok(RestoreTime::Latest);
+    }
+    let time = DateTime::from_str(text, DateTimeFormat::DateTimeWithOffset).map_err(|_| {
+        Error::invalid(
+            "restore_time",
+            format!(
+                "is not an RFC 3339 time like 2026-11-21T09:30:00Z, nor \"latest\" (got {text:?})"
+            ),
+        )
+    })?;
+    if time > now {
+        return Err(Error::invalid(
+            "restore_time",
+            format!(
+                "is in the future ({}, now is {}); the latest restorable time is a few minutes \
+                 ago at most: use \"latest\"",
+                rfc3339(time),
+                rfc3339(now)
+            ),
+        ));
+    }
+    Ok(RestoreTime::At(time))
+}
+
 /// The snapshot to restore, as RDS in `region` will take it: a name, or an
 /// ARN of this account in that region, which becomes its name.
 ///
@@ -256,8 +356,9 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
 fn own_snapshot(id: &str, region: &str, account: Option<&str>) -> Result<String, Error> {
     let snapshot =
         validate::snapshot_identifier(id).map_err(|r| Error::invalid("snapshot_id", r))?;
+    // RDS stores snapshot identifiers in lower case.
     match snapshot {
-        SnapshotId::Name(name) => Ok(name.to_owned()),
+        SnapshotId::Name(name) => Ok(name.to_ascii_lowercase()),
         SnapshotId::Arn { region: other, .. } if other != region => Err(Error::invalid(
             "snapshot_id",
             format!(
@@ -280,7 +381,7 @@ fn own_snapshot(id: &str, region: &str, account: Option<&str>) -> Result<String,
         }
         // Our own account's ARN is the name in this region. With the account
         // unknown, the ARN goes to RDS as it is, which finds only our own.
-        SnapshotId::Arn { name, .. } if account.is_some() => Ok(name.to_owned()),
+        SnapshotId::Arn { name, .. } if account.is_some() => Ok(name.to_ascii_lowercase()),
         SnapshotId::Arn { .. } => Ok(id.to_owned()),
     }
 }
@@ -296,10 +397,15 @@ mod tests {
     fn scope(allowlist: Option<&Globs>) -> Scope<'_> {
         Scope {
             allowlist,
+            regions: None,
             home_region: "us-east-1",
             account_id: Some(ACCOUNT),
+            now: DateTime::from_secs(NOW),
         }
     }
+
+    /// 2026-11-22T00:00:00Z
+    const NOW: i64 = 1_795_305_600;
 
     fn err(event: Value) -> (String, String) {
         match parse(event, scope(None)) {
@@ -368,11 +474,7 @@ mod tests {
                 "event",
                 "missing field `db_instance`",
             ),
-            (
-                json!({"db_instance": "a"}),
-                "event",
-                "missing field `snapshot_id`",
-            ),
+            (json!({"db_instance": "a"}), "snapshot_id", "is required"),
             (
                 json!({"db_instance": 5, "snapshot_id": "s"}),
                 "db_instance",
@@ -492,6 +594,37 @@ mod tests {
     }
 
     #[test]
+    fn a_region_the_role_cannot_restore_in_is_not_allowed() {
+        let regions = Globs::parse("us-east-1,us-west-2");
+        let result = parse(
+            json!({"db_instance": "orders-dr", "snapshot_id": "s", "region": "eu-west-1"}),
+            Scope {
+                regions: Some(&regions),
+                ..scope(None)
+            },
+        );
+        match result {
+            Err(Error::NotAllowed {
+                subject, variable, ..
+            }) => {
+                assert_eq!(subject, "region 'eu-west-1'");
+                assert_eq!(variable, "RESTORE_ALLOWED_REGIONS");
+            }
+            other => panic!("expected NotAllowed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn snapshot_names_are_lowercased_as_rds_stores_them() {
+        let req = parse(
+            json!({"db_instance": "orders-dr", "snapshot_id": "Orders-Snap-1"}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(req.source.requested(), "orders-snap-1");
+    }
+
+    #[test]
     fn an_aws_backup_recovery_point_is_a_snapshot() {
         let req = parse(
             json!({"db_instance": "orders-dr", "snapshot_id": "awsbackup:job-be59cf2a-2343-4402-bd8b-226993d23453"}),
@@ -499,7 +632,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            req.source.requested_snapshot(),
+            req.source.requested(),
             "awsbackup:job-be59cf2a-2343-4402-bd8b-226993d23453"
         );
     }
@@ -512,10 +645,7 @@ mod tests {
             scope(None),
         )
         .unwrap();
-        assert_eq!(
-            req.source.requested_snapshot(),
-            "rds:orders-2026-11-21-03-10"
-        );
+        assert_eq!(req.source.requested(), "rds:orders-2026-11-21-03-10");
     }
 
     #[test]
@@ -553,6 +683,96 @@ mod tests {
             unknown,
         )
         .unwrap();
-        assert_eq!(req.source.requested_snapshot(), arn);
+        assert_eq!(req.source.requested(), arn);
+    }
+
+    #[test]
+    fn a_restore_time_asks_for_a_point_in_time_restore() {
+        let req = parse(
+            json!({"db_instance": "orders-pitr", "restore_time": "2026-11-21T09:30:00Z",
+                   "source_db_instance": "orders"}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(
+            req.source,
+            Source::PointInTime {
+                source: "orders".into(),
+                time: RestoreTime::At(DateTime::from_secs(1_795_253_400))
+            }
+        );
+    }
+
+    #[test]
+    fn a_restore_time_with_an_offset_is_read_in_utc() {
+        let req = parse(
+            json!({"db_instance": "orders-pitr", "restore_time": "2026-11-21T10:30:00+01:00",
+                   "source_db_instance": "orders"}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(req.source.requested(), "restore_time 2026-11-21T09:30:00Z");
+    }
+
+    #[test]
+    fn latest_as_restore_time_is_the_latest_restorable_time() {
+        let req = parse(
+            json!({"db_instance": "orders-pitr", "restore_time": "latest", "source_db_instance": "orders"}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(
+            req.source,
+            Source::PointInTime {
+                source: "orders".into(),
+                time: RestoreTime::Latest
+            }
+        );
+    }
+
+    #[test]
+    fn bad_point_in_time_events_are_refused_naming_the_field() {
+        let cases = [
+            (
+                json!({"db_instance": "a", "snapshot_id": "s", "restore_time": "latest", "source_db_instance": "o"}),
+                "restore_time",
+                "cannot be given with snapshot_id",
+            ),
+            (
+                json!({"db_instance": "a", "source_db_instance": "o"}),
+                "snapshot_id",
+                "unless restore_time asks for a point-in-time restore",
+            ),
+            (
+                json!({"db_instance": "a", "restore_time": "latest"}),
+                "source_db_instance",
+                "is required with restore_time",
+            ),
+            (
+                json!({"db_instance": "a", "restore_time": "yesterday", "source_db_instance": "o"}),
+                "restore_time",
+                "is not an RFC 3339 time",
+            ),
+            (
+                json!({"db_instance": "a", "restore_time": "2026-11-21 09:30", "source_db_instance": "o"}),
+                "restore_time",
+                "is not an RFC 3339 time",
+            ),
+            (
+                json!({"db_instance": "a", "restore_time": "2027-01-01T00:00:00Z", "source_db_instance": "o"}),
+                "restore_time",
+                "is in the future (2027-01-01T00:00:00Z, now is 2026-11-22T00:00:00Z)",
+            ),
+            (
+                json!({"db_instance": "a", "restore_time": 1795253400, "source_db_instance": "o"}),
+                "restore_time",
+                "invalid type",
+            ),
+        ];
+        for (event, field, reason) in cases {
+            let (f, r) = err(event.clone());
+            assert_eq!(f, field, "{event}");
+            assert!(r.contains(reason), "{event}: {r}");
+        }
     }
 }

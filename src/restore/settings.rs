@@ -3,7 +3,7 @@
 //! snapshot's size, groups of the snapshot's engine family, never public by
 //! accident. Pure: every rule is unit-tested here.
 
-use super::facts::{InstanceFacts, SnapshotFacts};
+use super::facts::{Baseline, InstanceFacts};
 use super::request::Overrides;
 use super::step::InstanceSettings;
 use crate::error::Error;
@@ -16,16 +16,17 @@ pub struct Settled {
     pub notes: Vec<String>,
 }
 
-/// The settings of an instance restored from `snapshot`: the source's where
-/// RDS accepts them, the event's overrides on top. `region` names where the
-/// instance lands, for messages.
+/// The settings of an instance restored onto `baseline` (the snapshot's or
+/// backup's engine and storage): the source's where RDS accepts them, the
+/// event's overrides on top. `region` names where the instance lands, for
+/// messages.
 ///
 /// Without a source to copy the network from, the event must name a DB subnet
 /// group: RDS would otherwise use the region's default VPC, which is public
 /// when it has an internet gateway.
 pub fn instance(
     overrides: &Overrides,
-    snapshot: &SnapshotFacts,
+    baseline: &Baseline,
     source: Option<&InstanceFacts>,
     region: &str,
 ) -> Result<Settled, Error> {
@@ -41,8 +42,23 @@ pub fn instance(
             ),
         ));
     }
+    // The source's security groups belong to its VPC: with a subnet group of
+    // another VPC, RDS refuses them, so the event must name the groups.
+    if let (Some(chosen), Some(src), None) = (&o.db_subnet_group, source, &o.vpc_security_group_ids)
+        && src.subnet_group.as_ref() != Some(chosen)
+        && !src.security_groups.is_empty()
+    {
+        return Err(Error::invalid(
+            "vpc_security_group_ids",
+            format!(
+                "is required with db_subnet_group '{chosen}', which is not the source's ({}): the \
+                 source's security groups belong to its own VPC. Name groups of the subnet group's VPC",
+                src.subnet_group.as_deref().unwrap_or("none")
+            ),
+        ));
+    }
     let mut notes = Vec::new();
-    let same_family = source.is_some_and(|s| same_engine_family(s, snapshot));
+    let same_family = source.is_some_and(|s| same_engine_family(s, baseline));
     let group = |event: &Option<String>,
                  of_source: Option<&String>,
                  default_prefix: &str,
@@ -63,7 +79,7 @@ pub fn instance(
             "{what} '{custom}' of the source is for {}, the snapshot is {}: left to RDS (the default \
              group of the snapshot's engine version); pass {field} to choose one",
             engine_label(source.and_then(|s| s.engine.as_deref()), source.and_then(|s| s.engine_version.as_deref())),
-            engine_label(snapshot.engine.as_deref(), snapshot.engine_version.as_deref()),
+            engine_label(baseline.engine.as_deref(), baseline.engine_version.as_deref()),
         ));
         None
     };
@@ -84,7 +100,7 @@ pub fn instance(
         &mut notes,
     );
     let storage = source
-        .map(|s| storage(s, snapshot, &mut notes))
+        .map(|s| storage(s, baseline, &mut notes))
         .unwrap_or_default();
     let copy = |f: fn(&InstanceFacts) -> Option<String>| source.and_then(f);
     Ok(Settled {
@@ -124,9 +140,17 @@ pub fn instance(
                 .filter(|_| same_family)
                 .map(|s| s.cloudwatch_logs_exports.clone())
                 .unwrap_or_default(),
-            ca_certificate_identifier: copy(|s| s.ca_certificate.clone()),
+            // rds-ca-2019 expired in 2024: a new instance must not get it.
+            ca_certificate_identifier: copy(|s| {
+                s.ca_certificate.clone().filter(|ca| ca != "rds-ca-2019")
+            }),
             backup_retention_period: source.and_then(|s| s.backup_retention_period),
-            preferred_backup_window: copy(|s| s.preferred_backup_window.clone()),
+            // A backup window means nothing (and may be refused) without backups.
+            preferred_backup_window: copy(|s| {
+                s.preferred_backup_window
+                    .clone()
+                    .filter(|_| s.backup_retention_period.unwrap_or(0) > 0)
+            }),
             tags: Vec::new(),
         },
         notes,
@@ -145,7 +169,7 @@ fn engine_label(engine: Option<&str>, version: Option<&str>) -> String {
 
 /// Whether the source's groups and log types fit the snapshot: same engine,
 /// same major version (a source upgraded after the snapshot does not).
-fn same_engine_family(source: &InstanceFacts, snapshot: &SnapshotFacts) -> bool {
+fn same_engine_family(source: &InstanceFacts, snapshot: &Baseline) -> bool {
     match (
         &source.engine,
         &source.engine_version,
@@ -196,7 +220,7 @@ struct Storage {
 /// The source's storage type, IOPS and throughput, sent only where they
 /// differ from the snapshot's own and RDS accepts them for the snapshot's
 /// allocated storage; otherwise left to the snapshot, with a note.
-fn storage(source: &InstanceFacts, snapshot: &SnapshotFacts, notes: &mut Vec<String>) -> Storage {
+fn storage(source: &InstanceFacts, snapshot: &Baseline, notes: &mut Vec<String>) -> Storage {
     let Some(wanted) = source.storage_type.clone() else {
         return Storage::default();
     };
@@ -241,10 +265,12 @@ fn storage(source: &InstanceFacts, snapshot: &SnapshotFacts, notes: &mut Vec<Str
             iops,
             throughput,
             ratio,
+            min_gib,
         } => {
+            // A range of None: the type takes no such value, whatever the
+            // source reports (io1/io2 may report a throughput), so it is not sent.
             let fits = |v: Option<i32>, range: Option<(i32, i32)>| match (v, range) {
-                (None, _) => true,
-                (Some(_), None) => false,
+                (None, _) | (_, None) => true,
                 (Some(v), Some((lo, hi))) => (lo..=hi).contains(&v),
             };
             let ratio_ok = source.iops.is_none_or(|i| {
@@ -255,6 +281,7 @@ fn storage(source: &InstanceFacts, snapshot: &SnapshotFacts, notes: &mut Vec<Str
             if !fits(source.iops, iops)
                 || !fits(source.storage_throughput, throughput)
                 || !ratio_ok
+                || gib < min_gib
                 || (needs_iops && source.iops.is_none())
             {
                 note(format!("does not fit the snapshot's {gib} GiB"));
@@ -271,7 +298,10 @@ fn storage(source: &InstanceFacts, snapshot: &SnapshotFacts, notes: &mut Vec<Str
             Storage {
                 storage_type: (!same_type).then_some(wanted),
                 iops: differs(source.iops, snapshot.iops),
-                storage_throughput: differs(source.storage_throughput, snapshot.storage_throughput),
+                storage_throughput: throughput.and(differs(
+                    source.storage_throughput,
+                    snapshot.storage_throughput,
+                )),
             }
         }
         Rule::Unknown => {
@@ -294,11 +324,12 @@ enum Rule {
     /// No IOPS or throughput may be given (gp2, magnetic, gp3 below its threshold).
     NoProvisioning,
     /// IOPS and throughput within these ranges (`None`: may not be given),
-    /// and IOPS per GiB within `ratio`.
+    /// IOPS per GiB within `ratio`, on at least `min_gib` of storage.
     Provisioned {
         iops: Option<(i32, i32)>,
         throughput: Option<(i32, i32)>,
         ratio: (f64, f64),
+        min_gib: i32,
     },
     Unknown,
 }
@@ -311,6 +342,7 @@ fn storage_rule(engine: &str, storage_type: &str, gib: i32) -> Rule {
             iops: Some((3000, 16000)),
             throughput: Some((125, 1000)),
             ratio: (0.5, 500.0),
+            min_gib: 20,
         },
         "gp3" => {
             // Below the threshold gp3 has a fixed baseline of 3000 IOPS and
@@ -327,18 +359,22 @@ fn storage_rule(engine: &str, storage_type: &str, gib: i32) -> Rule {
                     iops: Some((12000, 64000)),
                     throughput: Some((500, 4000)),
                     ratio: (0.0, 500.0),
+                    min_gib: threshold,
                 }
             }
         }
+        // Provisioned IOPS storage starts at 100 GiB (SQL Server: 20 GiB).
         "io1" => Rule::Provisioned {
             iops: Some((1000, if sql_server { 64000 } else { 256_000 })),
             throughput: None,
             ratio: (if sql_server { 1.0 } else { 0.5 }, 50.0),
+            min_gib: if sql_server { 20 } else { 100 },
         },
         "io2" => Rule::Provisioned {
             iops: Some((1000, 256_000)),
             throughput: None,
             ratio: (0.5, 1000.0),
+            min_gib: if sql_server { 20 } else { 100 },
         },
         _ => Rule::Unknown,
     }
@@ -348,15 +384,13 @@ fn storage_rule(engine: &str, storage_type: &str, gib: i32) -> Rule {
 mod tests {
     use super::*;
 
-    fn snapshot(engine: &str, version: &str, storage_type: &str, gib: i32) -> SnapshotFacts {
-        SnapshotFacts {
-            id: "snap".into(),
-            status: "available".into(),
+    fn snapshot(engine: &str, version: &str, storage_type: &str, gib: i32) -> Baseline {
+        Baseline {
             engine: Some(engine.into()),
             engine_version: Some(version.into()),
             allocated_storage: Some(gib),
             storage_type: Some(storage_type.into()),
-            ..SnapshotFacts::default()
+            ..Baseline::default()
         }
     }
 
@@ -385,7 +419,7 @@ mod tests {
         s
     }
 
-    fn settle(snap: &SnapshotFacts, src: &InstanceFacts) -> Settled {
+    fn settle(snap: &Baseline, src: &InstanceFacts) -> Settled {
         instance(&Overrides::default(), snap, Some(src), "us-west-2").unwrap()
     }
 
@@ -480,6 +514,56 @@ mod tests {
             (s.storage_type.as_deref(), s.iops),
             (Some("io1"), Some(3000))
         );
+    }
+
+    #[test]
+    fn io1_on_less_than_100_gib_is_left_to_the_snapshot() {
+        let src = with_storage(source("postgres", "15.4"), "io1", Some(1000), None);
+        let snap = snapshot("postgres", "15.4", "gp2", 20);
+        let settled = settle(&snap, &src);
+        assert_eq!(settled.settings.storage_type, None);
+        assert_eq!(settled.settings.iops, None);
+        assert_eq!(settled.notes.len(), 1);
+    }
+
+    #[test]
+    fn a_throughput_reported_for_io1_is_neither_sent_nor_a_reason_to_drop_io1() {
+        let src = with_storage(source("postgres", "15.4"), "io1", Some(3000), Some(125));
+        let snap = snapshot("postgres", "15.4", "gp2", 100);
+        let s = settle(&snap, &src).settings;
+        assert_eq!(
+            (s.storage_type.as_deref(), s.iops, s.storage_throughput),
+            (Some("io1"), Some(3000), None)
+        );
+    }
+
+    #[test]
+    fn another_subnet_group_without_security_groups_is_refused() {
+        let mut src = source("postgres", "15.4");
+        src.security_groups = vec!["sg-0aaaaaaaaaaaaaaa1".into()];
+        let overrides = Overrides {
+            db_subnet_group: Some("dr-subnets".into()),
+            ..Overrides::default()
+        };
+        let snap = snapshot("postgres", "15.4", "gp2", 100);
+        let err = instance(&overrides, &snap, Some(&src), "us-east-1").unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "vpc_security_group_ids: is required with db_subnet_group 'dr-subnets'"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_backup_window_without_backups_and_an_expired_ca_are_not_copied() {
+        let mut src = source("postgres", "15.4");
+        src.backup_retention_period = Some(0);
+        src.preferred_backup_window = Some("03:00-04:00".into());
+        src.ca_certificate = Some("rds-ca-2019".into());
+        let s = settle(&snapshot("postgres", "15.4", "gp2", 100), &src).settings;
+        assert_eq!(s.preferred_backup_window, None);
+        assert_eq!(s.ca_certificate_identifier, None);
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub const INSTANCE_STATUSES: &[(&str, RestoreStatus)] = &[
     ("storage-config-upgrade", RestoreStatus::Restoring),
     ("storage-full", RestoreStatus::Failed),
     ("storage-initialization", RestoreStatus::Restoring),
-    ("storage-optimization", RestoreStatus::Restoring),
+    // Storage is being optimized after a change; the instance is usable.
+    ("storage-optimization", RestoreStatus::Available),
     ("upgrade_failed", RestoreStatus::Failed),
     ("upgrading", RestoreStatus::Restoring),
 ];
@@ -67,6 +68,14 @@ pub fn of_instance(status: &str) -> RestoreStatus {
         .iter()
         .find(|(s, _)| *s == status)
         .map_or(RestoreStatus::Restoring, |(_, meaning)| *meaning)
+}
+
+/// The statuses in which a restored instance is usable.
+pub fn usable_instance_statuses() -> impl Iterator<Item = &'static str> {
+    INSTANCE_STATUSES
+        .iter()
+        .filter(|(_, m)| *m == RestoreStatus::Available)
+        .map(|(s, _)| *s)
 }
 
 /// The statuses a restored instance does not leave by itself.

@@ -11,6 +11,43 @@ pub enum Step {
     /// `RestoreDBInstanceFromDBSnapshot`.
     #[serde(rename = "RestoreDBInstanceFromDBSnapshot")]
     InstanceFromSnapshot(InstanceFromSnapshot),
+    /// `RestoreDBInstanceToPointInTime`.
+    #[serde(rename = "RestoreDBInstanceToPointInTime")]
+    InstanceToPointInTime(InstanceToPointInTime),
+}
+
+/// A `RestoreDBInstanceToPointInTime` request: from the source instance in
+/// this region, or from its automated backups replicated into it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceToPointInTime {
+    #[serde(rename = "TargetDBInstanceIdentifier")]
+    pub target_db_instance_identifier: String,
+    #[serde(
+        rename = "SourceDBInstanceIdentifier",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub source_db_instance_identifier: Option<String>,
+    #[serde(
+        rename = "SourceDBInstanceAutomatedBackupsArn",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub source_db_instance_automated_backups_arn: Option<String>,
+    /// RFC 3339; exclusive with `UseLatestRestorableTime`.
+    #[serde(rename = "RestoreTime", skip_serializing_if = "Option::is_none")]
+    pub restore_time: Option<String>,
+    #[serde(
+        rename = "UseLatestRestorableTime",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub use_latest_restorable_time: Option<bool>,
+    /// Storage autoscaling's ceiling: this API takes it, the snapshot one does not.
+    #[serde(
+        rename = "MaxAllocatedStorage",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_allocated_storage: Option<i32>,
+    #[serde(flatten)]
+    pub settings: InstanceSettings,
 }
 
 /// A `RestoreDBInstanceFromDBSnapshot` request.

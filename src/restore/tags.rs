@@ -1,22 +1,32 @@
 //! The tags a restore writes, and what they say about an existing instance.
 //!
 //! One tag, `dr-lambdas:provenance`, says what a restore was asked to do
-//! (`snapshot:<id>`, `latest:<source>`), so that recognising a replay is one
-//! comparison whatever the source. Instances restored by earlier versions
+//! (`snapshot:<id>`, `latest:<source>`, `pitr:<source>@<time|latest>`), so
+//! that recognising a replay is one comparison whatever the source. Instances restored by earlier versions
 //! carry `requested-snapshot` and `source-instance` instead; they are still
 //! read.
 
+use aws_sdk_rds::primitives::{DateTime, DateTimeFormat};
+
 use super::facts::Tag;
-use super::request::{RestoreRequest, Source};
+use super::request::{RestoreRequest, Source, rfc3339};
 
 /// Prefix of the tags dr-lambdas writes on what it restores.
 pub const TAG_PREFIX: &str = "dr-lambdas:";
 /// What the restore was asked to do: see [`provenance`].
 pub const TAG_PROVENANCE: &str = "dr-lambdas:provenance";
-/// The snapshot the data came from, with `latest` resolved.
-pub const TAG_SNAPSHOT: &str = "dr-lambdas:restored-from-snapshot";
+/// What the data came from, `latest` resolved: `snapshot:<id>`. (A raw
+/// automated snapshot name would start with `rds:`, which RDS refuses in a
+/// tag value.)
+pub const TAG_RESTORED_FROM: &str = "dr-lambdas:restored-from";
+/// The moment the restored data is from (RFC 3339), `latest` resolved.
+pub const TAG_RECOVERY_POINT: &str = "dr-lambdas:recovery-point";
+/// When the restore was asked for (RFC 3339): what the data loss is counted from.
+pub const TAG_REQUESTED_AT: &str = "dr-lambdas:requested-at";
 /// The Lambda request id of the invocation that started the restore.
 pub const TAG_REQUEST_ID: &str = "dr-lambdas:request-id";
+/// Written by earlier versions: the snapshot, `latest` resolved.
+pub const LEGACY_TAG_SNAPSHOT: &str = "dr-lambdas:restored-from-snapshot";
 /// Written by earlier versions: the snapshot as requested, or `latest`.
 pub const LEGACY_TAG_REQUESTED: &str = "dr-lambdas:requested-snapshot";
 /// Written by earlier versions: the instance whose snapshot it was.
@@ -32,6 +42,7 @@ pub fn provenance(source: &Source) -> String {
     fit(&match source {
         Source::Named { snapshot, .. } => format!("snapshot:{snapshot}"),
         Source::Latest { source } => format!("latest:{source}"),
+        Source::PointInTime { source, time } => format!("pitr:{source}@{}", time.as_text()),
     })
 }
 
@@ -54,13 +65,46 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// dr-lambdas' own tags for a restore of `snapshot_id` (resolved) asked for by `req`.
-pub fn own_tags(req: &RestoreRequest, snapshot_id: &str, request_id: &str) -> Vec<Tag> {
-    vec![
-        Tag::new(TAG_PROVENANCE, &provenance(&req.source)),
-        Tag::new(TAG_SNAPSHOT, snapshot_id),
-        Tag::new(TAG_REQUEST_ID, &fit(request_id)),
-    ]
+/// What a restore resolved its request to, as its tags record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The snapshot restored, for a snapshot restore.
+    pub snapshot_id: Option<String>,
+    /// The moment the data is from, when RDS said.
+    pub recovery_point: Option<DateTime>,
+    /// When the restore was asked for.
+    pub requested_at: Option<DateTime>,
+}
+
+/// dr-lambdas' own tags for a restore asked for by `req` and resolved to `recorded`.
+pub fn own_tags(req: &RestoreRequest, recorded: &Recorded, request_id: &str) -> Vec<Tag> {
+    let mut own = vec![Tag::new(TAG_PROVENANCE, &provenance(&req.source))];
+    if let Some(id) = &recorded.snapshot_id {
+        own.push(Tag::new(TAG_RESTORED_FROM, &fit(&format!("snapshot:{id}"))));
+    }
+    if let Some(point) = recorded.recovery_point {
+        own.push(Tag::new(TAG_RECOVERY_POINT, &rfc3339(point)));
+    }
+    if let Some(at) = recorded.requested_at {
+        own.push(Tag::new(TAG_REQUESTED_AT, &rfc3339(at)));
+    }
+    own.push(Tag::new(TAG_REQUEST_ID, &fit(request_id)));
+    own
+}
+
+/// What an existing restore's tags record (those written before the
+/// recovery-point tags existed give the snapshot only).
+pub fn recorded(tag: impl Fn(&str) -> Option<String>) -> Recorded {
+    let time = |key| {
+        tag(key).and_then(|t| DateTime::from_str(&t, DateTimeFormat::DateTimeWithOffset).ok())
+    };
+    Recorded {
+        snapshot_id: tag(TAG_RESTORED_FROM)
+            .and_then(|v| v.strip_prefix("snapshot:").map(str::to_owned))
+            .or_else(|| tag(LEGACY_TAG_SNAPSHOT)),
+        recovery_point: time(TAG_RECOVERY_POINT),
+        requested_at: time(TAG_REQUESTED_AT),
+    }
 }
 
 /// The full tag list: the source's, then the event's, then ours.
@@ -91,7 +135,7 @@ fn provenances_of(tag: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
     if let Some(p) = tag(TAG_PROVENANCE) {
         return vec![p];
     }
-    let Some(restored_from) = tag(TAG_SNAPSHOT) else {
+    let Some(restored_from) = tag(LEGACY_TAG_SNAPSHOT) else {
         return Vec::new();
     };
     match tag(LEGACY_TAG_REQUESTED) {
@@ -135,6 +179,10 @@ fn describe(provenance: &str) -> String {
     match provenance.split_once(':') {
         Some(("snapshot", id)) => format!("from snapshot '{id}'"),
         Some(("latest", source)) => format!("from the latest snapshot of '{source}'"),
+        Some(("pitr", what)) => match what.split_once('@') {
+            Some((source, time)) => format!("to a point in time of '{source}' ({time})"),
+            None => format!("as '{provenance}'"),
+        },
         _ => format!("as '{provenance}'"),
     }
 }
@@ -178,6 +226,30 @@ mod tests {
             source: "orders".into(),
         };
         assert_eq!(provenance(&latest), "latest:orders");
+    }
+
+    #[test]
+    fn a_point_in_time_provenance_names_the_source_and_the_time() {
+        use crate::restore::request::RestoreTime;
+        let latest = Source::PointInTime {
+            source: "orders".into(),
+            time: RestoreTime::Latest,
+        };
+        assert_eq!(provenance(&latest), "pitr:orders@latest");
+        let at = Source::PointInTime {
+            source: "orders".into(),
+            time: RestoreTime::At(DateTime::from_secs(1_795_253_400)),
+        };
+        assert_eq!(provenance(&at), "pitr:orders@2026-11-21T09:30:00Z");
+        let req = request(at);
+        assert_eq!(
+            same_request(&req, tags(&[(TAG_PROVENANCE, "pitr:orders@latest")])),
+            Err(
+                "was restored to a point in time of 'orders' (latest), not from 'orders' at \
+                 2026-11-21T09:30:00Z"
+                    .to_owned()
+            )
+        );
     }
 
     #[test]
@@ -225,14 +297,14 @@ mod tests {
             source: "orders".into(),
         });
         let legacy_latest = tags(&[
-            (TAG_SNAPSHOT, "snap-7"),
+            (LEGACY_TAG_SNAPSHOT, "snap-7"),
             (LEGACY_TAG_REQUESTED, "latest"),
             (LEGACY_TAG_SOURCE, "orders"),
         ]);
         assert_eq!(same_request(&latest, legacy_latest), Ok(()));
 
         let by_arn = tags(&[
-            (TAG_SNAPSHOT, "snap-1"),
+            (LEGACY_TAG_SNAPSHOT, "snap-1"),
             (
                 LEGACY_TAG_REQUESTED,
                 "arn:aws:rds:us-east-1:123456789012:snapshot:snap-1",

@@ -264,7 +264,9 @@ pub fn dns_handler(
 pub fn restore_scope() -> dr_lambdas::restore::request::Scope<'static> {
     dr_lambdas::restore::request::Scope {
         allowlist: None,
+        regions: None,
         home_region: "us-east-1",
         account_id: Some("123456789012"),
+        now: std::time::SystemTime::now().into(),
     }
 }

@@ -16,7 +16,7 @@ use self::plan::RecordDiff;
 use super::event::FailoverRequest;
 use super::health;
 use super::{FailoverStatus, Moved};
-use crate::error::{Error, HealthProblem};
+use crate::error::{Error, HealthProblem, shorten};
 
 /// The DNS mode: its Route 53 client and what it may change.
 pub struct DnsMode {
@@ -78,9 +78,13 @@ impl DnsMode {
             });
         }
 
-        let comment = format!(
-            "dr-lambdas failover {} -> {} ({}; request {request_id})",
-            req.from_region, req.to_region, req.trigger
+        // Route 53 takes a comment of 256 characters at most; an alarm name alone may have 255.
+        let comment = shorten(
+            format!(
+                "dr-lambdas failover {} -> {} ({}; request {request_id})",
+                req.from_region, req.to_region, req.trigger
+            ),
+            255,
         );
         let submitted = route53::submit(&self.client, zone, &plan.changes, &comment).await?;
         info!(change_id = %submitted.change_id, status = ?submitted.status, changes = records.len(), "change batch submitted");
