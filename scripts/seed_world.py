@@ -3,7 +3,8 @@
 RDS: in us-east-1 (primary) the orders database `ecommerce-db` with two
 manual snapshots; in us-west-2 (recovery region) a cross-region copy of the
 newest snapshot, as a DR backup plan leaves it, and the recovery VPC's DB
-subnet group `ecommerce-dr-subnets`.
+subnet group `ecommerce-dr-subnets`. Also in us-east-1, the Aurora cluster
+`orders-aurora` (Serverless v2) with its writer and a cluster snapshot.
 
 Route 53: the zone shop.example.com with the records that move together on a
 failover: `shop` (weighted A records per region, each with its region's health
@@ -22,6 +23,7 @@ import boto3
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 SOURCE = "ecommerce-db"
 DR_SUBNET_GROUP = "ecommerce-dr-subnets"
+AURORA = "orders-aurora"
 
 
 def client(service, region, endpoint):
@@ -79,6 +81,26 @@ def seed_rds(endpoint):
         DBSubnetGroupDescription="orders database in the recovery VPC",
         SubnetIds=subnets,
     )
+    # The Aurora flavour of the orders database: a Serverless v2 cluster, its
+    # writer, and a cluster snapshot.
+    east.create_db_cluster(
+        DBClusterIdentifier=AURORA,
+        Engine="aurora-postgresql",
+        EngineVersion="15.4",
+        MasterUsername="orders",
+        MasterUserPassword="demo-only-password",
+        VpcSecurityGroupIds=["sg-0a1b2c3d4e5f60718"],
+        DeletionProtection=True,
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 16},
+        Tags=[{"Key": "team", "Value": "orders"}],
+    )
+    east.create_db_instance(
+        DBInstanceIdentifier=f"{AURORA}-1",
+        DBClusterIdentifier=AURORA,
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.serverless",
+    )
+    east.create_db_cluster_snapshot(DBClusterIdentifier=AURORA, DBClusterSnapshotIdentifier=f"{AURORA}-2025-05-12")
 
 
 ZONE = "shop.example.com."

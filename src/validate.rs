@@ -86,6 +86,8 @@ pub enum SnapshotId<'a> {
     Name(&'a str),
     /// A snapshot ARN, whose region and account may not be the function's.
     Arn {
+        /// `snapshot`, or `cluster-snapshot` for an Aurora cluster's.
+        kind: &'a str,
         region: &'a str,
         account: &'a str,
         /// The snapshot's name, as [`SnapshotId::Name`] would hold it.
@@ -95,7 +97,8 @@ pub enum SnapshotId<'a> {
 
 /// A snapshot reference: a manual snapshot identifier (up to 255 characters,
 /// the instance identifier rules otherwise), an automated `rds:` name, an AWS
-/// Backup recovery point (`awsbackup:job-...`), or a snapshot ARN of any of them.
+/// Backup recovery point (`awsbackup:job-...`), or a snapshot (or cluster
+/// snapshot) ARN of any of them.
 pub fn snapshot_identifier(id: &str) -> Result<SnapshotId<'_>, String> {
     if let Some(rest) = id.strip_prefix("arn:") {
         return snapshot_arn(rest);
@@ -113,12 +116,15 @@ fn snapshot_name(name: &str) -> Result<(), String> {
 }
 
 fn snapshot_arn(rest: &str) -> Result<SnapshotId<'_>, String> {
-    // arn:<partition>:rds:<region>:<account>:snapshot:<name>
+    // arn:<partition>:rds:<region>:<account>:snapshot:<name> (or cluster-snapshot)
     let parts: Vec<&str> = rest.splitn(6, ':').collect();
     let [partition, service, region, account, kind, name] = parts[..] else {
         return Err("is not a snapshot ARN (arn:aws:rds:REGION:ACCOUNT:snapshot:NAME)".to_owned());
     };
-    if !partition.starts_with("aws") || service != "rds" || kind != "snapshot" {
+    if !partition.starts_with("aws")
+        || service != "rds"
+        || !matches!(kind, "snapshot" | "cluster-snapshot")
+    {
         return Err(
             "is not an RDS snapshot ARN (arn:aws:rds:REGION:ACCOUNT:snapshot:NAME)".to_owned(),
         );
@@ -129,6 +135,7 @@ fn snapshot_arn(rest: &str) -> Result<SnapshotId<'_>, String> {
     }
     snapshot_name(name).map_err(|r| format!("has a snapshot name that {r}"))?;
     Ok(SnapshotId::Arn {
+        kind,
         region,
         account,
         name,
@@ -445,6 +452,7 @@ mod tests {
             assert_eq!(
                 snapshot_identifier(&arn),
                 Ok(SnapshotId::Arn {
+                    kind: "snapshot",
                     region: "us-west-2",
                     account: "123456789012",
                     name

@@ -75,6 +75,18 @@ const RESTORE_EVENTS: &[(&str, Expect)] = &[
         "restore-database-pitr-cross-region.json",
         Expect::Refused("SourceInstanceNotFound"),
     ),
+    (
+        "restore-cluster.json",
+        Expect::Restore("restoring", Some("orders-aurora-2025-05-12"), "us-east-1"),
+    ),
+    (
+        "restore-cluster-latest.json",
+        Expect::Restore("restoring", Some("orders-aurora-2025-05-12"), "us-east-1"),
+    ),
+    (
+        "restore-cluster-pitr.json",
+        Expect::Restore("restoring", None, "us-east-1"),
+    ),
 ];
 
 #[test]
@@ -82,7 +94,7 @@ fn every_restore_sample_event_has_an_expected_outcome() {
     let mut files: Vec<String> = fs::read_dir("events")
         .expect("events/")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|f| f.starts_with("restore-database") && f.ends_with(".json"))
+        .filter(|f| f.starts_with("restore-") && f.ends_with(".json"))
         .collect();
     files.sort();
     let mut known: Vec<&str> = RESTORE_EVENTS.iter().map(|e| e.0).collect();
@@ -103,7 +115,11 @@ fn every_restore_sample_event_runs_through_the_runtime_api() {
                 if out["replayed"] != json!(true) {
                     assert_eq!(out["status"], *status, "{file}: {out}");
                 }
-                assert_eq!(out["instance_id"], input["db_instance"], "{file}");
+                if input.get("db_cluster").is_some() {
+                    assert_eq!(out["cluster_id"], input["db_cluster"], "{file}");
+                } else {
+                    assert_eq!(out["instance_id"], input["db_instance"], "{file}");
+                }
                 assert_eq!(out["snapshot_id"], json!(snapshot), "{file}");
                 assert_eq!(out["region"], *region, "{file}");
                 assert!(out["recovery_point"].is_string(), "{file}: {out}");

@@ -26,8 +26,8 @@ fn samples(prefix: &str) -> Vec<(String, Value)> {
 
 #[test]
 fn every_restore_sample_decodes_into_a_restore_request() {
-    let all = samples("restore-database");
-    assert!(all.len() >= 4, "restore samples: {}", all.len());
+    let all = samples("restore-");
+    assert!(all.len() >= 10, "restore samples: {}", all.len());
     for (file, json) in all {
         let req =
             request::parse(json, common::restore_scope()).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -92,7 +92,7 @@ fn every_file_in_events_is_a_known_fixture() {
             .file_name()
             .into_string()
             .expect("utf-8 name");
-        let known = name.starts_with("restore-database")
+        let known = name.starts_with("restore-")
             || name.starts_with("failover-region")
             || name == "recovery-workflow.json"
             || name == "env.json";

@@ -83,6 +83,15 @@ const BAD_REGIONS: &[&str] = &[
     "us-east-1 ",
 ];
 
+/// An Aurora restore event of `orders-restored`, with `fields`.
+fn cluster(fields: Value) -> Value {
+    let mut event = json!({"db_cluster": "orders-restored"});
+    for (key, value) in fields.as_object().expect("fields are an object") {
+        event[key] = value.clone();
+    }
+    event
+}
+
 /// A point-in-time restore event of `ecommerce-db` at `time`.
 fn pitr(time: Value) -> Value {
     json!({"db_instance": "ecommerce-db-pitr", "source_db_instance": "ecommerce-db",
@@ -93,13 +102,17 @@ fn restore_cases() -> Vec<Case> {
     let base =
         json!({"db_instance": "ecommerce-db-restored", "snapshot_id": "snapshot-2025-05-12"});
     let mut cases = vec![
-        case("an empty object", json!({}), "event"),
+        case("an empty object", json!({}), "db_instance"),
         case(
             "no snapshot_id",
             without(&base, "snapshot_id"),
             "snapshot_id",
         ),
-        case("no db_instance", without(&base, "db_instance"), "event"),
+        case(
+            "no db_instance",
+            without(&base, "db_instance"),
+            "db_instance",
+        ),
         case("null", json!(null), "event"),
         case("an array", json!([base.clone()]), "event"),
         case("a number", json!(42), "event"),
@@ -109,6 +122,61 @@ fn restore_cases() -> Vec<Case> {
             "latest without a source",
             with(&base, "snapshot_id", json!("latest")),
             "source_db_instance",
+        ),
+        case(
+            "both db_instance and db_cluster",
+            with(&base, "db_cluster", json!("orders-restored")),
+            "db_cluster",
+        ),
+        case(
+            "a cluster with source_db_instance",
+            cluster(json!({"snapshot_id": "latest", "source_db_instance": "orders"})),
+            "source_db_instance",
+        ),
+        case(
+            "a cluster's latest without a source",
+            cluster(json!({"snapshot_id": "latest"})),
+            "source_db_cluster",
+        ),
+        case(
+            "a cluster with multi_az",
+            cluster(json!({"snapshot_id": "s", "multi_az": true})),
+            "multi_az",
+        ),
+        case(
+            "a cluster with an option group",
+            cluster(json!({"snapshot_id": "s", "option_group": "og"})),
+            "option_group",
+        ),
+        case(
+            "a cluster whose writer is the cluster",
+            cluster(json!({"snapshot_id": "s", "writer_instance": "orders-restored"})),
+            "writer_instance",
+        ),
+        case(
+            "a cluster with a bad writer name",
+            cluster(json!({"snapshot_id": "s", "writer_instance": "1-writer"})),
+            "writer_instance",
+        ),
+        case(
+            "a cluster name too long for its default writer",
+            json!({"db_cluster": format!("a{}", "b".repeat(60)), "snapshot_id": "s"}),
+            "writer_instance",
+        ),
+        case(
+            "a writer for an instance restore",
+            with(&base, "writer_instance", json!("w")),
+            "writer_instance",
+        ),
+        case(
+            "a cluster parameter group for an instance restore",
+            with(&base, "db_cluster_parameter_group", json!("pg")),
+            "db_cluster_parameter_group",
+        ),
+        case(
+            "a snapshot ARN for a cluster",
+            cluster(json!({"snapshot_id": "arn:aws:rds:us-east-1:123456789012:snapshot:s"})),
+            "snapshot_id",
         ),
         case(
             "both snapshot_id and restore_time",

@@ -111,46 +111,51 @@ fn every_next_names_an_existing_state() {
     }
 }
 
-/// The statuses a Choice state sends to `next` through an `Or` of StringEquals on `variable`.
+/// The statuses compared with `variable` (StringEquals, at any depth) in the
+/// rules of Choice state `choice` that lead to `next`.
 fn statuses_leading_to(def: &Value, choice: &str, variable: &str, next: &str) -> BTreeSet<String> {
+    fn collect(rule: &Value, variable: &str, out: &mut BTreeSet<String>) {
+        if rule["Variable"] == variable
+            && let Some(value) = rule["StringEquals"].as_str()
+        {
+            out.insert(value.to_owned());
+        }
+        for key in ["And", "Or"] {
+            for inner in rule[key].as_array().into_iter().flatten() {
+                collect(inner, variable, out);
+            }
+        }
+    }
     let choices = def["States"][choice]["Choices"]
         .as_array()
         .unwrap_or_else(|| panic!("{choice} has no Choices"));
-    choices
-        .iter()
-        .filter(|c| c["Next"] == next)
-        .flat_map(|c| c["Or"].as_array().into_iter().flatten())
-        .filter(|rule| rule["Variable"] == variable)
-        .filter_map(|rule| rule["StringEquals"].as_str().map(str::to_owned))
-        .collect()
+    let mut out = BTreeSet::new();
+    for rule in choices.iter().filter(|c| c["Next"] == next) {
+        collect(rule, variable, &mut out);
+    }
+    out
+}
+
+fn set(names: impl Iterator<Item = &'static str>) -> BTreeSet<String> {
+    names.map(str::to_owned).collect()
 }
 
 #[test]
 fn the_workflow_stops_on_exactly_the_statuses_the_handler_calls_failed() {
+    use dr_lambdas::restore::status::{failed_cluster_statuses, failed_instance_statuses};
     let def = definition();
-    let in_workflow = statuses_leading_to(
-        &def,
-        "IsDatabaseAvailable",
-        "$.database.status",
-        "DatabaseBroken",
-    );
-    let in_handler: BTreeSet<String> = dr_lambdas::restore::status::failed_instance_statuses()
-        .map(str::to_owned)
-        .collect();
-    assert_eq!(in_workflow, in_handler);
+    let broken =
+        |variable| statuses_leading_to(&def, "IsDatabaseAvailable", variable, "DatabaseBroken");
+    assert_eq!(broken("$.database.status"), set(failed_instance_statuses()));
+    assert_eq!(broken("$.cluster.status"), set(failed_cluster_statuses()));
 }
 
 #[test]
 fn the_workflow_goes_on_in_exactly_the_statuses_the_handler_calls_usable() {
+    use dr_lambdas::restore::status::{usable_cluster_statuses, usable_instance_statuses};
     let def = definition();
-    let in_workflow = statuses_leading_to(
-        &def,
-        "IsDatabaseAvailable",
-        "$.database.status",
-        "FailoverRegion",
-    );
-    let in_handler: BTreeSet<String> = dr_lambdas::restore::status::usable_instance_statuses()
-        .map(str::to_owned)
-        .collect();
-    assert_eq!(in_workflow, in_handler);
+    let usable =
+        |variable| statuses_leading_to(&def, "IsDatabaseAvailable", variable, "FailoverRegion");
+    assert_eq!(usable("$.database.status"), set(usable_instance_statuses()));
+    assert_eq!(usable("$.cluster.status"), set(usable_cluster_statuses()));
 }

@@ -45,10 +45,10 @@ pub enum Error {
 
     /// The source has nothing in the region to restore from: no instance, no
     /// snapshot, no replicated backups. `remedy` says what to check or set up.
-    #[error(
-        "source_db_instance '{db_instance}' has {missing} in {region}; nothing was changed. {remedy}"
-    )]
+    #[error("{field} '{db_instance}' has {missing} in {region}; nothing was changed. {remedy}")]
     SourceInstanceNotFound {
+        /// `source_db_instance` or `source_db_cluster`.
+        field: &'static str,
         db_instance: String,
         region: String,
         /// What is not there, e.g. "neither an instance nor a snapshot".
@@ -81,15 +81,20 @@ pub enum Error {
         detail: String,
     },
 
-    /// The target identifier is taken by an instance this request did not create.
+    /// The target identifier (an instance, or an Aurora cluster or its
+    /// writer) is taken by something this request did not create.
     #[error(
-        "instance '{db_instance}' already exists in {region} and {reason}; it was left untouched. \
-         Choose another db_instance, or retire that instance yourself first."
+        "{kind} '{db_instance}' already exists in {region} and {reason}; it was left untouched. \
+         Choose another {field}, or retire that {kind} yourself first."
     )]
     InstanceAlreadyExists {
+        /// `instance` or `cluster`.
+        kind: &'static str,
         db_instance: String,
         region: String,
         reason: String,
+        /// The event field that names it.
+        field: &'static str,
     },
 
     /// The configured hosted zone does not exist.
@@ -318,6 +323,7 @@ mod tests {
                 region: "us-east-1".into(),
             },
             Error::SourceInstanceNotFound {
+                field: "source_db_instance",
                 db_instance: "x".into(),
                 region: "us-east-1".into(),
                 missing: "neither an instance nor a snapshot".into(),
@@ -334,6 +340,8 @@ mod tests {
                 detail: "1 creating".into(),
             },
             Error::InstanceAlreadyExists {
+                kind: "instance",
+                field: "db_instance",
                 db_instance: "x".into(),
                 region: "us-east-1".into(),
                 reason: "was not restored by dr-lambdas".into(),

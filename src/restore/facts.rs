@@ -35,12 +35,12 @@ pub struct Baseline {
     pub storage_throughput: Option<i32>,
 }
 
-/// A DB snapshot.
+/// A DB snapshot, or a DB cluster snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SnapshotFacts {
     pub id: String,
-    /// The instance the snapshot was taken of.
-    pub source_instance: Option<String>,
+    /// The instance (or cluster) the snapshot was taken of.
+    pub source_db: Option<String>,
     pub status: String,
     /// When its data is from: the original creation time of a cross-region
     /// copy; `None` while RDS has not set it.
@@ -101,6 +101,10 @@ pub struct InstanceFacts {
     pub max_allocated_storage: Option<i32>,
     /// The newest time a point-in-time restore can reach.
     pub latest_restorable_time: Option<DateTime>,
+    /// The Aurora cluster the instance belongs to, if any.
+    pub db_cluster: Option<String>,
+    /// The endpoint's address, once RDS has one.
+    pub endpoint: Option<String>,
     pub tags: Vec<(String, String)>,
 }
 
@@ -124,5 +128,43 @@ impl InstanceFacts {
             iops: self.iops,
             storage_throughput: self.storage_throughput,
         }
+    }
+}
+
+/// An Aurora DB cluster: the source whose settings a restore copies, or an
+/// existing cluster with the target's name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterFacts {
+    pub id: String,
+    pub status: String,
+    pub engine: Option<String>,
+    pub engine_version: Option<String>,
+    pub port: Option<i32>,
+    pub subnet_group: Option<String>,
+    pub security_groups: Vec<String>,
+    pub cluster_parameter_group: Option<String>,
+    pub deletion_protection: Option<bool>,
+    pub iam_database_authentication: Option<bool>,
+    pub cloudwatch_logs_exports: Vec<String>,
+    pub backtrack_window: Option<i64>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    /// Aurora Serverless v2 capacity range (ACUs), when the cluster has one.
+    pub serverless_v2: Option<(f64, f64)>,
+    /// The writer instance's identifier.
+    pub writer: Option<String>,
+    pub latest_restorable_time: Option<DateTime>,
+    pub earliest_restorable_time: Option<DateTime>,
+    /// The writer endpoint's address.
+    pub endpoint: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+impl ClusterFacts {
+    /// The value of tag `key`, if the cluster has it.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }

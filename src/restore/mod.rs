@@ -1,7 +1,9 @@
-//! `restore-database`: restore an RDS instance from a snapshot into a NEW
-//! identifier, idempotently.
+//! `restore-database`: restore an RDS instance, or an Aurora cluster and its
+//! writer, from a snapshot or a point in time, into NEW identifiers,
+//! idempotently.
 //!
 //! - `request.rs`: the event, decoded and validated (what to restore from, what to create);
+//! - `cluster.rs`: the Aurora path: cluster settings and its writer;
 //! - `facts.rs`: what RDS reports, as planning needs it;
 //! - `tags.rs`: the tags a restore writes, and what they say on a replay;
 //! - `plan.rs`: the pure core, from facts to steps;
@@ -10,6 +12,7 @@
 //! - `status.rs`: what an RDS status means for a restore;
 //! - `rds.rs`: the shell, the only code that calls RDS.
 
+pub mod cluster;
 pub mod facts;
 pub mod plan;
 pub mod rds;
@@ -26,10 +29,9 @@ use tracing::info;
 
 use aws_sdk_rds::primitives::DateTime;
 
-use self::facts::InstanceFacts;
-use self::plan::{Replay, Resolved};
+use self::plan::{Existing, Progress, Replay, Resolved, SourceFacts};
 use self::rds::Applied;
-use self::request::{RestoreRequest, Scope, Source};
+use self::request::{RestoreRequest, Scope, Source, Target};
 use self::status::RestoreStatus;
 use self::step::Step;
 use self::tags::Recorded;
@@ -42,8 +44,11 @@ use crate::validate::Globs;
 /// The handler's answer. `instance_id` and `status` are the seed's contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RestoreResult {
-    /// The restored (new) instance.
+    /// The restored (new) instance; for an Aurora cluster, its writer.
     pub instance_id: String,
+    /// The restored (new) Aurora cluster; `null` for an instance restore.
+    /// Always present: the workflow's ResultSelector reads it.
+    pub cluster_id: Option<String>,
     /// `restoring` (started, or still being created), `available` (a replay
     /// of a finished restore), `failed` (a replay of a restore RDS gave up
     /// on), or `dry_run`.
@@ -59,8 +64,15 @@ pub struct RestoreResult {
     /// Seconds between `recovery_point` and the moment of the request: the
     /// data this recovery loses.
     pub data_loss_seconds: Option<i64>,
-    /// What RDS reported for the instance; `null` for a dry run.
+    /// What RDS reported for the instance (the writer); `null` for a dry run.
     pub db_instance_status: Option<String>,
+    /// What RDS reported for the Aurora cluster; absent for an instance restore.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_status: Option<String>,
+    /// Calls not made yet (e.g. `CreateDBInstance` while the cluster is still
+    /// being created): the same event, sent again, makes them. Empty when
+    /// everything was sent. Always present: the workflow branches on it.
+    pub pending: Vec<String>,
     /// True when an earlier attempt of the same request had already started the restore.
     pub replayed: bool,
     /// True when nothing was sent.
@@ -84,6 +96,7 @@ impl RestoreResult {
         let requested_at = recorded.requested_at.unwrap_or(now);
         RestoreResult {
             instance_id: req.target.instance_id().to_owned(),
+            cluster_id: req.target.cluster_id().map(str::to_owned),
             status,
             snapshot_id: recorded.snapshot_id.clone(),
             region: req.region.clone(),
@@ -92,6 +105,8 @@ impl RestoreResult {
                 .recovery_point
                 .map(|point| (requested_at.secs() - point.secs()).max(0)),
             db_instance_status: None,
+            cluster_status: None,
+            pending: Vec::new(),
             replayed: false,
             dry_run: req.dry_run,
             plan: None,
@@ -145,22 +160,29 @@ impl Handler for RestoreHandler {
             "restore requested"
         );
         let client = self.clients.get(&region);
-        let target = req.target.instance_id();
 
-        if let Some(existing) = rds::describe_instance(&client, target).await? {
-            let replay = plan::check_existing(&req, &existing, &region)?;
-            info!(db_instance_status = %replay.db_instance_status, "instance already restored by an earlier attempt; nothing sent");
-            return Ok(replayed(&req, replay, now));
-        }
+        let existing = read_target(&client, &req).await?;
+        let resume = match plan::progress(&req, &existing)? {
+            Progress::Done(replay) => {
+                info!(db_instance_status = %replay.db_instance_status, cluster_status = replay.cluster_status.as_deref(), "already restored by an earlier attempt; nothing sent");
+                return Ok(replayed(&req, replay, now));
+            }
+            Progress::WriterMissing { .. } => existing.cluster,
+            Progress::Fresh => None,
+        };
 
-        let (resolved, source) = resolve(&client, &req).await?;
-        let planned = plan::plan_restore(
-            &req,
-            &resolved,
-            source.as_ref(),
-            &invocation.request_id,
-            now,
-        )?;
+        let (resolved, source) = match resume {
+            // The cluster of an earlier attempt exists: only its writer is left.
+            Some(cluster) => {
+                info!("the cluster exists from an earlier attempt; its writer is left to create");
+                (
+                    Resolved::Resumed(cluster),
+                    read_source_writer(&client, &req).await?,
+                )
+            }
+            None => resolve(&client, &req).await?,
+        };
+        let planned = plan::plan_restore(&req, &resolved, &source, &invocation.request_id, now)?;
         info!(
             snapshot_id = planned.recorded.snapshot_id.as_deref(),
             recovery_point = planned
@@ -168,7 +190,8 @@ impl Handler for RestoreHandler {
                 .recovery_point
                 .map(request::rfc3339)
                 .as_deref(),
-            source_copied = source.is_some(),
+            source_copied = source.instance.is_some() || source.cluster.is_some(),
+            steps = planned.steps.len(),
             "restore resolved"
         );
         for note in &planned.notes {
@@ -187,29 +210,50 @@ impl Handler for RestoreHandler {
             return Ok(result);
         }
 
-        for step in &planned.steps {
+        for (i, step) in planned.steps.iter().enumerate() {
             match rds::apply(&client, step, &region).await? {
                 Applied::Started { status } => {
-                    info!(status = %status, "restore started");
-                    result.db_instance_status = Some(status);
+                    info!(operation = step.operation(), status = %status, "step started");
+                    match step {
+                        Step::ClusterFromSnapshot(_) | Step::ClusterToPointInTime(_) => {
+                            result.cluster_status = Some(status);
+                        }
+                        _ => result.db_instance_status = Some(status),
+                    }
+                }
+                Applied::ClusterNotReady { detail } => {
+                    // The same request, sent again later, creates the writer:
+                    // the cluster is ours now. The workflow repeats it.
+                    info!(detail = %detail, "the cluster cannot take its writer yet; left for the next invocation");
+                    result.pending = planned.steps[i..]
+                        .iter()
+                        .map(|s| s.operation().to_owned())
+                        .collect();
+                    result.notes.push(format!(
+                        "the cluster cannot take its writer yet ({detail}): invoke again with the same \
+                         event to create it (the recovery workflow does)"
+                    ));
+                    return Ok(result);
                 }
                 Applied::AlreadyExists => {
                     // A concurrent attempt won the race: it is ours if its tags say so.
-                    info!("identifier taken while restoring; checking whose instance it is");
-                    return match rds::describe_instance(&client, target).await? {
-                        Some(existing) => Ok(replayed(
-                            &req,
-                            plan::check_existing(&req, &existing, &region)?,
-                            now,
-                        )),
+                    info!(
+                        operation = step.operation(),
+                        "identifier taken; checking whose it is"
+                    );
+                    let existing = read_target(&client, &req).await?;
+                    return match plan::progress(&req, &existing)? {
+                        Progress::Done(replay) => Ok(replayed(&req, replay, now)),
                         // RDS said it exists but cannot show it yet (its reads
-                        // are eventually consistent): whose it is is unknown,
-                        // and a retry will know.
-                        None => Err(Error::ServiceUnavailable(AwsFailure {
-                            operation: "DescribeDBInstances",
+                        // are eventually consistent), or the winner is still
+                        // between its two steps: a retry will know.
+                        _ => Err(Error::ServiceUnavailable(AwsFailure {
+                            operation: step.operation(),
                             code: None,
                             message: format!(
-                                "RDS reported '{target}' as existing, but could not describe it yet"
+                                "RDS reported the target of {} as existing, but it cannot be read \
+                                 as a finished restore yet",
+                                step.operation()
                             ),
                             source: "eventual consistency".into(),
                         })),
@@ -219,6 +263,37 @@ impl Handler for RestoreHandler {
         }
         Ok(result)
     }
+}
+
+/// What exists under the target's names: the instance; for a cluster, the
+/// cluster and its writer.
+async fn read_target(client: &Client, req: &RestoreRequest) -> Result<Existing, Error> {
+    Ok(Existing {
+        instance: rds::describe_instance(client, req.target.instance_id()).await?,
+        cluster: match req.target.cluster_id() {
+            Some(id) => rds::describe_cluster(client, id).await?,
+            None => None,
+        },
+    })
+}
+
+/// For a cluster whose restore is resumed: the source cluster's writer, to
+/// copy the writer's class from.
+async fn read_source_writer(client: &Client, req: &RestoreRequest) -> Result<SourceFacts, Error> {
+    let Some(name) = req.source.source_db() else {
+        return Ok(SourceFacts::default());
+    };
+    read_source_cluster(client, name).await
+}
+
+/// The source cluster and its writer, where they are in this region.
+async fn read_source_cluster(client: &Client, name: &str) -> Result<SourceFacts, Error> {
+    let cluster = rds::describe_cluster(client, name).await?;
+    let instance = match cluster.as_ref().and_then(|c| c.writer.as_deref()) {
+        Some(writer) => rds::describe_instance(client, writer).await?,
+        None => None,
+    };
+    Ok(SourceFacts { instance, cluster })
 }
 
 impl RestoreHandler {
@@ -240,52 +315,105 @@ impl RestoreHandler {
     }
 }
 
-/// Finds what to restore from and, when it exists here, the source instance.
-async fn resolve(
+/// Finds what to restore from and, when it is here, the source (instance,
+/// or cluster and its writer).
+async fn resolve(client: &Client, req: &RestoreRequest) -> Result<(Resolved, SourceFacts), Error> {
+    match &req.target {
+        Target::Instance(_) => resolve_for_instance(client, req).await,
+        Target::Cluster { .. } => resolve_for_cluster(client, req).await,
+    }
+}
+
+async fn resolve_for_instance(
     client: &Client,
     req: &RestoreRequest,
-) -> Result<(Resolved, Option<InstanceFacts>), Error> {
+) -> Result<(Resolved, SourceFacts), Error> {
+    let region = req.region.as_str();
+    let read = |name: Option<String>| async move {
+        Ok::<_, Error>(SourceFacts {
+            instance: match name {
+                Some(name) => rds::describe_instance(client, &name).await?,
+                None => None,
+            },
+            cluster: None,
+        })
+    };
+    match &req.source {
+        Source::Named { snapshot: id, .. } => {
+            let snapshot = rds::describe_snapshot(client, id)
+                .await?
+                .ok_or_else(|| snapshot_not_found(id, region))?;
+            plan::check_named(req, &snapshot, region)?;
+            let name = req.source.source_db().or(snapshot.source_db.as_deref());
+            let source = read(name.map(str::to_owned)).await?;
+            Ok((Resolved::Snapshot(snapshot), source))
+        }
+        Source::Latest { source: name } => {
+            let source = read(Some(name.clone())).await?;
+            let snapshots = rds::list_snapshots(client, name).await?;
+            let snapshot =
+                plan::pick_latest(req, &snapshots, name, source.instance.is_some())?.clone();
+            Ok((Resolved::Snapshot(snapshot), source))
+        }
+        Source::PointInTime { source: name, .. } => {
+            let source = read(Some(name.clone())).await?;
+            let backups = rds::automated_backups(client, name).await?;
+            let resolved =
+                plan::resolve_point_in_time(name, region, source.instance.as_ref(), &backups)?;
+            Ok((resolved, source))
+        }
+    }
+}
+
+async fn resolve_for_cluster(
+    client: &Client,
+    req: &RestoreRequest,
+) -> Result<(Resolved, SourceFacts), Error> {
     let region = req.region.as_str();
     match &req.source {
         Source::Named { snapshot: id, .. } => {
-            let snapshot = rds::describe_snapshot(client, id).await?.ok_or_else(|| {
-                Error::SnapshotNotFound {
-                    snapshot_id: id.clone(),
-                    region: region.to_owned(),
-                }
-            })?;
+            let snapshot = rds::describe_cluster_snapshot(client, id)
+                .await?
+                .ok_or_else(|| snapshot_not_found(id, region))?;
             plan::check_named(req, &snapshot, region)?;
-            let source_name = req
-                .source
-                .source_db()
-                .or(snapshot.source_instance.as_deref());
-            let source = match source_name {
-                Some(name) => rds::describe_instance(client, name).await?,
-                None => None,
+            let source = match req.source.source_db().or(snapshot.source_db.as_deref()) {
+                Some(name) => read_source_cluster(client, name).await?,
+                None => SourceFacts::default(),
             };
             Ok((Resolved::Snapshot(snapshot), source))
         }
         Source::Latest { source: name } => {
-            let source = rds::describe_instance(client, name).await?;
-            let snapshots = rds::list_snapshots(client, name).await?;
-            let snapshot = plan::pick_latest(&snapshots, name, source.is_some(), region)?.clone();
+            let source = read_source_cluster(client, name).await?;
+            let snapshots = rds::list_cluster_snapshots(client, name).await?;
+            let snapshot =
+                plan::pick_latest(req, &snapshots, name, source.cluster.is_some())?.clone();
             Ok((Resolved::Snapshot(snapshot), source))
         }
         Source::PointInTime { source: name, .. } => {
-            let source = rds::describe_instance(client, name).await?;
-            let backups = rds::automated_backups(client, name).await?;
-            let resolved = plan::resolve_point_in_time(name, region, source.as_ref(), &backups)?;
+            let source = read_source_cluster(client, name).await?;
+            let resolved = plan::cluster_point_in_time(name, region, source.cluster.as_ref())?;
             Ok((resolved, source))
         }
+    }
+}
+
+fn snapshot_not_found(id: &str, region: &str) -> Error {
+    Error::SnapshotNotFound {
+        snapshot_id: id.to_owned(),
+        region: region.to_owned(),
     }
 }
 
 fn replayed(req: &RestoreRequest, replay: Replay, now: DateTime) -> RestoreResult {
     // A restore that RDS gave up on, or an instance being removed, must not
     // read as "restoring" forever.
-    let status = status::of_instance(&replay.db_instance_status);
+    let status = match &replay.cluster_status {
+        Some(cluster) => status::of_cluster(cluster, &replay.db_instance_status),
+        None => status::of_instance(&replay.db_instance_status),
+    };
     let mut result = RestoreResult::new(req, status, &replay.recorded, now);
     result.db_instance_status = Some(replay.db_instance_status);
+    result.cluster_status = replay.cluster_status;
     result.replayed = true;
     result
 }

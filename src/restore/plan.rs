@@ -5,43 +5,103 @@
 
 use aws_sdk_rds::primitives::DateTime;
 
-use super::facts::{BackupFacts, Baseline, InstanceFacts, SnapshotFacts, Window};
-use super::request::{RestoreRequest, RestoreTime, Source, rfc3339};
-use super::settings;
-use super::step::{InstanceFromSnapshot, InstanceSettings, InstanceToPointInTime, Step};
+use super::facts::{BackupFacts, Baseline, ClusterFacts, InstanceFacts, SnapshotFacts, Window};
+use super::request::{RestoreRequest, RestoreTime, Source, Target, rfc3339};
+use super::step::{
+    ClusterFromSnapshot, ClusterSettings, ClusterToPointInTime, InstanceFromSnapshot,
+    InstanceSettings, InstanceToPointInTime, Step, Writer,
+};
 use super::tags::{self, Recorded};
+use super::{cluster, settings};
 use crate::error::Error;
 
-/// An instance that a previous attempt of the same request already restored.
+/// What a previous attempt of the same request already restored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replay {
     /// What its tags record of the restore.
     pub recorded: Recorded,
-    /// What RDS reports now, e.g. `creating` or `available`.
+    /// What RDS reports of the instance (the writer, for a cluster) now.
     pub db_instance_status: String,
+    /// What RDS reports of the cluster now, for an Aurora restore.
+    pub cluster_status: Option<String>,
 }
 
-/// Decides what an existing instance with the target identifier means.
+/// How far an earlier attempt of the same request got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing of this request exists: every step is to do.
+    Fresh,
+    /// The Aurora cluster exists (ours), its writer does not: one step left.
+    WriterMissing { cluster: Recorded },
+    /// Everything exists: a replay, nothing to send.
+    Done(Replay),
+}
+
+/// What exists under the target's names, read before planning.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Existing {
+    /// The instance (the writer, for a cluster target).
+    pub instance: Option<InstanceFacts>,
+    /// The cluster, for a cluster target.
+    pub cluster: Option<ClusterFacts>,
+}
+
+/// Decides what existing resources with the target's names mean.
 ///
-/// It is the same request's earlier work when its provenance tag is the
-/// request's; anything else is someone else's instance and is never touched.
-pub fn check_existing(
-    req: &RestoreRequest,
-    existing: &InstanceFacts,
-    region: &str,
-) -> Result<Replay, Error> {
-    let tag = |key: &str| existing.tag(key).map(str::to_owned);
-    match tags::same_request(req, tag) {
-        Ok(()) => Ok(Replay {
-            recorded: tags::recorded(tag),
-            db_instance_status: existing.status.clone(),
-        }),
-        Err(reason) => Err(Error::InstanceAlreadyExists {
-            db_instance: existing.id.clone(),
-            region: region.to_owned(),
+/// They are the same request's earlier work when their provenance tag is
+/// the request's (and a writer is in the request's cluster); anything else
+/// is someone else's and is never touched.
+pub fn progress(req: &RestoreRequest, existing: &Existing) -> Result<Progress, Error> {
+    let refuse = |kind: &'static str, field: &'static str, id: &str, reason: String| {
+        Error::InstanceAlreadyExists {
+            kind,
+            field,
+            db_instance: id.to_owned(),
+            region: req.region.clone(),
             reason,
-        }),
+        }
+    };
+    let (instance_field, cluster_id) = match &req.target {
+        Target::Instance(_) => ("db_instance", None),
+        Target::Cluster { id, .. } => ("writer_instance", Some(id.as_str())),
+    };
+    let cluster = match (&existing.cluster, cluster_id) {
+        (Some(cluster), Some(_)) => {
+            tags::same_request(req, |key| cluster.tag(key).map(str::to_owned))
+                .map_err(|reason| refuse("cluster", "db_cluster", &cluster.id, reason))?;
+            Some(cluster)
+        }
+        _ => None,
+    };
+    let Some(instance) = &existing.instance else {
+        return Ok(match cluster {
+            Some(cluster) => Progress::WriterMissing {
+                cluster: tags::recorded(|key| cluster.tag(key).map(str::to_owned)),
+            },
+            None => Progress::Fresh,
+        });
+    };
+    let tag = |key: &str| instance.tag(key).map(str::to_owned);
+    tags::same_request(req, tag)
+        .map_err(|reason| refuse("instance", instance_field, &instance.id, reason))?;
+    if let Some(wanted) = cluster_id
+        && (cluster.is_none() || instance.db_cluster.as_deref() != Some(wanted))
+    {
+        return Err(refuse(
+            "instance",
+            instance_field,
+            &instance.id,
+            format!(
+                "is not the writer of cluster '{wanted}' (it is in {})",
+                instance.db_cluster.as_deref().unwrap_or("no cluster")
+            ),
+        ));
     }
+    Ok(Progress::Done(Replay {
+        recorded: tags::recorded(tag),
+        db_instance_status: instance.status.clone(),
+        cluster_status: cluster.map(|c| c.status.clone()),
+    }))
 }
 
 /// Picks the newest available snapshot of `source` among `snapshots`.
@@ -50,11 +110,12 @@ pub fn check_existing(
 /// `SourceInstanceNotFound`) from a source whose snapshots are not ready yet
 /// (`NoSnapshotAvailable`).
 pub fn pick_latest<'a>(
+    req: &RestoreRequest,
     snapshots: &'a [SnapshotFacts],
     source: &str,
     source_exists: bool,
-    region: &str,
 ) -> Result<&'a SnapshotFacts, Error> {
+    let region = req.region.as_str();
     let newest = snapshots
         .iter()
         .filter(|s| s.status == "available" && s.created.is_some())
@@ -62,6 +123,7 @@ pub fn pick_latest<'a>(
     match newest {
         Some(snapshot) => Ok(snapshot),
         None if snapshots.is_empty() && !source_exists => Err(Error::SourceInstanceNotFound {
+            field: req.target.source_field(),
             db_instance: source.to_owned(),
             region: region.to_owned(),
             missing: "neither an instance nor a snapshot".to_owned(),
@@ -89,20 +151,20 @@ pub fn check_named(
     snapshot: &SnapshotFacts,
     region: &str,
 ) -> Result<(), Error> {
-    if let (Some(stated), Some(actual)) = (req.source.source_db(), &snapshot.source_instance)
+    if let (Some(stated), Some(actual)) = (req.source.source_db(), &snapshot.source_db)
         && stated != actual
     {
         return Err(Error::invalid(
-            "source_db_instance",
+            req.target.source_field(),
             format!(
-                "snapshot '{}' is of instance '{actual}', not '{stated}'",
+                "snapshot '{}' is of '{actual}', not '{stated}'",
                 snapshot.id
             ),
         ));
     }
     if snapshot.status != "available" {
         return Err(Error::NoSnapshotAvailable {
-            db_instance: snapshot.source_instance.clone().unwrap_or_default(),
+            db_instance: snapshot.source_db.clone().unwrap_or_default(),
             region: region.to_owned(),
             detail: format!("snapshot '{}' is {}", snapshot.id, snapshot.status),
         });
@@ -113,8 +175,11 @@ pub fn check_named(
 /// Where a restore's data comes from, once the shell has read it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resolved {
-    /// A snapshot, `latest` resolved.
+    /// A snapshot (or cluster snapshot), `latest` resolved.
     Snapshot(SnapshotFacts),
+    /// An earlier attempt restored the Aurora cluster already: its writer is
+    /// what is left, and the cluster's tags record what it was restored from.
+    Resumed(ClusterFacts),
     /// A point in time of the source's automated backups.
     PointInTime {
         from: PitrFrom,
@@ -133,6 +198,17 @@ pub enum PitrFrom {
     Instance(String),
     /// The source's automated backups replicated into this region.
     ReplicatedBackups { arn: String },
+    /// The source Aurora cluster, in this region.
+    Cluster(String),
+}
+
+/// The source's settings to copy, where it is in the target region.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceFacts {
+    /// The source instance; for a cluster, the source cluster's writer.
+    pub instance: Option<InstanceFacts>,
+    /// The source cluster, for a cluster target.
+    pub cluster: Option<ClusterFacts>,
 }
 
 /// Where a point-in-time restore of `name` in `region` comes from: the
@@ -175,6 +251,7 @@ pub fn resolve_point_in_time(
             backups_off: false,
         }),
         None => Err(Error::SourceInstanceNotFound {
+            field: "source_db_instance",
             db_instance: name.to_owned(),
             region: region.to_owned(),
             missing: "neither an instance nor automated backups replicated".to_owned(),
@@ -187,6 +264,40 @@ pub fn resolve_point_in_time(
             ),
         }),
     }
+}
+
+/// Where a point-in-time restore of Aurora cluster `name` comes from: the
+/// cluster itself, in this region. Aurora does not replicate automated
+/// backups across regions.
+pub fn cluster_point_in_time(
+    name: &str,
+    region: &str,
+    source: Option<&ClusterFacts>,
+) -> Result<Resolved, Error> {
+    let cluster = source.ok_or_else(|| Error::SourceInstanceNotFound {
+        field: "source_db_cluster",
+        db_instance: name.to_owned(),
+        region: region.to_owned(),
+        missing: "no cluster".to_owned(),
+        remedy: format!(
+            "Aurora cannot restore a point in time in another region (its automated backups are \
+             not replicated): restore a cluster snapshot copied to {region} (snapshot_id), or fail \
+             over an Aurora Global Database."
+        ),
+    })?;
+    Ok(Resolved::PointInTime {
+        from: PitrFrom::Cluster(name.to_owned()),
+        window: Window {
+            earliest: cluster.earliest_restorable_time,
+            latest: cluster.latest_restorable_time,
+        },
+        baseline: Baseline {
+            engine: cluster.engine.clone(),
+            engine_version: cluster.engine_version.clone(),
+            ..Baseline::default()
+        },
+        backups_off: false,
+    })
 }
 
 /// The region of an RDS ARN (`arn:aws:rds:<region>:...`).
@@ -241,7 +352,7 @@ pub fn restore_point(
 }
 
 /// Builds the restore: the source's settings, then the event's overrides on
-/// top, then dr-lambdas' own tags.
+/// top, then dr-lambdas' own tags; for an Aurora cluster, also its writer.
 ///
 /// The tags copied are the source's; without a source here, the snapshot's
 /// own (RDS copies those only into a request without tags, and ours always
@@ -249,24 +360,30 @@ pub fn restore_point(
 pub fn plan_restore(
     req: &RestoreRequest,
     resolved: &Resolved,
-    source: Option<&InstanceFacts>,
+    source: &SourceFacts,
     request_id: &str,
     now: DateTime,
 ) -> Result<RestorePlan, Error> {
-    let target = req.target.instance_id().to_owned();
-    let (baseline, copied_tags, recorded) = match resolved {
-        Resolved::Snapshot(snapshot) => (
-            &snapshot.baseline,
-            source.map_or(snapshot.tags.as_slice(), |s| s.tags.as_slice()),
-            Recorded {
-                snapshot_id: Some(snapshot.id.clone()),
-                recovery_point: snapshot.created,
-                requested_at: Some(now),
-            },
-        ),
+    let recorded = recorded(req, resolved, now)?;
+    match &req.target {
+        Target::Instance(id) => plan_instance(req, id, resolved, source, recorded, request_id),
+        Target::Cluster { id, writer } => {
+            plan_cluster(req, id, writer, resolved, source, recorded, request_id)
+        }
+    }
+}
+
+/// What the restore resolves to, and when its data is from.
+fn recorded(req: &RestoreRequest, resolved: &Resolved, now: DateTime) -> Result<Recorded, Error> {
+    Ok(match resolved {
+        Resolved::Snapshot(snapshot) => Recorded {
+            snapshot_id: Some(snapshot.id.clone()),
+            recovery_point: snapshot.created,
+            requested_at: Some(now),
+        },
+        Resolved::Resumed(cluster) => tags::recorded(|key| cluster.tag(key).map(str::to_owned)),
         Resolved::PointInTime {
             window,
-            baseline,
             backups_off,
             ..
         } => {
@@ -275,56 +392,200 @@ pub fn plan_restore(
                     detail: "a point-in-time resolution for a snapshot request".to_owned(),
                 });
             };
-            let point = restore_point(name, *time, *window, *backups_off)?;
-            (
-                baseline,
-                source.map_or(&[][..], |s| s.tags.as_slice()),
-                Recorded {
-                    snapshot_id: None,
-                    recovery_point: point,
-                    requested_at: Some(now),
-                },
-            )
+            Recorded {
+                snapshot_id: None,
+                recovery_point: restore_point(name, *time, *window, *backups_off)?,
+                requested_at: Some(now),
+            }
+        }
+    })
+}
+
+/// The time fields of a point-in-time request: `(UseLatestRestorableTime, RestoreTime)`.
+fn time_fields(req: &RestoreRequest) -> (Option<bool>, Option<String>) {
+    match &req.source {
+        Source::PointInTime {
+            time: RestoreTime::At(at),
+            ..
+        } => (None, Some(rfc3339(*at))),
+        _ => (Some(true), None),
+    }
+}
+
+fn plan_instance(
+    req: &RestoreRequest,
+    target: &str,
+    resolved: &Resolved,
+    source: &SourceFacts,
+    recorded: Recorded,
+    request_id: &str,
+) -> Result<RestorePlan, Error> {
+    let src = source.instance.as_ref();
+    let (baseline, copied_tags) = match resolved {
+        Resolved::Snapshot(snapshot) => (
+            &snapshot.baseline,
+            src.map_or(snapshot.tags.as_slice(), |s| s.tags.as_slice()),
+        ),
+        Resolved::PointInTime { baseline, .. } => {
+            (baseline, src.map_or(&[][..], |s| s.tags.as_slice()))
+        }
+        Resolved::Resumed(_) => {
+            return Err(Error::Internal {
+                detail: "a resumed cluster restore for an instance target".to_owned(),
+            });
         }
     };
-    let settled = settings::instance(&req.overrides, baseline, source, &req.region)?;
+    let settled = settings::instance(&req.overrides, baseline, src, &req.region)?;
     let own = tags::own_tags(req, &recorded, request_id);
     let settings = InstanceSettings {
         tags: tags::merge(copied_tags, req, own),
         ..settled.settings
     };
     let step = match resolved {
-        Resolved::Snapshot(snapshot) => Step::InstanceFromSnapshot(InstanceFromSnapshot {
-            db_instance_identifier: target,
-            db_snapshot_identifier: snapshot.id.clone(),
-            settings,
-        }),
         Resolved::PointInTime { from, .. } => {
-            let (latest, at) = match &req.source {
-                Source::PointInTime {
-                    time: RestoreTime::At(at),
-                    ..
-                } => (None, Some(rfc3339(*at))),
-                _ => (Some(true), None),
-            };
+            let (latest, at) = time_fields(req);
             let (source_id, backups_arn) = match from {
-                PitrFrom::Instance(id) => (Some(id.clone()), None),
                 PitrFrom::ReplicatedBackups { arn } => (None, Some(arn.clone())),
+                PitrFrom::Instance(id) | PitrFrom::Cluster(id) => (Some(id.clone()), None),
             };
             Step::InstanceToPointInTime(InstanceToPointInTime {
-                target_db_instance_identifier: target,
+                target_db_instance_identifier: target.to_owned(),
                 source_db_instance_identifier: source_id,
                 source_db_instance_automated_backups_arn: backups_arn,
                 restore_time: at,
                 use_latest_restorable_time: latest,
-                max_allocated_storage: source.and_then(|s| s.max_allocated_storage),
+                max_allocated_storage: src.and_then(|s| s.max_allocated_storage),
                 settings,
             })
         }
+        _ => Step::InstanceFromSnapshot(InstanceFromSnapshot {
+            db_instance_identifier: target.to_owned(),
+            db_snapshot_identifier: recorded.snapshot_id.clone().unwrap_or_default(),
+            settings,
+        }),
     };
     Ok(RestorePlan {
         steps: vec![step],
         notes: settled.notes,
+        recorded,
+    })
+}
+
+fn plan_cluster(
+    req: &RestoreRequest,
+    cluster_id: &str,
+    writer_id: &str,
+    resolved: &Resolved,
+    source: &SourceFacts,
+    recorded: Recorded,
+    request_id: &str,
+) -> Result<RestorePlan, Error> {
+    let src = source.cluster.as_ref();
+    let copied_tags = match resolved {
+        Resolved::Snapshot(snapshot) => src.map_or(snapshot.tags.as_slice(), |s| s.tags.as_slice()),
+        _ => src.map_or(&[][..], |s| s.tags.as_slice()),
+    };
+    let own = tags::own_tags(req, &recorded, request_id);
+    let tags = tags::merge(copied_tags, req, own);
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
+    let (engine, serverless, same_family) = match resolved {
+        Resolved::Resumed(cluster) => (
+            cluster.engine.clone(),
+            cluster.serverless_v2.is_some(),
+            cluster::fits(
+                src,
+                &Baseline {
+                    engine: cluster.engine.clone(),
+                    engine_version: cluster.engine_version.clone(),
+                    ..Baseline::default()
+                },
+            ),
+        ),
+        Resolved::Snapshot(snapshot) => {
+            let settled = cluster::settings(&req.overrides, &snapshot.baseline, src, &req.region)?;
+            let engine = snapshot
+                .baseline
+                .engine
+                .clone()
+                .ok_or_else(|| Error::Internal {
+                    detail: format!(
+                        "RDS reported no engine for cluster snapshot '{}'",
+                        snapshot.id
+                    ),
+                })?;
+            let serverless = settled
+                .settings
+                .serverless_v2_scaling_configuration
+                .is_some();
+            notes.extend(settled.notes);
+            steps.push(Step::ClusterFromSnapshot(ClusterFromSnapshot {
+                db_cluster_identifier: cluster_id.to_owned(),
+                snapshot_identifier: snapshot.id.clone(),
+                engine: engine.clone(),
+                engine_version: settled.engine_version,
+                settings: ClusterSettings {
+                    tags: tags.clone(),
+                    ..settled.settings
+                },
+            }));
+            (
+                Some(engine),
+                serverless,
+                cluster::fits(src, &snapshot.baseline),
+            )
+        }
+        Resolved::PointInTime { from, baseline, .. } => {
+            let PitrFrom::Cluster(source_cluster) = from else {
+                return Err(Error::Internal {
+                    detail: "an instance point in time for a cluster target".to_owned(),
+                });
+            };
+            let settled = cluster::settings(&req.overrides, baseline, src, &req.region)?;
+            let serverless = settled
+                .settings
+                .serverless_v2_scaling_configuration
+                .is_some();
+            notes.extend(settled.notes);
+            let (latest, at) = time_fields(req);
+            steps.push(Step::ClusterToPointInTime(ClusterToPointInTime {
+                db_cluster_identifier: cluster_id.to_owned(),
+                source_db_cluster_identifier: source_cluster.clone(),
+                restore_to_time: at,
+                use_latest_restorable_time: latest,
+                settings: ClusterSettings {
+                    tags: tags.clone(),
+                    ..settled.settings
+                },
+            }));
+            (baseline.engine.clone(), serverless, true)
+        }
+    };
+    let engine = engine.ok_or_else(|| Error::Internal {
+        detail: format!("no engine known for the writer of cluster '{cluster_id}'"),
+    })?;
+    let source_writer = source.instance.as_ref();
+    steps.push(Step::Writer(Writer {
+        db_instance_identifier: writer_id.to_owned(),
+        db_cluster_identifier: cluster_id.to_owned(),
+        engine,
+        db_instance_class: cluster::writer_class(&req.overrides, source_writer, serverless)?,
+        db_parameter_group_name: cluster::writer_parameter_group(
+            &req.overrides,
+            source_writer,
+            same_family,
+        ),
+        // Never public unless the source writer was, or the event says so.
+        publicly_accessible: req
+            .overrides
+            .publicly_accessible
+            .or_else(|| source_writer.and_then(|w| w.publicly_accessible))
+            .unwrap_or(false),
+        tags,
+    }));
+    Ok(RestorePlan {
+        steps,
+        notes,
         recorded,
     })
 }
@@ -365,6 +626,29 @@ mod tests {
     /// 2026-11-22T00:00:00Z: when the tests' requests arrive.
     const NOW: i64 = 1_795_305_600;
 
+    fn facts(instance: Option<&InstanceFacts>) -> SourceFacts {
+        SourceFacts {
+            instance: instance.cloned(),
+            cluster: None,
+        }
+    }
+
+    /// What an existing instance means for `req`: its replay, or a refusal.
+    fn check_existing(
+        req: &RestoreRequest,
+        existing: &InstanceFacts,
+        _region: &str,
+    ) -> Result<Replay, Error> {
+        let existing = Existing {
+            instance: Some(existing.clone()),
+            cluster: None,
+        };
+        match progress(req, &existing)? {
+            Progress::Done(replay) => Ok(replay),
+            other => panic!("an existing instance gave {other:?}"),
+        }
+    }
+
     /// The one step of an instance restore from a snapshot.
     fn only_step(steps: Vec<Step>) -> InstanceFromSnapshot {
         match <[Step; 1]>::try_from(steps) {
@@ -381,16 +665,22 @@ mod tests {
     ) -> InstanceFromSnapshot {
         let resolved = Resolved::Snapshot(snap.clone());
         only_step(
-            plan_restore(req, &resolved, source, request_id, DateTime::from_secs(NOW))
-                .unwrap()
-                .steps,
+            plan_restore(
+                req,
+                &resolved,
+                &facts(source),
+                request_id,
+                DateTime::from_secs(NOW),
+            )
+            .unwrap()
+            .steps,
         )
     }
 
     fn snapshot(id: &str, status: &str, created: i64) -> SnapshotFacts {
         SnapshotFacts {
             id: id.into(),
-            source_instance: Some("orders".into()),
+            source_db: Some("orders".into()),
             status: status.into(),
             created: Some(DateTime::from_secs(created)),
             baseline: Baseline {
@@ -499,6 +789,7 @@ mod tests {
             option_group: Some("dr-og".into()),
             multi_az: Some(false),
             publicly_accessible: None,
+            db_cluster_parameter_group: None,
             tags: BTreeMap::from([("team".into(), "dr".into())]),
         };
         let plan = plan_of(
@@ -623,7 +914,9 @@ mod tests {
             snapshot("new", "available", 20),
         ];
         assert_eq!(
-            pick_latest(&snaps, "orders", true, "us-east-1").unwrap().id,
+            pick_latest(&latest("orders"), &snaps, "orders", true)
+                .unwrap()
+                .id,
             "new"
         );
     }
@@ -631,21 +924,21 @@ mod tests {
     #[test]
     fn latest_with_only_unready_snapshots_is_no_snapshot_available() {
         let snaps = [snapshot("s1", "creating", 30)];
-        match pick_latest(&snaps, "orders", true, "us-east-1") {
+        match pick_latest(&latest("orders"), &snaps, "orders", true) {
             Err(Error::NoSnapshotAvailable { detail, .. }) => assert_eq!(detail, "s1: creating"),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
-    fn latest_of_an_unknown_source_is_source_instance_not_found() {
-        let err = pick_latest(&[], "ordrs", false, "us-west-2").unwrap_err();
+    fn latest_of_an_unknown_source_is_source_db_not_found() {
+        let err = pick_latest(&latest("orders"), &[], "ordrs", false).unwrap_err();
         assert_eq!(err.name(), "SourceInstanceNotFound");
     }
 
     #[test]
     fn latest_of_a_source_without_snapshots_is_no_snapshot_available() {
-        let err = pick_latest(&[], "orders", true, "us-west-2").unwrap_err();
+        let err = pick_latest(&latest("orders"), &[], "orders", true).unwrap_err();
         assert_eq!(err.name(), "NoSnapshotAvailable");
     }
 
@@ -662,8 +955,8 @@ mod tests {
         let err = check_named(&req, &snapshot("s1", "available", 1), "us-east-1").unwrap_err();
         assert_eq!(err.name(), "InvalidRequest");
         assert!(
-            err.to_string()
-                .contains("is of instance 'orders', not 'billing'")
+            err.to_string().contains("is of 'orders', not 'billing'"),
+            "{err}"
         );
     }
 
@@ -698,7 +991,8 @@ mod tests {
                     recovery_point: None,
                     requested_at: None
                 },
-                db_instance_status: "creating".into()
+                db_instance_status: "creating".into(),
+                cluster_status: None,
             }
         );
     }
@@ -789,7 +1083,7 @@ mod tests {
         let plan = plan_restore(
             &pitr(RestoreTime::Latest),
             &resolved,
-            Some(&source()),
+            &facts(Some(&source())),
             "r",
             DateTime::from_secs(NOW),
         )
@@ -820,7 +1114,7 @@ mod tests {
         let plan = plan_restore(
             &pitr(RestoreTime::At(at)),
             &resolved,
-            Some(&source()),
+            &facts(Some(&source())),
             "r",
             DateTime::from_secs(NOW),
         )
@@ -845,8 +1139,9 @@ mod tests {
         let resolved = at_point_in_time(PitrFrom::ReplicatedBackups { arn: arn.into() });
         let mut req = pitr(RestoreTime::Latest);
         req.overrides.db_subnet_group = Some("dr-subnets".into());
-        let step =
-            pitr_step(plan_restore(&req, &resolved, None, "r", DateTime::from_secs(NOW)).unwrap());
+        let step = pitr_step(
+            plan_restore(&req, &resolved, &facts(None), "r", DateTime::from_secs(NOW)).unwrap(),
+        );
         assert_eq!(step.source_db_instance_identifier, None);
         assert_eq!(
             step.source_db_instance_automated_backups_arn.as_deref(),
@@ -940,7 +1235,7 @@ mod tests {
         let plan = plan_restore(
             &named("snap-1", None),
             &Resolved::Snapshot(snap),
-            Some(&source()),
+            &facts(Some(&source())),
             "r",
             DateTime::from_secs(NOW),
         )

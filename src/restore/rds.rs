@@ -4,14 +4,22 @@
 //! resource) are made; no call here can modify or delete an existing one.
 
 use aws_sdk_rds::Client;
+use aws_sdk_rds::operation::create_db_instance::CreateDBInstanceError;
+use aws_sdk_rds::operation::describe_db_cluster_snapshots::DescribeDBClusterSnapshotsError;
+use aws_sdk_rds::operation::describe_db_clusters::DescribeDBClustersError;
 use aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError;
 use aws_sdk_rds::operation::describe_db_snapshots::DescribeDBSnapshotsError;
+use aws_sdk_rds::operation::restore_db_cluster_from_snapshot::RestoreDBClusterFromSnapshotError;
+use aws_sdk_rds::operation::restore_db_cluster_to_point_in_time::RestoreDBClusterToPointInTimeError;
 use aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::RestoreDBInstanceFromDBSnapshotError;
 use aws_sdk_rds::operation::restore_db_instance_to_point_in_time::RestoreDBInstanceToPointInTimeError;
 use aws_sdk_rds::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_rds::types::{DbInstance, DbInstanceAutomatedBackup, DbSnapshot, Tag};
+use aws_sdk_rds::types::{
+    DbCluster, DbClusterSnapshot, DbInstance, DbInstanceAutomatedBackup, DbSnapshot,
+    ServerlessV2ScalingConfiguration, Tag,
+};
 
-use super::facts::{BackupFacts, Baseline, InstanceFacts, SnapshotFacts, Window};
+use super::facts::{BackupFacts, Baseline, ClusterFacts, InstanceFacts, SnapshotFacts, Window};
 use super::step::Step;
 use crate::error::{Error, from_sdk};
 
@@ -22,6 +30,9 @@ pub enum Applied {
     Started { status: String },
     /// The identifier was taken between our read and our call (a concurrent invocation).
     AlreadyExists,
+    /// The cluster cannot take its writer yet (`InvalidDBClusterState`, e.g.
+    /// still `creating`): the same request, sent again later, creates it.
+    ClusterNotReady { detail: String },
 }
 
 /// Reads instance facts; `None` when the instance does not exist.
@@ -94,15 +105,7 @@ pub async fn list_snapshots(client: &Client, source: &str) -> Result<Vec<Snapsho
     while let Some(page) = pages.next().await {
         read += 1;
         if read > MAX_SNAPSHOT_PAGES {
-            // The newest can be on any page: without them all, "latest" is a guess.
-            return Err(Error::invalid(
-                "snapshot_id",
-                format!(
-                    "\"latest\" cannot be resolved: '{source}' has more than {} snapshots here; \
-                     name the snapshot to restore",
-                    MAX_SNAPSHOT_PAGES * 100
-                ),
-            ));
+            return Err(too_many_snapshots(source));
         }
         let page = page.map_err(|e| from_sdk("DescribeDBSnapshots", e))?;
         snapshots.extend(page.db_snapshots().iter().map(snapshot_facts));
@@ -143,6 +146,56 @@ macro_rules! with_instance_settings {
     }};
 }
 
+/// Sets every field of [`ClusterSettings`](super::step::ClusterSettings) on a
+/// cluster restore builder: both cluster restore APIs take the same names.
+macro_rules! with_cluster_settings {
+    ($builder:expr, $s:expr) => {{
+        let s = $s;
+        $builder
+            .set_db_subnet_group_name(s.db_subnet_group_name.clone())
+            .set_vpc_security_group_ids(
+                (!s.vpc_security_group_ids.is_empty()).then(|| s.vpc_security_group_ids.clone()),
+            )
+            .set_db_cluster_parameter_group_name(s.db_cluster_parameter_group_name.clone())
+            .set_port(s.port)
+            .set_deletion_protection(s.deletion_protection)
+            .set_enable_iam_database_authentication(s.enable_iam_database_authentication)
+            .set_enable_cloudwatch_logs_exports(
+                (!s.enable_cloudwatch_logs_exports.is_empty())
+                    .then(|| s.enable_cloudwatch_logs_exports.clone()),
+            )
+            .set_backtrack_window(s.backtrack_window)
+            .set_copy_tags_to_snapshot(s.copy_tags_to_snapshot)
+            .set_serverless_v2_scaling_configuration(s.serverless_v2_scaling_configuration.map(
+                |c| {
+                    ServerlessV2ScalingConfiguration::builder()
+                        .min_capacity(c.min_capacity)
+                        .max_capacity(c.max_capacity)
+                        .build()
+                },
+            ))
+            .set_tags(Some(sdk_tags(&s.tags)))
+    }};
+}
+
+/// A planned RFC 3339 time, back to the SDK's type.
+fn planned_time(text: Option<&str>) -> Result<Option<DateTime>, Error> {
+    text.map(|t| DateTime::from_str(t, DateTimeFormat::DateTimeWithOffset))
+        .transpose()
+        .map_err(|e| Error::Internal {
+            detail: format!("a planned restore time is not a time: {e}"),
+        })
+}
+
+fn started_cluster(cluster: Option<&DbCluster>) -> Applied {
+    Applied::Started {
+        status: cluster
+            .and_then(DbCluster::status)
+            .unwrap_or("creating")
+            .to_owned(),
+    }
+}
+
 /// Sends one step: the only calls here that change anything, each creating
 /// a NEW resource.
 pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied, Error> {
@@ -176,14 +229,7 @@ pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied
             }
         }
         Step::InstanceToPointInTime(r) => {
-            let restore_time = r
-                .restore_time
-                .as_deref()
-                .map(|t| DateTime::from_str(t, DateTimeFormat::DateTimeWithOffset))
-                .transpose()
-                .map_err(|e| Error::Internal {
-                    detail: format!("the planned RestoreTime is not a time: {e}"),
-                })?;
+            let restore_time = planned_time(r.restore_time.as_deref())?;
             let request = client
                 .restore_db_instance_to_point_in_time()
                 .target_db_instance_identifier(&r.target_db_instance_identifier)
@@ -204,6 +250,224 @@ pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied
                 },
             }
         }
+        Step::ClusterFromSnapshot(r) => {
+            let request = client
+                .restore_db_cluster_from_snapshot()
+                .db_cluster_identifier(&r.db_cluster_identifier)
+                .snapshot_identifier(&r.snapshot_identifier)
+                .engine(&r.engine)
+                .set_engine_version(r.engine_version.clone());
+            let sent = with_cluster_settings!(request, &r.settings).send().await;
+            match sent {
+                Ok(out) => Ok(started_cluster(out.db_cluster())),
+                Err(e) => match e.as_service_error() {
+                    Some(RestoreDBClusterFromSnapshotError::DbClusterAlreadyExistsFault(_)) => {
+                        Ok(Applied::AlreadyExists)
+                    }
+                    Some(RestoreDBClusterFromSnapshotError::DbClusterSnapshotNotFoundFault(_)) => {
+                        Err(Error::SnapshotNotFound {
+                            snapshot_id: r.snapshot_identifier.clone(),
+                            region: region.to_owned(),
+                        })
+                    }
+                    _ => Err(from_sdk("RestoreDBClusterFromSnapshot", e)),
+                },
+            }
+        }
+        Step::ClusterToPointInTime(r) => {
+            let restore_to_time = planned_time(r.restore_to_time.as_deref())?;
+            let request = client
+                .restore_db_cluster_to_point_in_time()
+                .db_cluster_identifier(&r.db_cluster_identifier)
+                .source_db_cluster_identifier(&r.source_db_cluster_identifier)
+                .set_restore_to_time(restore_to_time)
+                .set_use_latest_restorable_time(r.use_latest_restorable_time);
+            let sent = with_cluster_settings!(request, &r.settings).send().await;
+            match sent {
+                Ok(out) => Ok(started_cluster(out.db_cluster())),
+                Err(e) => match e.as_service_error() {
+                    Some(RestoreDBClusterToPointInTimeError::DbClusterAlreadyExistsFault(_)) => {
+                        Ok(Applied::AlreadyExists)
+                    }
+                    _ => Err(from_sdk("RestoreDBClusterToPointInTime", e)),
+                },
+            }
+        }
+        Step::Writer(w) => {
+            let sent = client
+                .create_db_instance()
+                .db_instance_identifier(&w.db_instance_identifier)
+                .db_cluster_identifier(&w.db_cluster_identifier)
+                .engine(&w.engine)
+                .db_instance_class(&w.db_instance_class)
+                .set_db_parameter_group_name(w.db_parameter_group_name.clone())
+                .publicly_accessible(w.publicly_accessible)
+                .set_tags(Some(sdk_tags(&w.tags)))
+                .send()
+                .await;
+            match sent {
+                Ok(out) => Ok(started(out.db_instance())),
+                Err(e) => match e.as_service_error() {
+                    Some(CreateDBInstanceError::DbInstanceAlreadyExistsFault(_)) => {
+                        Ok(Applied::AlreadyExists)
+                    }
+                    Some(CreateDBInstanceError::InvalidDbClusterStateFault(fault)) => {
+                        Ok(Applied::ClusterNotReady {
+                            detail: fault.message().unwrap_or("not ready").to_owned(),
+                        })
+                    }
+                    _ => Err(from_sdk("CreateDBInstance", e)),
+                },
+            }
+        }
+    }
+}
+
+/// Reads a cluster's facts; `None` when it does not exist.
+pub async fn describe_cluster(client: &Client, id: &str) -> Result<Option<ClusterFacts>, Error> {
+    match client
+        .describe_db_clusters()
+        .db_cluster_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.db_clusters().first().map(cluster_facts)),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(DescribeDBClustersError::DbClusterNotFoundFault(_))
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(from_sdk("DescribeDBClusters", e)),
+    }
+}
+
+/// Reads one cluster snapshot by identifier or ARN; `None` when it does not exist.
+pub async fn describe_cluster_snapshot(
+    client: &Client,
+    id: &str,
+) -> Result<Option<SnapshotFacts>, Error> {
+    let name = id.rsplit(":cluster-snapshot:").next().unwrap_or(id);
+    match client
+        .describe_db_cluster_snapshots()
+        .db_cluster_snapshot_identifier(id)
+        .set_snapshot_type(name.starts_with("rds:").then(|| "automated".to_owned()))
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .db_cluster_snapshots()
+            .first()
+            .map(cluster_snapshot_facts)),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(DescribeDBClusterSnapshotsError::DbClusterSnapshotNotFoundFault(_))
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(from_sdk("DescribeDBClusterSnapshots", e)),
+    }
+}
+
+/// Lists every cluster snapshot (manual and automated) of `cluster`, at most
+/// [`MAX_SNAPSHOT_PAGES`] pages.
+pub async fn list_cluster_snapshots(
+    client: &Client,
+    cluster: &str,
+) -> Result<Vec<SnapshotFacts>, Error> {
+    let mut pages = client
+        .describe_db_cluster_snapshots()
+        .db_cluster_identifier(cluster)
+        .max_records(100)
+        .into_paginator()
+        .send();
+    let mut snapshots = Vec::new();
+    let mut read = 0;
+    while let Some(page) = pages.next().await {
+        read += 1;
+        if read > MAX_SNAPSHOT_PAGES {
+            return Err(too_many_snapshots(cluster));
+        }
+        let page = page.map_err(|e| from_sdk("DescribeDBClusterSnapshots", e))?;
+        snapshots.extend(
+            page.db_cluster_snapshots()
+                .iter()
+                .map(cluster_snapshot_facts),
+        );
+    }
+    Ok(snapshots)
+}
+
+fn too_many_snapshots(source: &str) -> Error {
+    // The newest can be on any page: without them all, "latest" is a guess.
+    Error::invalid(
+        "snapshot_id",
+        format!(
+            "\"latest\" cannot be resolved: '{source}' has more than {} snapshots here; name the \
+             snapshot to restore",
+            MAX_SNAPSHOT_PAGES * 100
+        ),
+    )
+}
+
+fn cluster_facts(c: &DbCluster) -> ClusterFacts {
+    ClusterFacts {
+        id: c.db_cluster_identifier().unwrap_or_default().to_owned(),
+        status: c.status().unwrap_or("unknown").to_owned(),
+        engine: c.engine().map(str::to_owned),
+        engine_version: c.engine_version().map(str::to_owned),
+        port: c.port(),
+        subnet_group: c.db_subnet_group().map(str::to_owned),
+        security_groups: c
+            .vpc_security_groups()
+            .iter()
+            .filter_map(|g| g.vpc_security_group_id())
+            .map(str::to_owned)
+            .collect(),
+        cluster_parameter_group: c.db_cluster_parameter_group().map(str::to_owned),
+        deletion_protection: c.deletion_protection(),
+        iam_database_authentication: c.iam_database_authentication_enabled(),
+        cloudwatch_logs_exports: c.enabled_cloudwatch_logs_exports().to_vec(),
+        backtrack_window: c.backtrack_window(),
+        copy_tags_to_snapshot: c.copy_tags_to_snapshot(),
+        serverless_v2: c
+            .serverless_v2_scaling_configuration()
+            .and_then(|s| Some((s.min_capacity()?, s.max_capacity()?))),
+        writer: c
+            .db_cluster_members()
+            .iter()
+            .find(|m| m.is_cluster_writer() == Some(true))
+            .and_then(|m| m.db_instance_identifier())
+            .map(str::to_owned),
+        latest_restorable_time: c.latest_restorable_time().copied(),
+        earliest_restorable_time: c.earliest_restorable_time().copied(),
+        endpoint: c.endpoint().map(str::to_owned),
+        tags: tag_pairs(c.tag_list()),
+    }
+}
+
+fn cluster_snapshot_facts(s: &DbClusterSnapshot) -> SnapshotFacts {
+    SnapshotFacts {
+        id: s
+            .db_cluster_snapshot_identifier()
+            .unwrap_or_default()
+            .to_owned(),
+        source_db: s.db_cluster_identifier().map(str::to_owned),
+        status: s.status().unwrap_or("unknown").to_owned(),
+        created: s.snapshot_create_time().copied(),
+        baseline: Baseline {
+            engine: s.engine().map(str::to_owned),
+            engine_version: s.engine_version().map(str::to_owned),
+            allocated_storage: s.allocated_storage(),
+            storage_type: s.storage_type().map(str::to_owned),
+            iops: None,
+            storage_throughput: s.storage_throughput(),
+        },
+        tags: tag_pairs(s.tag_list()),
     }
 }
 
@@ -315,6 +579,8 @@ fn instance_facts(db: &DbInstance) -> InstanceFacts {
         preferred_backup_window: db.preferred_backup_window().map(str::to_owned),
         max_allocated_storage: db.max_allocated_storage(),
         latest_restorable_time: db.latest_restorable_time().copied(),
+        db_cluster: db.db_cluster_identifier().map(str::to_owned),
+        endpoint: db.endpoint().and_then(|e| e.address()).map(str::to_owned),
         tags: tag_pairs(db.tag_list()),
     }
 }
@@ -333,7 +599,7 @@ fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
 fn snapshot_facts(s: &DbSnapshot) -> SnapshotFacts {
     SnapshotFacts {
         id: s.db_snapshot_identifier().unwrap_or_default().to_owned(),
-        source_instance: s.db_instance_identifier().map(str::to_owned),
+        source_db: s.db_instance_identifier().map(str::to_owned),
         status: s.status().unwrap_or("unknown").to_owned(),
         // A cross-region copy's SnapshotCreateTime is when it was copied; the
         // original time says how recent its data is.

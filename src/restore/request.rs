@@ -14,13 +14,22 @@ use crate::validate::{self, Globs, SnapshotId};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRequest {
-    db_instance: String,
+    #[serde(default)]
+    db_instance: Option<String>,
+    #[serde(default)]
+    db_cluster: Option<String>,
+    #[serde(default)]
+    writer_instance: Option<String>,
     #[serde(default)]
     snapshot_id: Option<String>,
     #[serde(default)]
     restore_time: Option<String>,
     #[serde(default)]
     source_db_instance: Option<String>,
+    #[serde(default)]
+    source_db_cluster: Option<String>,
+    #[serde(default)]
+    db_cluster_parameter_group: Option<String>,
     #[serde(default)]
     region: Option<String>,
     #[serde(default)]
@@ -118,13 +127,34 @@ impl Source {
 pub enum Target {
     /// A new DB instance of this identifier.
     Instance(String),
+    /// A new Aurora DB cluster, and its writer instance (without which the
+    /// cluster accepts no connection).
+    Cluster { id: String, writer: String },
 }
 
 impl Target {
-    /// The identifier of the instance the result reports.
+    /// The identifier of the instance the result reports: the instance, or
+    /// the cluster's writer.
     pub fn instance_id(&self) -> &str {
         match self {
             Target::Instance(id) => id,
+            Target::Cluster { writer, .. } => writer,
+        }
+    }
+
+    /// The cluster, for an Aurora target.
+    pub fn cluster_id(&self) -> Option<&str> {
+        match self {
+            Target::Instance(_) => None,
+            Target::Cluster { id, .. } => Some(id),
+        }
+    }
+
+    /// The event field that names the source database.
+    pub fn source_field(&self) -> &'static str {
+        match self {
+            Target::Instance(_) => "source_db_instance",
+            Target::Cluster { .. } => "source_db_cluster",
         }
     }
 }
@@ -139,6 +169,8 @@ pub struct Overrides {
     pub option_group: Option<String>,
     pub multi_az: Option<bool>,
     pub publicly_accessible: Option<bool>,
+    /// Aurora only: the cluster's parameter group.
+    pub db_cluster_parameter_group: Option<String>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -181,21 +213,98 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
     };
 
     // RDS stores identifiers in lower case: compare, allow and tag them so.
-    check(
-        "db_instance",
-        validate::db_instance_identifier(&raw.db_instance),
-    )?;
-    let db_instance = raw.db_instance.to_ascii_lowercase();
-    let source_db = match &raw.source_db_instance {
-        Some(source) => {
-            check(
-                "source_db_instance",
-                validate::db_instance_identifier(source),
-            )?;
-            Some(source.to_ascii_lowercase())
+    let identifier = |field: &str, id: &Option<String>| -> Result<Option<String>, Error> {
+        match id {
+            Some(id) => {
+                check(field, validate::db_instance_identifier(id))?;
+                Ok(Some(id.to_ascii_lowercase()))
+            }
+            None => Ok(None),
         }
-        None => None,
     };
+    let cluster_only = [
+        ("source_db_cluster", raw.source_db_cluster.is_some()),
+        ("writer_instance", raw.writer_instance.is_some()),
+        (
+            "db_cluster_parameter_group",
+            raw.db_cluster_parameter_group.is_some(),
+        ),
+    ];
+    let (target, source_db) = match (
+        identifier("db_instance", &raw.db_instance)?,
+        identifier("db_cluster", &raw.db_cluster)?,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "db_cluster",
+                "cannot be given with db_instance: restore either an instance or an Aurora cluster",
+            ));
+        }
+        (None, None) => {
+            return Err(Error::invalid(
+                "db_instance",
+                "is required (or db_cluster, for an Aurora cluster)",
+            ));
+        }
+        (Some(instance), None) => {
+            if let Some((field, _)) = cluster_only.iter().find(|(_, given)| *given) {
+                return Err(Error::invalid(
+                    *field,
+                    "applies to an Aurora cluster only (db_cluster), not to db_instance",
+                ));
+            }
+            (
+                Target::Instance(instance),
+                identifier("source_db_instance", &raw.source_db_instance)?,
+            )
+        }
+        (None, Some(cluster)) => {
+            for (field, given) in [
+                ("source_db_instance", raw.source_db_instance.is_some()),
+                ("option_group", raw.option_group.is_some()),
+                ("multi_az", raw.multi_az.is_some()),
+            ] {
+                if given {
+                    return Err(Error::invalid(
+                        field,
+                        "does not apply to an Aurora cluster (use source_db_cluster for its source; \
+                         Aurora spreads its storage across zones by itself)",
+                    ));
+                }
+            }
+            let writer = match identifier("writer_instance", &raw.writer_instance)? {
+                Some(writer) => writer,
+                None => {
+                    let writer = format!("{cluster}-writer");
+                    check("writer_instance", validate::db_instance_identifier(&writer)).map_err(
+                        |_| {
+                            Error::invalid(
+                                "writer_instance",
+                                format!(
+                                    "is required: the default '{writer}' is longer than 63 characters"
+                                ),
+                            )
+                        },
+                    )?;
+                    writer
+                }
+            };
+            if writer == cluster {
+                return Err(Error::invalid(
+                    "writer_instance",
+                    "must differ from db_cluster",
+                ));
+            }
+            (
+                Target::Cluster {
+                    id: cluster,
+                    writer,
+                },
+                identifier("source_db_cluster", &raw.source_db_cluster)?,
+            )
+        }
+    };
+    let source_field = target.source_field();
     if let Some(region) = &raw.region {
         check("region", validate::region_name(region))?;
     }
@@ -228,8 +337,8 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
         }
         (_, Some(_), None) => {
             return Err(Error::invalid(
-                "source_db_instance",
-                "is required with restore_time (a point in time of which instance?)",
+                source_field,
+                "is required with restore_time (a point in time of which database?)",
             ));
         }
         (None, Some(time), Some(source)) => Source::PointInTime {
@@ -239,12 +348,12 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
         (Some(snapshot), None, Some(source)) if snapshot == "latest" => Source::Latest { source },
         (Some(snapshot), None, None) if snapshot == "latest" => {
             return Err(Error::invalid(
-                "source_db_instance",
+                source_field,
                 "is required with \"snapshot_id\": \"latest\" (whose newest snapshot?)",
             ));
         }
         (Some(snapshot), None, source) => Source::Named {
-            snapshot: own_snapshot(&snapshot, &region, scope.account_id)?,
+            snapshot: own_snapshot(&snapshot, &target, &region, scope.account_id)?,
             source,
         },
     };
@@ -254,6 +363,10 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
     for (field, value) in [
         ("db_subnet_group", &raw.db_subnet_group),
         ("db_parameter_group", &raw.db_parameter_group),
+        (
+            "db_cluster_parameter_group",
+            &raw.db_cluster_parameter_group,
+        ),
         ("option_group", &raw.option_group),
     ] {
         if let Some(name) = value {
@@ -291,18 +404,22 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             ));
         }
     }
-    if let Some(allowed) = scope.allowlist
-        && !allowed.matches(&db_instance)
-    {
-        return Err(Error::NotAllowed {
-            subject: format!("db_instance '{db_instance}'"),
-            variable: "RESTORE_ALLOWED_INSTANCES",
-            allowed: allowed.display(),
-        });
+    if let Some(allowed) = scope.allowlist {
+        let created = match &target {
+            Target::Instance(id) => vec![("db_instance", id)],
+            Target::Cluster { id, writer } => vec![("db_cluster", id), ("writer_instance", writer)],
+        };
+        if let Some((field, id)) = created.into_iter().find(|(_, id)| !allowed.matches(id)) {
+            return Err(Error::NotAllowed {
+                subject: format!("{field} '{id}'"),
+                variable: "RESTORE_ALLOWED_INSTANCES",
+                allowed: allowed.display(),
+            });
+        }
     }
 
     Ok(RestoreRequest {
-        target: Target::Instance(db_instance),
+        target,
         source,
         region,
         overrides: Overrides {
@@ -313,6 +430,7 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             option_group: raw.option_group,
             multi_az: raw.multi_az,
             publicly_accessible: raw.publicly_accessible,
+            db_cluster_parameter_group: raw.db_cluster_parameter_group,
             tags,
         },
         dry_run: raw.dry_run.unwrap_or(false),
@@ -353,12 +471,31 @@ fn restore_time(text: &str, now: DateTime) -> Result<RestoreTime, Error> {
 /// A snapshot of another region cannot be restored here, and one of another
 /// account is refused: the role may restore only its own account's, and RDS
 /// cannot restore a shared encrypted snapshot at all.
-fn own_snapshot(id: &str, region: &str, account: Option<&str>) -> Result<String, Error> {
+fn own_snapshot(
+    id: &str,
+    target: &Target,
+    region: &str,
+    account: Option<&str>,
+) -> Result<String, Error> {
     let snapshot =
         validate::snapshot_identifier(id).map_err(|r| Error::invalid("snapshot_id", r))?;
+    let wanted = match target {
+        Target::Instance(_) => "snapshot",
+        Target::Cluster { .. } => "cluster-snapshot",
+    };
     // RDS stores snapshot identifiers in lower case.
     match snapshot {
         SnapshotId::Name(name) => Ok(name.to_ascii_lowercase()),
+        SnapshotId::Arn { kind, .. } if kind != wanted => Err(Error::invalid(
+            "snapshot_id",
+            format!(
+                "is a {kind} ARN, but {} restores from a {wanted}",
+                match target {
+                    Target::Instance(_) => "db_instance",
+                    Target::Cluster { .. } => "db_cluster",
+                }
+            ),
+        )),
         SnapshotId::Arn { region: other, .. } if other != region => Err(Error::invalid(
             "snapshot_id",
             format!(
@@ -471,8 +608,8 @@ mod tests {
         let cases = [
             (
                 json!({"snapshot_id": "s"}),
-                "event",
-                "missing field `db_instance`",
+                "db_instance",
+                "is required (or db_cluster",
             ),
             (json!({"db_instance": "a"}), "snapshot_id", "is required"),
             (
@@ -773,6 +910,108 @@ mod tests {
             let (f, r) = err(event.clone());
             assert_eq!(f, field, "{event}");
             assert!(r.contains(reason), "{event}: {r}");
+        }
+    }
+
+    #[test]
+    fn a_cluster_target_names_the_cluster_and_its_writer() {
+        let req = parse(
+            json!({"db_cluster": "Orders-Restored", "snapshot_id": "orders-cluster-2026-11-21",
+                   "source_db_cluster": "orders"}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(
+            req.target,
+            Target::Cluster {
+                id: "orders-restored".into(),
+                writer: "orders-restored-writer".into()
+            }
+        );
+        assert_eq!(req.source.source_db(), Some("orders"));
+    }
+
+    #[test]
+    fn a_cluster_point_in_time_takes_a_named_writer() {
+        let req = parse(
+            json!({"db_cluster": "orders-pitr", "restore_time": "latest",
+                   "source_db_cluster": "orders", "writer_instance": "orders-pitr-1"}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(req.target.instance_id(), "orders-pitr-1");
+        assert_eq!(req.target.cluster_id(), Some("orders-pitr"));
+    }
+
+    #[test]
+    fn bad_cluster_events_are_refused_naming_the_field() {
+        let cases = [
+            (
+                json!({"db_instance": "a", "db_cluster": "b", "snapshot_id": "s"}),
+                "db_cluster",
+                "cannot be given with db_instance",
+            ),
+            (
+                json!({"db_cluster": "b", "snapshot_id": "latest", "source_db_instance": "o"}),
+                "source_db_instance",
+                "does not apply to an Aurora cluster",
+            ),
+            (
+                json!({"db_cluster": "b", "snapshot_id": "latest"}),
+                "source_db_cluster",
+                "is required",
+            ),
+            (
+                json!({"db_instance": "a", "snapshot_id": "s", "source_db_cluster": "o"}),
+                "source_db_cluster",
+                "applies to an Aurora cluster only",
+            ),
+            (
+                json!({"db_instance": "a", "snapshot_id": "s", "writer_instance": "w"}),
+                "writer_instance",
+                "applies to an Aurora cluster only",
+            ),
+            (
+                json!({"db_cluster": "b", "snapshot_id": "s", "multi_az": true}),
+                "multi_az",
+                "does not apply to an Aurora cluster",
+            ),
+            (
+                json!({"db_cluster": "b", "snapshot_id": "s", "writer_instance": "b"}),
+                "writer_instance",
+                "must differ from db_cluster",
+            ),
+            (
+                json!({"db_cluster": format!("a{}", "b".repeat(60)), "snapshot_id": "s"}),
+                "writer_instance",
+                "is longer than 63 characters",
+            ),
+            (
+                json!({"db_cluster": "b",
+                       "snapshot_id": "arn:aws:rds:us-east-1:123456789012:snapshot:s"}),
+                "snapshot_id",
+                "is a snapshot ARN, but db_cluster restores from a cluster-snapshot",
+            ),
+        ];
+        for (event, field, reason) in cases {
+            let (f, r) = err(event.clone());
+            assert_eq!(f, field, "{event}");
+            assert!(r.contains(reason), "{event}: {r}");
+        }
+    }
+
+    #[test]
+    fn the_allowlist_holds_for_the_cluster_and_its_writer() {
+        let allow = Globs::parse("orders-*");
+        let result = parse(
+            json!({"db_cluster": "orders-dr", "snapshot_id": "s", "writer_instance": "billing-1"}),
+            scope(Some(&allow)),
+        );
+        match result {
+            Err(Error::NotAllowed { subject, .. }) => {
+                assert_eq!(subject, "writer_instance 'billing-1'")
+            }
+            other => panic!("expected NotAllowed, got {other:?}"),
         }
     }
 }

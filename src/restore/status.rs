@@ -62,28 +62,88 @@ pub const INSTANCE_STATUSES: &[(&str, RestoreStatus)] = &[
     ("upgrading", RestoreStatus::Restoring),
 ];
 
-/// What an instance in `status` means for a restore that created it.
-pub fn of_instance(status: &str) -> RestoreStatus {
-    INSTANCE_STATUSES
+/// Every Aurora DB cluster status RDS documents, with what it means for a
+/// cluster a restore just created.
+pub const CLUSTER_STATUSES: &[(&str, RestoreStatus)] = &[
+    ("available", RestoreStatus::Available),
+    ("backing-up", RestoreStatus::Available),
+    ("backtracking", RestoreStatus::Restoring),
+    ("cloning-failed", RestoreStatus::Failed),
+    ("creating", RestoreStatus::Restoring),
+    ("deleting", RestoreStatus::Failed),
+    ("failing-over", RestoreStatus::Restoring),
+    ("inaccessible-encryption-credentials", RestoreStatus::Failed),
+    (
+        "inaccessible-encryption-credentials-recoverable",
+        RestoreStatus::Failed,
+    ),
+    ("maintenance", RestoreStatus::Restoring),
+    ("migrating", RestoreStatus::Restoring),
+    ("migration-failed", RestoreStatus::Failed),
+    ("modifying", RestoreStatus::Restoring),
+    ("preparing-data-migration", RestoreStatus::Restoring),
+    ("promoting", RestoreStatus::Restoring),
+    ("renaming", RestoreStatus::Restoring),
+    ("resetting-master-credentials", RestoreStatus::Restoring),
+    ("starting", RestoreStatus::Restoring),
+    ("stopped", RestoreStatus::Failed),
+    ("stopping", RestoreStatus::Failed),
+    ("storage-optimization", RestoreStatus::Available),
+    ("update-iam-db-auth", RestoreStatus::Restoring),
+    ("upgrade_failed", RestoreStatus::Failed),
+    ("upgrading", RestoreStatus::Restoring),
+];
+
+fn lookup(table: &[(&str, RestoreStatus)], status: &str) -> RestoreStatus {
+    table
         .iter()
         .find(|(s, _)| *s == status)
         .map_or(RestoreStatus::Restoring, |(_, meaning)| *meaning)
 }
 
+fn with(
+    table: &'static [(&'static str, RestoreStatus)],
+    meaning: RestoreStatus,
+) -> impl Iterator<Item = &'static str> {
+    table
+        .iter()
+        .filter(move |(_, m)| *m == meaning)
+        .map(|(s, _)| *s)
+}
+
+/// What a restored Aurora cluster and its writer mean together: failed if
+/// either is, available when both are.
+pub fn of_cluster(cluster: &str, writer: &str) -> RestoreStatus {
+    match (lookup(CLUSTER_STATUSES, cluster), of_instance(writer)) {
+        (RestoreStatus::Failed, _) | (_, RestoreStatus::Failed) => RestoreStatus::Failed,
+        (RestoreStatus::Available, RestoreStatus::Available) => RestoreStatus::Available,
+        _ => RestoreStatus::Restoring,
+    }
+}
+
+/// The cluster statuses in which a restored cluster is usable.
+pub fn usable_cluster_statuses() -> impl Iterator<Item = &'static str> {
+    with(CLUSTER_STATUSES, RestoreStatus::Available)
+}
+
+/// The cluster statuses a restored cluster does not leave by itself.
+pub fn failed_cluster_statuses() -> impl Iterator<Item = &'static str> {
+    with(CLUSTER_STATUSES, RestoreStatus::Failed)
+}
+
+/// What an instance in `status` means for a restore that created it.
+pub fn of_instance(status: &str) -> RestoreStatus {
+    lookup(INSTANCE_STATUSES, status)
+}
+
 /// The statuses in which a restored instance is usable.
 pub fn usable_instance_statuses() -> impl Iterator<Item = &'static str> {
-    INSTANCE_STATUSES
-        .iter()
-        .filter(|(_, m)| *m == RestoreStatus::Available)
-        .map(|(s, _)| *s)
+    with(INSTANCE_STATUSES, RestoreStatus::Available)
 }
 
 /// The statuses a restored instance does not leave by itself.
 pub fn failed_instance_statuses() -> impl Iterator<Item = &'static str> {
-    INSTANCE_STATUSES
-        .iter()
-        .filter(|(_, m)| *m == RestoreStatus::Failed)
-        .map(|(s, _)| *s)
+    with(INSTANCE_STATUSES, RestoreStatus::Failed)
 }
 
 #[cfg(test)]
@@ -100,6 +160,30 @@ mod tests {
         ] {
             assert_eq!(of_instance(status), RestoreStatus::Failed, "{status}");
         }
+    }
+
+    #[test]
+    fn a_cluster_restore_is_available_when_cluster_and_writer_both_are() {
+        assert_eq!(
+            of_cluster("available", "available"),
+            RestoreStatus::Available
+        );
+        assert_eq!(
+            of_cluster("available", "creating"),
+            RestoreStatus::Restoring
+        );
+        assert_eq!(
+            of_cluster("creating", "available"),
+            RestoreStatus::Restoring
+        );
+        assert_eq!(
+            of_cluster("migration-failed", "creating"),
+            RestoreStatus::Failed
+        );
+        assert_eq!(
+            of_cluster("available", "insufficient-capacity"),
+            RestoreStatus::Failed
+        );
     }
 
     #[test]

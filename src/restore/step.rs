@@ -14,6 +14,139 @@ pub enum Step {
     /// `RestoreDBInstanceToPointInTime`.
     #[serde(rename = "RestoreDBInstanceToPointInTime")]
     InstanceToPointInTime(InstanceToPointInTime),
+    /// `RestoreDBClusterFromSnapshot`: the Aurora cluster, without instances.
+    #[serde(rename = "RestoreDBClusterFromSnapshot")]
+    ClusterFromSnapshot(ClusterFromSnapshot),
+    /// `RestoreDBClusterToPointInTime`: the Aurora cluster, without instances.
+    #[serde(rename = "RestoreDBClusterToPointInTime")]
+    ClusterToPointInTime(ClusterToPointInTime),
+    /// `CreateDBInstance` in the restored cluster: its writer.
+    #[serde(rename = "CreateDBInstance")]
+    Writer(Writer),
+}
+
+impl Step {
+    /// The API operation, as logs and messages name it.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Step::InstanceFromSnapshot(_) => "RestoreDBInstanceFromDBSnapshot",
+            Step::InstanceToPointInTime(_) => "RestoreDBInstanceToPointInTime",
+            Step::ClusterFromSnapshot(_) => "RestoreDBClusterFromSnapshot",
+            Step::ClusterToPointInTime(_) => "RestoreDBClusterToPointInTime",
+            Step::Writer(_) => "CreateDBInstance",
+        }
+    }
+}
+
+/// A `RestoreDBClusterFromSnapshot` request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterFromSnapshot {
+    #[serde(rename = "DBClusterIdentifier")]
+    pub db_cluster_identifier: String,
+    #[serde(rename = "SnapshotIdentifier")]
+    pub snapshot_identifier: String,
+    /// Required by the API: the snapshot's engine.
+    #[serde(rename = "Engine")]
+    pub engine: String,
+    #[serde(rename = "EngineVersion", skip_serializing_if = "Option::is_none")]
+    pub engine_version: Option<String>,
+    #[serde(flatten)]
+    pub settings: ClusterSettings,
+}
+
+/// A `RestoreDBClusterToPointInTime` request (same region: Aurora has no
+/// cross-region replication of automated backups).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterToPointInTime {
+    #[serde(rename = "DBClusterIdentifier")]
+    pub db_cluster_identifier: String,
+    #[serde(rename = "SourceDBClusterIdentifier")]
+    pub source_db_cluster_identifier: String,
+    /// RFC 3339; exclusive with `UseLatestRestorableTime`. (The API names it
+    /// `RestoreToTime`, unlike the instance API's `RestoreTime`.)
+    #[serde(rename = "RestoreToTime", skip_serializing_if = "Option::is_none")]
+    pub restore_to_time: Option<String>,
+    #[serde(
+        rename = "UseLatestRestorableTime",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub use_latest_restorable_time: Option<bool>,
+    #[serde(flatten)]
+    pub settings: ClusterSettings,
+}
+
+/// Ranges of Aurora Serverless v2 capacity, in ACUs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ServerlessV2Scaling {
+    #[serde(rename = "MinCapacity")]
+    pub min_capacity: f64,
+    #[serde(rename = "MaxCapacity")]
+    pub max_capacity: f64,
+}
+
+/// The settings both cluster restores take.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ClusterSettings {
+    #[serde(rename = "DBSubnetGroupName", skip_serializing_if = "Option::is_none")]
+    pub db_subnet_group_name: Option<String>,
+    #[serde(rename = "VpcSecurityGroupIds", skip_serializing_if = "Vec::is_empty")]
+    pub vpc_security_group_ids: Vec<String>,
+    #[serde(
+        rename = "DBClusterParameterGroupName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub db_cluster_parameter_group_name: Option<String>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "DeletionProtection", skip_serializing_if = "Option::is_none")]
+    pub deletion_protection: Option<bool>,
+    #[serde(
+        rename = "EnableIAMDatabaseAuthentication",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enable_iam_database_authentication: Option<bool>,
+    #[serde(
+        rename = "EnableCloudwatchLogsExports",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub enable_cloudwatch_logs_exports: Vec<String>,
+    /// Aurora MySQL only.
+    #[serde(rename = "BacktrackWindow", skip_serializing_if = "Option::is_none")]
+    pub backtrack_window: Option<i64>,
+    #[serde(rename = "CopyTagsToSnapshot", skip_serializing_if = "Option::is_none")]
+    pub copy_tags_to_snapshot: Option<bool>,
+    #[serde(
+        rename = "ServerlessV2ScalingConfiguration",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub serverless_v2_scaling_configuration: Option<ServerlessV2Scaling>,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+
+/// The writer: a `CreateDBInstance` request into the restored cluster. The
+/// cluster owns storage, network, engine version and backups; the instance
+/// names only what is its own.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Writer {
+    #[serde(rename = "DBInstanceIdentifier")]
+    pub db_instance_identifier: String,
+    #[serde(rename = "DBClusterIdentifier")]
+    pub db_cluster_identifier: String,
+    #[serde(rename = "Engine")]
+    pub engine: String,
+    /// `db.serverless` for an Aurora Serverless v2 cluster.
+    #[serde(rename = "DBInstanceClass")]
+    pub db_instance_class: String,
+    #[serde(
+        rename = "DBParameterGroupName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub db_parameter_group_name: Option<String>,
+    #[serde(rename = "PubliclyAccessible")]
+    pub publicly_accessible: bool,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
 }
 
 /// A `RestoreDBInstanceToPointInTime` request: from the source instance in
