@@ -125,16 +125,44 @@ seed_world() {
 # moto, and exports LAMBDA_URL. The functions inherit this environment, plus
 # the KEY=VALUE arguments.
 start_lambda_emulator() {
-  local port; port=$(free_port)
   say "building the handlers and starting cargo lambda watch"
   (cd "$ROOT" && cargo build --quiet --bins)
-  start_bg "$RUN_DIR/lambda.log" env PATH="$VENV/bin:$PATH" \
+  start_emulator_at LAMBDA_URL lambda "$@"
+}
+
+# A cargo lambda watch whose URL goes into the variable $1, logging to
+# $RUN_DIR/$2.log, with the KEY=VALUE arguments after them.
+start_emulator_at() {
+  local var=$1 log=$2 port; shift 2
+  port=$(free_port)
+  start_bg "$RUN_DIR/$log.log" env PATH="$VENV/bin:$PATH" \
     AWS_ENDPOINT_URL="$MOTO_URL" AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "$@" \
     cargo lambda watch --manifest-path "$ROOT/Cargo.toml" --ignore-changes -A 127.0.0.1 -P "$port"
-  wait_for_port "$port" "cargo lambda watch" "$RUN_DIR/lambda.log" "${PIDS[-1]}"
-  export LAMBDA_URL="http://127.0.0.1:$port"
-  say "Lambda Runtime API emulator at $LAMBDA_URL"
+  wait_for_port "$port" "cargo lambda watch" "$RUN_DIR/$log.log" "${PIDS[-1]}"
+  export "$var=http://127.0.0.1:$port"
+  say "Lambda Runtime API emulator ($log) at ${!var}"
+}
+
+# The test-only ARC cluster emulator (scripts/arc_emulator.py) on five
+# loopback ports, and a second Lambda emulator whose failover-region runs in
+# routing-control mode against it. Exports ARC_EMULATOR (its control URL),
+# ARC_CLUSTER_ENDPOINTS, ROUTING_CONTROLS and LAMBDA_ARC_URL.
+start_arc() {
+  local control; control=$(free_port)
+  start_bg "$RUN_DIR/arc.log" "$VENV/bin/python" -u "$ROOT/scripts/arc_emulator.py" \
+    --regions us-east-1,us-west-2,eu-west-1,ap-southeast-2,ap-northeast-1 --control-port "$control"
+  wait_for_port "$control" "the ARC emulator" "$RUN_DIR/arc.log" "${PIDS[-1]}"
+  local started; started=$(head -n 1 "$RUN_DIR/arc.log")
+  export ARC_EMULATOR="http://127.0.0.1:$control"
+  ARC_CLUSTER_ENDPOINTS=$("$VENV/bin/python" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["endpoints"]))' <<< "$started")
+  export ARC_CLUSTER_ENDPOINTS
+  local panel="arn:aws:route53-recovery-control::123456789012:controlpanel/dr-panel/routingcontrol"
+  export ROUTING_CONTROLS="{\"us-east-1\": \"$panel/us-east-1\", \"us-west-2\": \"$panel/us-west-2\"}"
+  say "ARC cluster emulator at $ARC_EMULATOR"
+  start_emulator_at LAMBDA_ARC_URL lambda-arc FAILOVER_MODE=routing-control \
+    PRIMARY_REGION=us-east-1 SECONDARY_REGION=us-west-2 \
+    ROUTING_CONTROLS="$ROUTING_CONTROLS" ARC_CLUSTER_ENDPOINTS="$ARC_CLUSTER_ENDPOINTS" "$@"
 }
 
 invoke() { # function, event file

@@ -212,6 +212,36 @@ pub fn health_check_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// An ARN of Route 53 ARC's control configuration: a safety rule
+/// (`.../safetyrule/<id>`) or a routing control (`.../routingcontrol/<id>`).
+fn recovery_control_arn(arn: &str, kind: &str) -> Result<(), String> {
+    // arn:aws:route53-recovery-control::123456789012:controlpanel/<id>/<kind>/<id>
+    let ok = arn.len() <= 255
+        && arn.starts_with("arn:aws")
+        && arn.split(':').nth(2) == Some("route53-recovery-control")
+        && arn.contains(&format!("/{kind}/"))
+        && arn
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/:._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "is not a {kind} ARN like arn:aws:route53-recovery-control::123456789012:controlpanel/<id>/{kind}/<id> (got {arn:?})"
+        ))
+    }
+}
+
+/// An ARC safety rule ARN.
+pub fn safety_rule_arn(arn: &str) -> Result<(), String> {
+    recovery_control_arn(arn, "safetyrule")
+}
+
+/// An ARC routing control ARN.
+pub fn routing_control_arn(arn: &str) -> Result<(), String> {
+    recovery_control_arn(arn, "routingcontrol")
+}
+
 /// A DB instance class such as `db.r6g.large`.
 pub fn db_instance_class(class: &str) -> Result<(), String> {
     let ok = class.len() <= 64

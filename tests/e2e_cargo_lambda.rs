@@ -76,6 +76,10 @@ const RESTORE_EVENTS: &[(&str, Expect)] = &[
         Expect::Refused("SourceInstanceNotFound"),
     ),
     (
+        "restore-database-region-switch.json",
+        Expect::Restore("restoring", Some("snapshot-2025-05-12"), "us-east-1"),
+    ),
+    (
         "restore-cluster.json",
         Expect::Restore("restoring", Some("orders-aurora-2025-05-12"), "us-east-1"),
     ),
@@ -123,6 +127,15 @@ fn every_restore_sample_event_runs_through_the_runtime_api() {
                 assert_eq!(out["snapshot_id"], json!(snapshot), "{file}");
                 assert_eq!(out["region"], *region, "{file}");
                 assert!(out["recovery_point"].is_string(), "{file}: {out}");
+                let from_region_switch = input.get("PlanArn").is_some();
+                assert_eq!(
+                    out["trigger"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .starts_with("region-switch:"),
+                    from_region_switch,
+                    "{file}: {out}"
+                );
                 assert!(out["data_loss_seconds"].is_u64(), "{file}: {out}");
             }
             Expect::Refused(name) => {
@@ -200,6 +213,7 @@ const FAILOVER_SEQUENCE: &[(&str, &str)] = &[
     ("failover-region-alarm.json", "INSYNC"),
     ("failover-region-sns.json", "ALREADY_ACTIVE"),
     ("failover-region-eventbridge.json", "ALREADY_ACTIVE"),
+    ("failover-region-region-switch.json", "ALREADY_ACTIVE"),
     ("failover-region.json", "ALREADY_ACTIVE"),
     ("failover-region-failback.json", "INSYNC"),
     ("failover-region-sns.json", "INSYNC"),

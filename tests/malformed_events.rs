@@ -594,7 +594,7 @@ fn failover_cases() -> Vec<Case> {
         case(
             "an EventBridge event without detail",
             without(&bridge, "detail"),
-            "event",
+            "detail",
         ),
         case(
             "an EventBridge detail of null",

@@ -62,6 +62,9 @@ const ACCESS_DENIED_CODES: &[&str] = &[
 ];
 
 const UNAVAILABLE_CODES: &[&str] = &[
+    // ARC: "There was a conflict with this request. Try again." (a safety
+    // rule's refusal, which names the rule, is told apart before this).
+    "ConflictException",
     "InternalFailure",
     "InternalError",
     "InternalServerError",

@@ -118,6 +118,20 @@ pub enum Error {
         problem: HealthProblem,
     },
 
+    /// An ARC safety rule refused the routing control change.
+    #[error(
+        "ARC refused the routing control change: safety rule {} ({message}); nothing was changed. \
+         Check the other routing controls the rule watches; or, if you accept what the rule guards \
+         against, invoke directly with \"safety_rules_to_override\": [the rule's ARN].",
+        rules.join(", ")
+    )]
+    SafetyRuleViolation {
+        /// The rules ARC named.
+        rules: Vec<String>,
+        /// ARC's message.
+        message: String,
+    },
+
     /// The function's configuration cannot do what the request needs.
     #[error(
         "the function's configuration is unusable: {variable} {reason}; nothing was changed. Fix \
@@ -228,6 +242,7 @@ contract! {
     HostedZoneNotFound => retryable: false, fault: Configuration;
     RecordNotFound => retryable: false, fault: Configuration;
     TargetUnhealthy => retryable: false, fault: Resources;
+    SafetyRuleViolation => retryable: false, fault: Resources;
     Misconfigured => retryable: false, fault: Configuration;
     Internal => retryable: false, fault: Internal;
     AccessDenied => retryable: false, fault: Configuration;
@@ -362,6 +377,12 @@ mod tests {
                     detail: "2 of 3 checkers report Failure".into(),
                 },
             },
+            Error::SafetyRuleViolation {
+                rules: vec![
+                    "arn:aws:route53-recovery-control::1:controlpanel/c/safetyrule/r".into(),
+                ],
+                message: "blocked".into(),
+            },
             Error::Misconfigured {
                 variable: "REGION_ENDPOINTS",
                 reason: "has an unusable value for us-west-2".into(),
@@ -436,10 +457,19 @@ mod tests {
 
     #[test]
     fn no_message_names_a_rust_type() {
+        // A Rust path is `name::Name`; an ARN's empty region field (`...control::123...`) is not.
+        let rust_path = |text: &str| {
+            text.match_indices("::").any(|(at, _)| {
+                text[at + 2..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+            })
+        };
         for e in one_of_each() {
             let d = Diagnostic::from(e);
-            assert!(!d.error_type.contains("::"), "{}", d.error_type);
-            assert!(!d.error_message.contains("::"), "{}", d.error_message);
+            assert!(!rust_path(&d.error_type), "{}", d.error_type);
+            assert!(!rust_path(&d.error_message), "{}", d.error_message);
         }
     }
 }

@@ -1,6 +1,8 @@
-//! The four event shapes that reach `failover-region`, decoded before any AWS call.
+//! The four event shapes that reach `failover-region`, decoded before any AWS
+//! call; [`crate::trigger::SHAPES`] tells them apart.
 //!
-//! - direct: `{"primary_region", "secondary_region", "dry_run"?, "force"?}`;
+//! - direct: `{"primary_region", "secondary_region", "dry_run"?, "force"?,
+//!   "safety_rules_to_override"?}`, possibly with ARC Region switch's keys;
 //! - a CloudWatch alarm's direct Lambda action (`source: aws.cloudwatch`, `alarmData`);
 //! - a CloudWatch alarm notification delivered through SNS (`Records[].Sns.Message`);
 //! - an EventBridge `CloudWatch Alarm State Change`.
@@ -20,7 +22,7 @@ use tracing::debug;
 
 use super::config::FailoverConfig;
 use crate::error::Error;
-use crate::trigger::{AlarmPath, Trigger};
+use crate::trigger::{self, AlarmPath, Shape, Trigger};
 use crate::validate;
 
 /// A failover to carry out (or plan, for a dry run).
@@ -31,8 +33,10 @@ pub struct FailoverRequest {
     /// The region traffic moves to.
     pub to_region: String,
     pub dry_run: bool,
-    /// Skip the health pre-flight of the target region.
+    /// Skip the health pre-flight of the target region (DNS mode).
     pub force: bool,
+    /// ARC safety rules to override (routing-control mode; direct events only).
+    pub safety_rules_to_override: Vec<String>,
     /// What asked for it.
     pub trigger: Trigger,
 }
@@ -57,26 +61,39 @@ struct DirectRequest {
     dry_run: Option<bool>,
     #[serde(default)]
     force: Option<bool>,
+    #[serde(default)]
+    safety_rules_to_override: Option<Vec<String>>,
 }
 
 const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
 
 /// Decodes any of the four shapes. No AWS call is made.
 pub fn parse(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
-    validate::require_object(&event)?;
-    let has = |key: &str| event.get(key).is_some();
-    if has("Records") {
-        sns(event, config)
-    } else if has("detail-type") {
-        eventbridge(event, config)
-    } else if has("alarmData") {
-        alarm_action(event, config)
-    } else {
-        direct(event)
+    match trigger::shape(&event)? {
+        Shape::Direct => direct(event, config),
+        Shape::AlarmAction => alarm_action(event, config),
+        Shape::Sns => sns(event, config),
+        Shape::EventBridge => eventbridge(event, config),
     }
 }
 
-fn direct(event: Value) -> Result<Intent, Error> {
+fn direct(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
+    let (event, trigger) = trigger::split_region_switch(event)?;
+    // A Region switch step with no payload of ours (its custom action block
+    // takes none, as far as its API reference shows) fails over the
+    // configured regions, as an alarm does.
+    if matches!(trigger, Trigger::RegionSwitch(_))
+        && event.as_object().is_some_and(|m| m.is_empty())
+    {
+        return Ok(Intent::Failover(FailoverRequest {
+            from_region: config.primary_region.clone(),
+            to_region: config.secondary_region.clone(),
+            dry_run: false,
+            force: false,
+            safety_rules_to_override: Vec::new(),
+            trigger,
+        }));
+    }
     let req: DirectRequest = validate::decode(event)?;
     validate::region_name(&req.primary_region).map_err(|r| Error::invalid("primary_region", r))?;
     validate::region_name(&req.secondary_region)
@@ -90,12 +107,18 @@ fn direct(event: Value) -> Result<Intent, Error> {
             ),
         ));
     }
+    let safety_rules_to_override = req.safety_rules_to_override.unwrap_or_default();
+    for (i, arn) in safety_rules_to_override.iter().enumerate() {
+        validate::safety_rule_arn(arn)
+            .map_err(|r| Error::invalid(format!("safety_rules_to_override[{i}]"), r))?;
+    }
     Ok(Intent::Failover(FailoverRequest {
         from_region: req.primary_region,
         to_region: req.secondary_region,
         dry_run: req.dry_run.unwrap_or(false),
         force: req.force.unwrap_or(false),
-        trigger: Trigger::Direct,
+        safety_rules_to_override,
+        trigger,
     }))
 }
 
@@ -257,6 +280,7 @@ fn decide(
             to_region: config.secondary_region.clone(),
             dry_run: false,
             force: false,
+            safety_rules_to_override: Vec::new(),
             trigger,
         }),
         AlarmState::Other(state) => Intent::Skip {
@@ -359,9 +383,27 @@ mod tests {
                 to_region: "us-west-2".into(),
                 dry_run: true,
                 force: false,
+                safety_rules_to_override: Vec::new(),
                 trigger: Trigger::Direct
             }
         );
+    }
+
+    #[test]
+    fn a_region_switch_step_without_a_payload_fails_over_the_configured_regions() {
+        let req = failover(
+            parse(
+                json!({"InvokedBy": "ARC Region switch", "PlanArn": "arn:aws:arc-region-switch::123456789012:plan/p",
+                       "ExecutionId": "e-1", "StepName": "traffic"}),
+                &config(),
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            (req.from_region.as_str(), req.to_region.as_str()),
+            ("us-east-1", "us-west-2")
+        );
+        assert!(req.trigger.to_string().starts_with("region-switch:"));
     }
 
     #[test]

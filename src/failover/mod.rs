@@ -4,8 +4,11 @@
 //! - `event.rs`: the event shapes, decoded into a [`event::FailoverRequest`];
 //! - `config.rs`: what every mode shares (regions, guards);
 //! - `health.rs`: when a health check counts as healthy;
-//! - `dns/`: the DNS mode, Route 53 record sets in one atomic change batch.
+//! - `dns/`: the DNS mode, Route 53 record sets in one atomic change batch;
+//! - `arc/`: the routing-control mode, ARC routing controls through the
+//!   cluster's data plane, with no us-east-1 dependency.
 
+pub mod arc;
 pub mod config;
 pub mod dns;
 pub mod event;
@@ -15,6 +18,10 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::info;
 
+use self::arc::RoutingControlMode;
+use self::arc::cluster::ArcCluster;
+use self::arc::config::ArcConfig;
+use self::arc::plan::ControlDiff;
 use self::config::FailoverConfig;
 use self::dns::DnsMode;
 use self::dns::config::DnsConfig;
@@ -40,6 +47,10 @@ pub enum FailoverStatus {
     DryRun,
     /// An alarm in a state other than ALARM; nothing read or changed.
     Skipped,
+    /// Routing-control mode: ARC has the new states. The records follow
+    /// through their health checks within about a minute; there is no change
+    /// to poll.
+    Applied,
 }
 
 /// The handler's answer. `change_id`, `status` and `new_region` are the seed's contract.
@@ -55,6 +66,9 @@ pub struct FailoverResult {
     pub previous_region: Option<String>,
     /// Each changed record set, before and after (planned, for a dry run).
     pub records: Vec<RecordDiff>,
+    /// Routing-control mode: each changed routing control, before and after.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routing_controls: Vec<ControlDiff>,
     /// Health checks of the new region verified healthy before the change.
     pub health_checks_passed: Vec<String>,
     /// True when the health pre-flight was skipped on request.
@@ -72,6 +86,7 @@ pub struct Moved {
     pub change_id: Option<String>,
     pub status: FailoverStatus,
     pub records: Vec<RecordDiff>,
+    pub routing_controls: Vec<ControlDiff>,
     pub health_checks_passed: Vec<String>,
 }
 
@@ -82,15 +97,18 @@ impl Moved {
             change_id: None,
             status,
             records,
+            routing_controls: Vec::new(),
             health_checks_passed: Vec::new(),
         }
     }
 }
 
-/// How traffic moves.
+/// How traffic moves (`FAILOVER_MODE`).
 pub enum Mode {
-    /// Route 53 record sets (`dns/`).
+    /// Route 53 record sets (`dns/`): `dns`, the default.
     Dns(DnsMode),
+    /// ARC routing controls (`arc/`): `routing-control`.
+    RoutingControl(RoutingControlMode),
 }
 
 /// The failover handler, built once at init.
@@ -104,14 +122,36 @@ impl Handler for FailoverHandler {
 
     async fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let config = FailoverConfig::from_env(env)?;
-        let dns = DnsConfig::from_env(env)?;
         let sdk = SdkSettings::from_env(env)?;
-        let sdk_config = aws::load_sdk_config(&sdk).await;
-        let client = aws_sdk_route53::Client::new(&sdk_config);
-        Ok(FailoverHandler::new(
-            config,
-            Mode::Dns(DnsMode::new(client, dns)),
-        ))
+        let mode = match env.get("FAILOVER_MODE").as_deref().map(str::trim) {
+            None | Some("dns") => {
+                let dns = DnsConfig::from_env(env)?;
+                let sdk_config = aws::load_sdk_config(&sdk).await;
+                Mode::Dns(DnsMode::new(aws_sdk_route53::Client::new(&sdk_config), dns))
+            }
+            Some("routing-control") => {
+                let regions = [
+                    config.primary_region.as_str(),
+                    config.secondary_region.as_str(),
+                ];
+                let arc = ArcConfig::from_env(env, &regions)?;
+                if config.require_healthy_target {
+                    info!(
+                        "REQUIRE_HEALTHY_TARGET does not apply in routing-control mode: ARC safety rules guard the change"
+                    );
+                }
+                let sdk_config = aws::load_sdk_config(&sdk).await;
+                let cluster = ArcCluster::new(&sdk_config, &arc.endpoints, &sdk);
+                Mode::RoutingControl(RoutingControlMode::new(cluster, arc))
+            }
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "FAILOVER_MODE",
+                    format!("'{other}' is neither dns nor routing-control"),
+                ));
+            }
+        };
+        Ok(FailoverHandler::new(config, mode))
     }
 
     /// Handles one event: decode, validate, read, plan, apply.
@@ -125,6 +165,7 @@ impl Handler for FailoverHandler {
                     new_region: None,
                     previous_region: None,
                     records: Vec::new(),
+                    routing_controls: Vec::new(),
                     health_checks_passed: Vec::new(),
                     forced: false,
                     trigger,
@@ -143,12 +184,29 @@ impl Handler for FailoverHandler {
         );
         let moved = match &self.mode {
             Mode::Dns(dns) => {
+                if !req.safety_rules_to_override.is_empty() {
+                    return Err(Error::invalid(
+                        "safety_rules_to_override",
+                        "applies in routing-control mode only (FAILOVER_MODE=routing-control); \
+                         this function moves DNS records",
+                    ));
+                }
                 dns.failover(
                     &req,
                     self.config.require_healthy_target,
                     &invocation.request_id,
                 )
                 .await?
+            }
+            Mode::RoutingControl(arc) => {
+                if req.force {
+                    return Err(Error::invalid(
+                        "force",
+                        "does not apply in routing-control mode, which reads no Route 53 health \
+                         check: to get past an ARC safety rule, name it in safety_rules_to_override",
+                    ));
+                }
+                arc.failover(&req, invocation).await?
             }
         };
         Ok(FailoverResult {
@@ -157,6 +215,7 @@ impl Handler for FailoverHandler {
             new_region: Some(req.to_region),
             previous_region: Some(req.from_region),
             records: moved.records,
+            routing_controls: moved.routing_controls,
             health_checks_passed: moved.health_checks_passed,
             forced: req.force,
             trigger: req.trigger,

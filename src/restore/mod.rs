@@ -39,6 +39,7 @@ use crate::aws::{self, RegionalClients, SdkSettings};
 use crate::config::{self, ConfigError, Env};
 use crate::error::{AwsFailure, Error};
 use crate::runtime::{Handler, Invocation};
+use crate::trigger::Trigger;
 use crate::validate::Globs;
 
 /// The handler's answer. `instance_id` and `status` are the seed's contract.
@@ -83,6 +84,8 @@ pub struct RestoreResult {
     /// Settings of the source that were not carried over, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What asked for the restore: `direct`, or `region-switch:<plan> (...)`.
+    pub trigger: Trigger,
 }
 
 impl RestoreResult {
@@ -111,6 +114,7 @@ impl RestoreResult {
             dry_run: req.dry_run,
             plan: None,
             notes: Vec::new(),
+            trigger: req.trigger.clone(),
         }
     }
 }
@@ -120,6 +124,7 @@ pub struct RestoreHandler {
     clients: RegionalClients<Client>,
     allowlist: Option<Globs>,
     regions: Option<Globs>,
+    region_switch_restore: Option<Value>,
 }
 
 impl Handler for RestoreHandler {
@@ -129,12 +134,21 @@ impl Handler for RestoreHandler {
         let sdk = SdkSettings::from_env(env)?;
         let allowlist = config::allowlist(env, "RESTORE_ALLOWED_INSTANCES")?;
         let regions = config::allowlist(env, "RESTORE_ALLOWED_REGIONS")?;
+        let region_switch_restore = match env.get("REGION_SWITCH_RESTORE") {
+            None => None,
+            Some(raw) => Some(serde_json::from_str::<Value>(&raw).map_err(|e| {
+                ConfigError::new(
+                    "REGION_SWITCH_RESTORE",
+                    format!("is not a JSON restore event ({e})"),
+                )
+            })?),
+        };
         let config = aws::load_sdk_config(&sdk).await;
         let home_region = aws::home_region(&config)?;
-        Ok(
-            RestoreHandler::new(Client::new(&config), home_region, allowlist)
-                .with_allowed_regions(regions),
-        )
+        let mut handler = RestoreHandler::new(Client::new(&config), home_region, allowlist)
+            .with_allowed_regions(regions);
+        handler.region_switch_restore = region_switch_restore;
+        Ok(handler)
     }
 
     /// Handles one event: decode, validate, read, plan, apply.
@@ -148,6 +162,7 @@ impl Handler for RestoreHandler {
                 home_region: self.clients.home_region(),
                 account_id: invocation.account_id.as_deref(),
                 now,
+                region_switch_restore: self.region_switch_restore.as_ref(),
             },
         )?;
         let region = req.region.clone();
@@ -157,6 +172,7 @@ impl Handler for RestoreHandler {
             source_db = req.source.source_db(),
             region = %region,
             dry_run = req.dry_run,
+            trigger = %req.trigger,
             "restore requested"
         );
         let client = self.clients.get(&region);
@@ -303,6 +319,7 @@ impl RestoreHandler {
             clients: RegionalClients::new(client, home_region, aws::rds_in_region),
             allowlist,
             regions: None,
+            region_switch_restore: None,
         }
     }
 

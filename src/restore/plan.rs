@@ -620,6 +620,7 @@ mod tests {
             region: "us-east-1".into(),
             overrides: Overrides::default(),
             dry_run: false,
+            trigger: crate::trigger::Trigger::Direct,
         }
     }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use aws_sdk_rds::primitives::{DateTime, DateTimeFormat};
 
 use crate::error::Error;
+use crate::trigger::{self, Trigger};
 use crate::validate::{self, Globs, SnapshotId};
 
 /// The restore event as it arrives (`events/restore-database*.json`).
@@ -185,6 +186,8 @@ pub struct RestoreRequest {
     pub region: String,
     pub overrides: Overrides,
     pub dry_run: bool,
+    /// What asked for it: direct, or an ARC Region switch step.
+    pub trigger: Trigger,
 }
 
 /// What the function's configuration and invocation bound a request by.
@@ -200,6 +203,9 @@ pub struct Scope<'a> {
     pub account_id: Option<&'a str>,
     /// When the request arrived: no restore time may be later.
     pub now: DateTime,
+    /// `REGION_SWITCH_RESTORE`: the restore a Region switch step without a
+    /// payload of ours runs.
+    pub region_switch_restore: Option<&'a Value>,
 }
 
 // Our own tags take part of RDS's 50-tag limit; leave room for them and the source's.
@@ -207,6 +213,23 @@ const MAX_EVENT_TAGS: usize = 20;
 
 /// Decodes and validates a restore event. No AWS call is made.
 pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
+    validate::require_object(&event)?;
+    let (mut event, trigger) = trigger::split_region_switch(event)?;
+    // A Region switch step passes no payload of ours (as far as its API
+    // reference shows): the restore comes from the configuration then.
+    if matches!(trigger, Trigger::RegionSwitch(_))
+        && event.as_object().is_some_and(|m| m.is_empty())
+    {
+        event = scope
+            .region_switch_restore
+            .cloned()
+            .ok_or_else(|| Error::Misconfigured {
+                variable: "REGION_SWITCH_RESTORE",
+                reason: "is not set, and the Region switch step passed no restore: set it to the \
+                         restore event such a step runs"
+                    .to_owned(),
+            })?;
+    }
     let raw: RawRequest = validate::decode(event)?;
     let check = |field: &str, result: Result<(), String>| {
         result.map_err(|reason| Error::invalid(field, reason))
@@ -434,6 +457,7 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             tags,
         },
         dry_run: raw.dry_run.unwrap_or(false),
+        trigger,
     })
 }
 
@@ -538,6 +562,7 @@ mod tests {
             home_region: "us-east-1",
             account_id: Some(ACCOUNT),
             now: DateTime::from_secs(NOW),
+            region_switch_restore: None,
         }
     }
 
@@ -1013,5 +1038,23 @@ mod tests {
             }
             other => panic!("expected NotAllowed, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_region_switch_step_without_a_payload_runs_the_configured_restore() {
+        let configured = json!({"db_instance": "orders-dr", "snapshot_id": "latest", "source_db_instance": "orders"});
+        let step = json!({"InvokedBy": "ARC Region switch", "PlanArn": "p", "ExecutionId": "e", "StepName": "s"});
+        let req = parse(
+            step.clone(),
+            Scope {
+                region_switch_restore: Some(&configured),
+                ..scope(None)
+            },
+        )
+        .unwrap();
+        assert_eq!(req.target, Target::Instance("orders-dr".into()));
+        assert!(req.trigger.to_string().starts_with("region-switch:p"));
+        let unset = parse(step, scope(None)).unwrap_err();
+        assert_eq!(unset.name(), "Misconfigured");
     }
 }

@@ -78,13 +78,22 @@ pub fn unique(prefix: &str) -> String {
 /// A minimal HTTP/1.1 POST over loopback, for the Lambda Runtime API emulator.
 /// Returns the status code and the body.
 pub fn http_post(url: &str, path: &str, body: &str) -> (u16, String) {
+    http("POST", url, path, body)
+}
+
+/// A minimal HTTP/1.1 GET over loopback.
+pub fn http_get(url: &str, path: &str) -> (u16, String) {
+    http("GET", url, path, "")
+}
+
+fn http(method: &str, url: &str, path: &str, body: &str) -> (u16, String) {
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = TcpStream::connect(host).expect("connect to local server");
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(600)))
         .expect("set read timeout");
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).expect("send request");
@@ -268,5 +277,6 @@ pub fn restore_scope() -> dr_lambdas::restore::request::Scope<'static> {
         home_region: "us-east-1",
         account_id: Some("123456789012"),
         now: std::time::SystemTime::now().into(),
+        region_switch_restore: None,
     }
 }

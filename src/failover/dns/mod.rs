@@ -92,6 +92,7 @@ impl DnsMode {
             change_id: Some(submitted.change_id),
             status: submitted.status,
             records,
+            routing_controls: Vec::new(),
             health_checks_passed: checked,
         })
     }

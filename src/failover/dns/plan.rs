@@ -304,6 +304,7 @@ mod tests {
             to_region: to.into(),
             dry_run: false,
             force: false,
+            safety_rules_to_override: Vec::new(),
             trigger: Trigger::Direct,
         }
     }
