@@ -20,7 +20,8 @@ Usage: arc_emulator.py --regions us-east-1,us-west-2,... --control-port P
 Prints one JSON line: {"endpoints": {region: url}, "control": url}. The
 control endpoint (plain HTTP, JSON):
   POST /reset    {"states": {arn: "On"|"Off"}, "rules": [{"arn", "controls", "min_on"}]}
-  POST /behave   {"region": "normal"|"refuse"|"hang"|"unavailable"|"conflict"|"throttle"}
+  POST /behave   {"region": "normal"|"refuse"|"hang"|"unavailable"|"conflict"|"throttle"|"gateway"}
+                 (gateway: a 502 with an HTML body, as a broken proxy answers)
   GET  /states   current states
   GET  /requests every data-plane request: {"region", "target", "signed_for", "body"}
 """
@@ -69,6 +70,14 @@ def data_plane(region):
                 behaviour = BEHAVIOUR.get(region, "normal")
             if behaviour == "hang":
                 time.sleep(60)
+                return
+            if behaviour == "gateway":
+                page = b"<html><body>502 Bad Gateway</body></html>"
+                self.send_response(502)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
                 return
             status, answer = self.answer(behaviour, target, body, signed, service)
             payload = json.dumps(answer).encode()

@@ -172,6 +172,37 @@ async fn a_failover_with_two_of_five_endpoints_down_sets_target_on_and_source_of
 }
 
 #[tokio::test]
+async fn an_endpoint_answering_a_bare_5xx_or_a_ruleless_conflict_is_skipped_for_the_next() {
+    let arc = arc_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    arc.reset(false);
+    let others = [
+        "us-east-1",
+        "us-west-2",
+        "eu-west-1",
+        "ap-northeast-1",
+        "ap-southeast-2",
+    ];
+    let mut broken: Vec<(&str, &str)> = others.iter().map(|r| (*r, "gateway")).collect();
+    broken[1].1 = "conflict";
+    broken[4].1 = "normal";
+    arc.behave(&broken);
+    let handler = arc.handler(Duration::from_secs(2)).await;
+
+    let result = handler
+        .handle(direct(), &Invocation::new("bad-gateways"))
+        .await;
+
+    arc.behave(&others.map(|r| (r, "normal")));
+    let result = result.unwrap();
+    assert_eq!(result.status, FailoverStatus::Applied);
+    assert_eq!(
+        (arc.state("us-west-2"), arc.state("us-east-1")),
+        ("On".into(), "Off".into())
+    );
+}
+
+#[tokio::test]
 async fn all_five_endpoints_down_is_service_unavailable_naming_them_within_the_budget() {
     let arc = arc_or_skip!();
     let _one = ONE_AT_A_TIME.lock().await;

@@ -303,14 +303,19 @@ async fn a_cluster_still_creating_leaves_its_writer_to_the_next_invocation() {
 
 /// The cluster an earlier attempt of the same request restored, still creating.
 fn our_cluster() -> Rule {
+    our_cluster_in("creating")
+}
+
+/// The cluster an earlier attempt of the same request restored, in `status`.
+fn our_cluster_in(status: &'static str) -> Rule {
     mock!(Client::describe_db_clusters)
         .match_requests(|r| r.db_cluster_identifier() == Some(CLUSTER))
-        .then_output(|| {
+        .then_output(move || {
             DescribeDbClustersOutput::builder()
                 .db_clusters(
                     DbCluster::builder()
                         .db_cluster_identifier(CLUSTER)
-                        .status("creating")
+                        .status(status)
                         .engine("aurora-postgresql")
                         .engine_version("15.4")
                         .serverless_v2_scaling_configuration(
@@ -369,6 +374,52 @@ async fn a_retry_after_the_cluster_was_restored_creates_only_the_writer() {
         result.recovery_point.as_deref(),
         Some("2026-11-21T00:00:00Z")
     );
+}
+
+#[tokio::test]
+async fn a_resumed_restore_without_source_db_cluster_takes_the_writer_class_from_the_snapshots_source()
+ {
+    let (cluster, no_writer) = (our_cluster(), instance_absent(WRITER));
+    let (src, src_writer, snap) = (source_cluster(), source_writer(), snapshot("15.4"));
+    let (writer_rule, writers) = writer_created();
+
+    restore(
+        &[&cluster, &no_writer, &src, &src_writer, &snap, &writer_rule],
+        json!({"db_cluster": CLUSTER, "snapshot_id": SNAPSHOT}),
+    )
+    .await
+    .unwrap();
+
+    let writer = writers.lock().unwrap()[0].clone();
+    assert_eq!(writer.db_instance_class(), Some("db.serverless"));
+    assert_eq!(tag_value(writer.tags(), "team").as_deref(), Some("orders"));
+}
+
+#[tokio::test]
+async fn a_resumed_restore_whose_cluster_failed_says_so_and_sends_nothing() {
+    let (cluster, no_writer) = (
+        our_cluster_in("inaccessible-encryption-credentials"),
+        instance_absent(WRITER),
+    );
+    let (src, src_writer, snap) = (source_cluster(), source_writer(), snapshot("15.4"));
+    let (writer_rule, writers) = writer_created();
+
+    let err = restore(
+        &[&cluster, &no_writer, &src, &src_writer, &snap, &writer_rule],
+        event(),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(err.name(), "DatabaseRestoreFailed");
+    assert!(
+        err.to_string().starts_with(
+            "cluster 'orders-restored' in us-east-1, restored by an earlier attempt, is \
+             inaccessible-encryption-credentials"
+        ),
+        "{err}"
+    );
+    assert_eq!(writers.lock().unwrap().len(), 0);
 }
 
 #[tokio::test]
@@ -446,7 +497,7 @@ async fn insufficient_cluster_capacity_keeps_its_aws_code() {
 }
 
 #[tokio::test]
-async fn a_cluster_snapshot_of_another_engine_version_keeps_the_sources_version_out() {
+async fn a_cluster_snapshot_of_another_major_is_restored_at_its_own_version() {
     let (no_cluster, no_writer) = (cluster_absent(CLUSTER), instance_absent(WRITER));
     let (src, src_writer, snap) = (source_cluster(), source_writer(), snapshot("14.9"));
     let (restore_rule, clusters) = cluster_restore();
@@ -468,7 +519,7 @@ async fn a_cluster_snapshot_of_another_engine_version_keeps_the_sources_version_
     .unwrap();
 
     let cluster = clusters.lock().unwrap()[0].clone();
-    assert_eq!(cluster.engine_version(), None);
+    assert_eq!(cluster.engine_version(), Some("14.9"));
     assert_eq!(cluster.db_cluster_parameter_group_name(), None);
     assert!(
         result.notes[0].contains("the snapshot aurora-postgresql 14.9"),

@@ -97,6 +97,23 @@ pub enum Error {
         field: &'static str,
     },
 
+    /// A restore an earlier attempt started has failed in RDS: what it
+    /// created is in a status RDS does not leave by itself.
+    #[error(
+        "{kind} '{id}' in {region}, restored by an earlier attempt, is {status}, a status RDS does not \
+         leave by itself; nothing more was sent. Read its events (`aws rds describe-events --region \
+         {region} --source-type db-{kind} --source-identifier {id} --duration 1440`) and fix the \
+         cause (for inaccessible-encryption-credentials: the KMS key or its grant), then restore \
+         under another name, or delete '{id}' and invoke again."
+    )]
+    DatabaseRestoreFailed {
+        /// `cluster` or `instance`.
+        kind: &'static str,
+        id: String,
+        region: String,
+        status: String,
+    },
+
     /// The configured hosted zone does not exist.
     #[error(
         "hosted zone '{zone_id}' does not exist; nothing was changed. Fix HOSTED_ZONE_ID in the function's configuration."
@@ -239,6 +256,7 @@ contract! {
     RestoreTimeOutOfRange => retryable: false, fault: Event;
     NoSnapshotAvailable => retryable: false, fault: Resources;
     InstanceAlreadyExists => retryable: false, fault: Resources;
+    DatabaseRestoreFailed => retryable: false, fault: Resources;
     HostedZoneNotFound => retryable: false, fault: Configuration;
     RecordNotFound => retryable: false, fault: Configuration;
     TargetUnhealthy => retryable: false, fault: Resources;
@@ -360,6 +378,12 @@ mod tests {
                 db_instance: "x".into(),
                 region: "us-east-1".into(),
                 reason: "was not restored by dr-lambdas".into(),
+            },
+            Error::DatabaseRestoreFailed {
+                kind: "cluster",
+                id: "x".into(),
+                region: "us-east-1".into(),
+                status: "inaccessible-encryption-credentials".into(),
             },
             Error::HostedZoneNotFound {
                 zone_id: "Z1".into(),

@@ -60,15 +60,29 @@ pub fn settings(
     }
     let mut notes = Vec::new();
     let same_family = source.is_some_and(|s| same_family(s, baseline));
-    let engine_version = source
-        .filter(|_| same_family)
-        .and_then(|s| s.engine_version.clone());
+    // Never left out: RDS would pick the region's default version, which may
+    // be another major than the snapshot's. The source's own version where
+    // it is a later minor of the same major (it was upgraded since the
+    // snapshot); never one earlier than the snapshot's, which RDS refuses.
+    let engine_version = match (
+        source
+            .filter(|_| same_family)
+            .and_then(|s| s.engine_version.clone()),
+        baseline.engine_version.clone(),
+    ) {
+        (Some(src), Some(snap)) => Some(if later_or_equal(&src, &snap) {
+            src
+        } else {
+            snap
+        }),
+        (src, snap) => snap.or(src),
+    };
     if let Some(src) = source
         && !same_family
     {
         notes.push(format!(
-            "the source cluster runs {} {}, the snapshot {} {}: its engine version, cluster \
-             parameter group and log exports are left to RDS",
+            "the source cluster runs {} {}, the snapshot {} {}: the snapshot's version is \
+             restored; the source's cluster parameter group and log exports are left to RDS",
             src.engine.as_deref().unwrap_or("?"),
             src.engine_version.as_deref().unwrap_or("?"),
             baseline.engine.as_deref().unwrap_or("?"),
@@ -118,6 +132,23 @@ pub fn settings(
         engine_version,
         notes,
     })
+}
+
+/// Whether engine version `a` is `b` or later, compared part by part
+/// (numerically where both parts are numbers: "15.10" is after "15.4").
+fn later_or_equal(a: &str, b: &str) -> bool {
+    let parts = |v: &str| -> Vec<String> { v.split('.').map(str::to_owned).collect() };
+    let (a, b) = (parts(a), parts(b));
+    for (x, y) in a.iter().zip(&b) {
+        let order = match (x.parse::<u64>(), y.parse::<u64>()) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => x.cmp(y),
+        };
+        if order != std::cmp::Ordering::Equal {
+            return order.is_gt();
+        }
+    }
+    a.len() >= b.len()
 }
 
 fn same_family(source: &ClusterFacts, baseline: &Baseline) -> bool {
@@ -243,7 +274,7 @@ mod tests {
     }
 
     #[test]
-    fn a_snapshot_of_another_engine_version_keeps_the_sources_version_and_groups_out() {
+    fn a_snapshot_of_another_major_restores_its_own_version_without_the_sources_groups() {
         let settled = settings(
             &Overrides::default(),
             &baseline("aurora-postgresql", "14.9"),
@@ -251,10 +282,40 @@ mod tests {
             "us-east-1",
         )
         .unwrap();
-        assert_eq!(settled.engine_version, None);
+        assert_eq!(settled.engine_version.as_deref(), Some("14.9"));
         assert_eq!(settled.settings.db_cluster_parameter_group_name, None);
         assert!(settled.settings.enable_cloudwatch_logs_exports.is_empty());
         assert_eq!(settled.notes.len(), 1);
+    }
+
+    #[test]
+    fn a_source_on_an_earlier_minor_than_its_snapshot_restores_the_snapshots_version() {
+        let mut src = source();
+        src.engine_version = Some("15.4".into());
+        let settled = settings(
+            &Overrides::default(),
+            &baseline("aurora-postgresql", "15.10"),
+            Some(&src),
+            "us-east-1",
+        )
+        .unwrap();
+        assert_eq!(settled.engine_version.as_deref(), Some("15.10"));
+    }
+
+    #[test]
+    fn without_a_source_cluster_the_snapshots_version_is_sent() {
+        let overrides = Overrides {
+            db_subnet_group: Some("dr-subnets".into()),
+            ..Overrides::default()
+        };
+        let settled = settings(
+            &overrides,
+            &baseline("aurora-postgresql", "15.4"),
+            None,
+            "us-west-2",
+        )
+        .unwrap();
+        assert_eq!(settled.engine_version.as_deref(), Some("15.4"));
     }
 
     #[test]

@@ -293,13 +293,21 @@ async fn read_target(client: &Client, req: &RestoreRequest) -> Result<Existing, 
     })
 }
 
-/// For a cluster whose restore is resumed: the source cluster's writer, to
-/// copy the writer's class from.
+/// For a cluster whose restore is resumed: the source cluster and its
+/// writer, to copy the writer's class and tags from. The same source the
+/// first attempt read: the event's, else the named snapshot's own.
 async fn read_source_writer(client: &Client, req: &RestoreRequest) -> Result<SourceFacts, Error> {
-    let Some(name) = req.source.source_db() else {
-        return Ok(SourceFacts::default());
+    let name = match (&req.source, req.source.source_db()) {
+        (_, Some(name)) => Some(name.to_owned()),
+        (Source::Named { snapshot: id, .. }, None) => rds::describe_cluster_snapshot(client, id)
+            .await?
+            .and_then(|snapshot| snapshot.source_db),
+        _ => None,
     };
-    read_source_cluster(client, name).await
+    match name {
+        Some(name) => read_source_cluster(client, &name).await,
+        None => Ok(SourceFacts::default()),
+    }
 }
 
 /// The source cluster and its writer, where they are in this region.

@@ -12,7 +12,7 @@ use super::step::{
     InstanceSettings, InstanceToPointInTime, Step, Writer,
 };
 use super::tags::{self, Recorded};
-use super::{cluster, settings};
+use super::{cluster, settings, status};
 use crate::error::Error;
 
 /// What a previous attempt of the same request already restored.
@@ -75,6 +75,16 @@ pub fn progress(req: &RestoreRequest, existing: &Existing) -> Result<Progress, E
     };
     let Some(instance) = &existing.instance else {
         return Ok(match cluster {
+            // Creating the writer would only fail, or wait on a cluster that
+            // never becomes available: say so now.
+            Some(cluster) if status::failed_cluster_statuses().any(|s| s == cluster.status) => {
+                return Err(Error::DatabaseRestoreFailed {
+                    kind: "cluster",
+                    id: cluster.id.clone(),
+                    region: req.region.clone(),
+                    status: cluster.status.clone(),
+                });
+            }
             Some(cluster) => Progress::WriterMissing {
                 cluster: tags::recorded(|key| cluster.tag(key).map(str::to_owned)),
             },

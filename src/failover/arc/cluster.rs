@@ -258,10 +258,11 @@ where
 {
     if matches!(
         err,
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
     ) {
         let why = match &err {
             SdkError::TimeoutError(_) => "timed out".to_owned(),
+            SdkError::ResponseError(_) => "answered with an unreadable response".to_owned(),
             _ => "could not be reached".to_owned(),
         };
         return Attempt::Next {
@@ -271,6 +272,9 @@ where
     }
     let code = err.code().unwrap_or_default().to_owned();
     let message = err.message().unwrap_or_default().to_owned();
+    let server_fault = err
+        .raw_response()
+        .is_some_and(|r| r.status().is_server_error());
     match code.as_str() {
         // AWS: "The cluster endpoint isn't available. Try another cluster endpoint."
         "EndpointTemporarilyUnavailableException" | "InternalServerException" => Attempt::Next {
@@ -289,10 +293,21 @@ where
                 message,
             })
         }
+        // A conflict that names no rule: the model's advice is "try again",
+        // and another endpoint is the nearest place to.
+        "ConflictException" => Attempt::Next {
+            why: format!("{code}: {message}"),
+            throttled: false,
+        },
         "ResourceNotFoundException" => Attempt::Stop(Error::Misconfigured {
             variable: "ROUTING_CONTROLS",
             reason: format!("names a routing control the ARC cluster does not know ({message})"),
         }),
+        // An unmodeled 5xx is this endpoint's trouble, not the request's.
+        _ if server_fault => Attempt::Next {
+            why: format!("HTTP 5xx: {code} {message}").trim_end().to_owned(),
+            throttled: false,
+        },
         _ => Attempt::Stop(from_sdk(operation, err)),
     }
 }
