@@ -102,14 +102,22 @@ stop_all_on_exit() {
   trap 'stop_all; exit 143' TERM
 }
 
-# Starts moto on a free loopback port and exports MOTO_URL.
+# Starts moto on a free loopback port and exports MOTO_URL. It runs through
+# scripts/moto_server.py, which turns moto's Step Functions interpreter on and
+# sends its Lambda tasks to the cargo lambda watch that start_lambda_emulator
+# starts later, on the port chosen here (LAMBDA_PORT). A test may ask for a
+# synthetic function error through $DR_LAMBDA_INJECT.
 start_moto() {
   mkdir -p "$RUN_DIR"
   local port; port=$(free_port)
-  start_bg "$RUN_DIR/moto.log" "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port"
+  LAMBDA_PORT=$(free_port)
+  export DR_LAMBDA_INJECT="$RUN_DIR/lambda-inject.json"
+  rm -f "$DR_LAMBDA_INJECT"
+  start_bg "$RUN_DIR/moto.log" env DR_LAMBDA_URL="http://127.0.0.1:$LAMBDA_PORT" \
+    DR_LAMBDA_INJECT="$DR_LAMBDA_INJECT" "$VENV/bin/python" "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port"
   wait_for_port "$port" "moto" "$RUN_DIR/moto.log" "${PIDS[-1]}"
   export MOTO_URL="http://127.0.0.1:$port"
-  say "moto (local AWS) at $MOTO_URL"
+  say "moto (local AWS, Step Functions executing) at $MOTO_URL"
 }
 
 # Seeds the demo world into moto; sets FUNCTION_ENV to the failover
@@ -127,14 +135,15 @@ seed_world() {
 start_lambda_emulator() {
   say "building the handlers and starting cargo lambda watch"
   (cd "$ROOT" && cargo build --quiet --bins)
-  start_emulator_at LAMBDA_URL lambda "$@"
+  LAMBDA_PORT=${LAMBDA_PORT:-$(free_port)} start_emulator_at LAMBDA_URL lambda "$@"
 }
 
 # A cargo lambda watch whose URL goes into the variable $1, logging to
-# $RUN_DIR/$2.log, with the KEY=VALUE arguments after them.
+# $RUN_DIR/$2.log, with the KEY=VALUE arguments after them; on $LAMBDA_PORT
+# when set.
 start_emulator_at() {
   local var=$1 log=$2 port; shift 2
-  port=$(free_port)
+  port=${LAMBDA_PORT:-$(free_port)}
   start_bg "$RUN_DIR/$log.log" env PATH="$VENV/bin:$PATH" \
     AWS_ENDPOINT_URL="$MOTO_URL" AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "$@" \
@@ -160,7 +169,7 @@ start_arc() {
   local panel="arn:aws:route53-recovery-control::123456789012:controlpanel/dr-panel/routingcontrol"
   export ROUTING_CONTROLS="{\"us-east-1\": \"$panel/us-east-1\", \"us-west-2\": \"$panel/us-west-2\"}"
   say "ARC cluster emulator at $ARC_EMULATOR"
-  start_emulator_at LAMBDA_ARC_URL lambda-arc FAILOVER_MODE=routing-control \
+  LAMBDA_PORT='' start_emulator_at LAMBDA_ARC_URL lambda-arc FAILOVER_MODE=routing-control \
     PRIMARY_REGION=us-east-1 SECONDARY_REGION=us-west-2 \
     ROUTING_CONTROLS="$ROUTING_CONTROLS" ARC_CLUSTER_ENDPOINTS="$ARC_CLUSTER_ENDPOINTS" "$@"
 }

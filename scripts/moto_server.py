@@ -1,0 +1,174 @@
+"""Starts moto's server for the demo and the tests, with its Step Functions
+interpreter on and three of its deviations from AWS corrected, so that
+statemachine/recovery.asl.json runs for real against moto and our binaries.
+
+Relies on moto 5.2.5 (requirements-dev.txt pins it): the names patched below
+are its, and may move in another version. Test-only: nothing here ships.
+
+What each correction corrects:
+
+1. Parameter and result names of `aws-sdk:` integrations. Step Functions
+   takes and returns the Java SDK's member names (`DbInstanceIdentifier`,
+   `DbInstances[0].DbInstanceStatus`). moto's port leaves its
+   `_normalise_parameters` / `_normalise_response` empty, so those names
+   reach boto3 unchanged and fail. They are filled in here with the port's
+   own `_to_boto_request` / `_from_boto_response`, given botocore's input and
+   output shapes of the operation.
+2. JSONPath. For `$.DbInstances[0].DbInstanceStatus` the port answers
+   `["available"]` (a change made for moto issue 7825); Step Functions
+   answers `"available"`. The 7825 condition is dropped.
+3. Lambda tasks. The port calls the Lambda API, which moto can run only in
+   Docker. They go to the real binaries instead, through cargo lambda's
+   Invoke API at $DR_LAMBDA_URL. For the retry scenario, a test may ask for
+   one synthetic function error first ($DR_LAMBDA_INJECT, a JSON file:
+   {"<function>": ["<errorType>", ...]}, consumed one per invocation); this
+   stands for an error the function returns, not for a moto deviation.
+
+Usage: moto_server.py -H 127.0.0.1 -p PORT (moto_server's own arguments).
+"""
+
+import importlib
+import io
+import json
+import os
+import pkgutil
+import sys
+
+import boto3
+from botocore.config import Config
+
+from moto.core.config import default_user_config
+from moto.server import main as moto_main
+
+
+def lambda_url():
+    return os.environ.get("DR_LAMBDA_URL", "")
+
+
+def injected_error(function_name):
+    """The next synthetic error a test asked for, if any (see 3. above)."""
+    path = os.environ.get("DR_LAMBDA_INJECT")
+    if not path or not os.path.exists(path):
+        return None
+    with open(path) as f:
+        pending = json.load(f)
+    errors = pending.get(function_name) or []
+    if not errors:
+        return None
+    error = errors.pop(0)
+    with open(path, "w") as f:
+        json.dump(pending, f)
+    return error
+
+
+class InjectingLambda:
+    """A Lambda client whose invoke may answer a synthetic function error first."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def invoke(self, **kwargs):
+        name = kwargs.get("FunctionName", "").split(":")[-1]
+        error = injected_error(name)
+        if error is None:
+            return self._client.invoke(**kwargs)
+        payload = json.dumps({"errorType": error, "errorMessage": f"injected by the test: {error}"})
+        return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(payload.encode())}
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def boto_client_for(region, service, state_credentials=None):
+    port = os.environ["MOTO_PORT"]
+    endpoint = lambda_url() if service == "lambda" else f"http://127.0.0.1:{port}"
+    client = boto3.client(
+        service_name=service,
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id="ak",
+        aws_secret_access_key="sk",
+        config=Config(
+            parameter_validation=False,
+            retries={"max_attempts": 0, "total_max_attempts": 1},
+            connect_timeout=60,
+            read_timeout=600,
+        ),
+    )
+    return InjectingLambda(client) if service == "lambda" else client
+
+
+def patch():
+    parser = importlib.import_module("moto.stepfunctions.parser")
+    for module in pkgutil.walk_packages(parser.__path__, parser.__name__ + "."):
+        try:
+            importlib.import_module(module.name)
+        except ImportError:
+            pass  # parts of the port moto does not ship (LocalStack's analytics)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and hasattr(module, "boto_client_for"):
+            module.boto_client_for = boto_client_for
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as aws_sdk,
+    )
+
+    shapes = {}
+
+    def operation_shapes(self):
+        service = self._get_boto_service_name()
+        action = self._get_boto_service_action()
+        if (service, action) not in shapes:
+            meta = boto3.client(service, region_name="us-east-1").meta
+            model = meta.service_model.operation_model(meta.method_to_api_mapping[action])
+            shapes[(service, action)] = (model.input_shape, model.output_shape)
+        return shapes[(service, action)]
+
+    def normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):
+        input_shape, _ = operation_shapes(self)
+        if input_shape is not None:
+            self._to_boto_request(parameters, input_shape)
+
+    def normalise_response(self, response, boto_service_name=None, service_action_name=None):
+        _, output_shape = operation_shapes(self)
+        if output_shape is not None:
+            self._from_boto_response(response, output_shape)
+
+    aws_sdk.StateTaskServiceAwsSdk._normalise_parameters = normalise_parameters
+    aws_sdk.StateTaskServiceAwsSdk._normalise_response = normalise_response
+
+    from jsonpath_ng.ext import parse
+    from jsonpath_ng.jsonpath import Index
+
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    def extract_json(path, data):
+        matches = parse(path).find(data)
+        if not matches:
+            if json_path._contains_slice_or_wildcard_array(path):
+                return []
+            raise json_path.NoSuchJsonPathError(json_path=path, data=data)
+        if len(matches) > 1 or isinstance(matches[0].path, Index):
+            value = [match.value for match in matches]
+            if json_path._is_singleton_array_access(path=path) and len(value) == 1:
+                value = value[0]
+            return value
+        return matches[0].value
+
+    json_path.extract_json = extract_json
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "extract_json", None) is not None:
+            module.extract_json = extract_json
+
+
+def main():
+    argv = sys.argv[1:]
+    port = argv[argv.index("-p") + 1] if "-p" in argv else "5000"
+    os.environ["MOTO_PORT"] = port
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    patch()
+    moto_main(argv)
+
+
+if __name__ == "__main__":
+    main()
