@@ -19,7 +19,9 @@ What each correction corrects:
    answers `"available"`. The 7825 condition is dropped.
 3. Lambda tasks. The port calls the Lambda API, which moto can run only in
    Docker. They go to the real binaries instead, through cargo lambda's
-   Invoke API at $DR_LAMBDA_URL. For the retry scenario, a test may ask for
+   Invoke API at $DR_LAMBDA_URL, with its function errors (HTTP 500) put
+   back into the Lambda API's shape (200 + FunctionError). For the retry
+   scenario, a test may ask for
    one synthetic function error first ($DR_LAMBDA_INJECT, a JSON file:
    {"<function>": ["<errorType>", ...]}, consumed one per invocation); this
    stands for an error the function returns, not for a moto deviation.
@@ -33,6 +35,8 @@ import json
 import os
 import pkgutil
 import sys
+import urllib.error
+import urllib.request
 
 import boto3
 from botocore.config import Config
@@ -61,31 +65,49 @@ def injected_error(function_name):
     return error
 
 
-class InjectingLambda:
-    """A Lambda client whose invoke may answer a synthetic function error first."""
+class CargoLambda:
+    """The one Lambda call the interpreter makes, Invoke, sent to cargo lambda.
 
-    def __init__(self, client):
-        self._client = client
+    cargo lambda answers a function error with HTTP 500 and the error as the
+    body; the Lambda API answers 200 with X-Amz-Function-Error. boto3 would
+    turn the 500 into a ClientError that the interpreter cannot read (it
+    fails with States.Runtime, KeyError 'RequestId'), so the answer is put
+    back into the Lambda API's shape here.
+    """
 
-    def invoke(self, **kwargs):
-        name = kwargs.get("FunctionName", "").split(":")[-1]
+    def invoke(self, FunctionName, Payload=b"", **_):
+        name = FunctionName.split(":")[-1]
         error = injected_error(name)
-        if error is None:
-            return self._client.invoke(**kwargs)
-        payload = json.dumps({"errorType": error, "errorMessage": f"injected by the test: {error}"})
-        return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(payload.encode())}
-
-    def __getattr__(self, name):
-        return getattr(self._client, name)
+        if error is not None:
+            body = json.dumps({"errorType": error, "errorMessage": f"injected by the test: {error}"})
+            return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(body.encode())}
+        if isinstance(Payload, str):
+            Payload = Payload.encode()
+        request = urllib.request.Request(
+            f"{lambda_url()}/2015-03-31/functions/{name}/invocations", data=Payload, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:
+                return {"StatusCode": 200, "Payload": io.BytesIO(response.read())}
+        except urllib.error.HTTPError as failed:
+            body = failed.read()
+            try:
+                is_function_error = "errorType" in json.loads(body)
+            except ValueError:
+                is_function_error = False
+            if not is_function_error:
+                raise
+            return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(body)}
 
 
 def boto_client_for(region, service, state_credentials=None):
+    if service == "lambda":
+        return CargoLambda()
     port = os.environ["MOTO_PORT"]
-    endpoint = lambda_url() if service == "lambda" else f"http://127.0.0.1:{port}"
-    client = boto3.client(
+    return boto3.client(
         service_name=service,
         region_name=region,
-        endpoint_url=endpoint,
+        endpoint_url=f"http://127.0.0.1:{port}",
         aws_access_key_id="ak",
         aws_secret_access_key="sk",
         config=Config(
@@ -95,7 +117,6 @@ def boto_client_for(region, service, state_credentials=None):
             read_timeout=600,
         ),
     )
-    return InjectingLambda(client) if service == "lambda" else client
 
 
 def patch():
