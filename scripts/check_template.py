@@ -15,6 +15,8 @@ project, and prints one line per check. Any failure exits 1.
   handler's change batch against).
 - SnapshotKmsKeyArns accepts a list of keys, multi-Region ones included.
 - ReservedConcurrentExecutions comes from a parameter, so a deploy can drop it.
+- The workflow may change one record only: an UPSERT of the CNAME
+  DbEndpointRecordName, whose pattern admits only normalized names.
 
 Run with the .venv-sam Python, which has cfn-lint's template decoder.
 """
@@ -166,6 +168,26 @@ def main(path):
     check(
         isinstance(reserved, dict) and mentions(reserved, "FailoverReservedConcurrency"),
         "ReservedConcurrentExecutions comes from FailoverReservedConcurrency",
+    )
+
+    workflow = resources["RecoveryWorkflowRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    changes = [
+        s for s in statements(workflow["Statement"]) if s["Action"] == "route53:ChangeResourceRecordSets"
+    ]
+    only = changes[0].get("Condition", {}).get("ForAllValues:StringEquals", {}) if len(changes) == 1 else {}
+    check(
+        only == {
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [{"Ref": "DbEndpointRecordName"}],
+            "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
+            "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
+        },
+        "the workflow may UPSERT the CNAME DbEndpointRecordName and nothing else",
+    )
+    name_pattern = template["Parameters"]["DbEndpointRecordName"]["AllowedPattern"]
+    check(
+        re.fullmatch(name_pattern, "db.orders.internal") is not None
+        and all(re.fullmatch(name_pattern, n) is None for n in ("db.orders.internal.", "DB.orders.internal", "db")),
+        "DbEndpointRecordName admits only lower-case names without the trailing dot",
     )
 
     print(f"template: {'FAILED' if FAILED else 'every check passed'}")

@@ -126,7 +126,10 @@ seed_world() {
   local config
   config=$("$VENV/bin/python" "$ROOT/scripts/seed_world.py" seed --endpoint "$MOTO_URL")
   mapfile -t FUNCTION_ENV < <("$VENV/bin/python" -c \
-    'import json,sys; [print(f"{k}={v}") for k, v in json.load(sys.stdin).items()]' <<< "$config")
+    'import json,sys; [print(f"{k}={v}") for k, v in json.load(sys.stdin).items() if not k.startswith("DR_")]' <<< "$config")
+  # The workflow's cutover target, for the tests and the demo.
+  eval "$("$VENV/bin/python" -c \
+    'import json,shlex,sys; [print(f"export {k}={shlex.quote(v)}") for k, v in json.load(sys.stdin).items() if k.startswith("DR_")]' <<< "$config")"
 }
 
 # Starts the Lambda Runtime API emulator in front of our binaries, talking to

@@ -4,7 +4,11 @@ RDS: in us-east-1 (primary) the orders database `ecommerce-db` with two
 manual snapshots; in us-west-2 (recovery region) a cross-region copy of the
 newest snapshot, as a DR backup plan leaves it, and the recovery VPC's DB
 subnet group `ecommerce-dr-subnets`. Also in us-east-1, the Aurora cluster
-`orders-aurora` (Serverless v2) with its writer and a cluster snapshot.
+`orders-aurora` (Serverless v2) with its writer and a cluster snapshot; and
+the private zone `orders.internal` whose CNAME `db.orders.internal` is the
+application's name for the database (it points at `ecommerce-db`). In
+us-west-2, the on-call SNS topic `dr-oncall` with the queue `dr-oncall-inbox`
+subscribed, standing in for the pager.
 
 Route 53: the zone shop.example.com with the records that move together on a
 failover: `shop` (weighted A records per region, each with its region's health
@@ -24,6 +28,10 @@ PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 SOURCE = "ecommerce-db"
 DR_SUBNET_GROUP = "ecommerce-dr-subnets"
 AURORA = "orders-aurora"
+PRIVATE_ZONE = "orders.internal."
+# As the template's DbEndpointRecordName takes it: lower case, no trailing dot.
+DB_RECORD = "db.orders.internal"
+ONCALL = "dr-oncall"
 
 
 def client(service, region, endpoint):
@@ -34,6 +42,11 @@ def client(service, region, endpoint):
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def private_zone_id(endpoint):
+    r53 = client("route53", PRIMARY, endpoint)
+    return r53.list_hosted_zones_by_name(DNSName=PRIVATE_ZONE)["HostedZones"][0]["Id"].split("/")[-1]
 
 
 def seed_rds(endpoint):
@@ -76,6 +89,21 @@ def seed_rds(endpoint):
         ]
         for i, az in enumerate("ab")
     ]
+    # The application's database name (a private zone of the recovery VPC):
+    # the workflow's cutover points it at the restored database.
+    r53 = client("route53", PRIMARY, endpoint)
+    private = r53.create_hosted_zone(
+        Name=PRIVATE_ZONE,
+        CallerReference="dr-lambdas-demo-private",
+        HostedZoneConfig={"PrivateZone": True, "Comment": "orders database name"},
+        VPC={"VPCRegion": SECONDARY, "VPCId": vpc},
+    )["HostedZone"]["Id"].split("/")[-1]
+    primary = east.describe_db_instances(DBInstanceIdentifier=SOURCE)["DBInstances"][0]["Endpoint"]["Address"]
+    r53.change_resource_record_sets(
+        HostedZoneId=private,
+        ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+            "Name": DB_RECORD, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": primary}]}}]},
+    )
     west.create_db_subnet_group(
         DBSubnetGroupName=DR_SUBNET_GROUP,
         DBSubnetGroupDescription="orders database in the recovery VPC",
@@ -171,6 +199,18 @@ def seed_route53(endpoint):
     return zone_id, health
 
 
+def seed_oncall(endpoint):
+    """The on-call topic (the template's AlarmTopicArn) in the recovery region,
+    with a queue subscribed where tests and the demo read what it sends."""
+    sns = client("sns", SECONDARY, endpoint)
+    sqs = client("sqs", SECONDARY, endpoint)
+    topic = sns.create_topic(Name=ONCALL)["TopicArn"]
+    queue = sqs.create_queue(QueueName=f"{ONCALL}-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return topic, queue
+
+
 def show_dns(endpoint):
     r53 = client("route53", PRIMARY, endpoint)
     zone_id = r53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"][0]["Id"]
@@ -192,6 +232,7 @@ def main():
         return
     seed_rds(args.endpoint)
     zone_id, health = seed_route53(args.endpoint)
+    topic, queue = seed_oncall(args.endpoint)
     print(
         json.dumps(
             {
@@ -201,6 +242,11 @@ def main():
                 "SECONDARY_REGION": SECONDARY,
                 "REGION_ENDPOINTS": json.dumps(REGION_ENDPOINTS),
                 "REGION_HEALTH_CHECKS": json.dumps(health),
+                # Not the failover function's, but the workflow's (see scripts/lib.sh).
+                "DR_PRIVATE_ZONE_ID": private_zone_id(args.endpoint),
+                "DR_DB_RECORD": DB_RECORD,
+                "DR_ONCALL_TOPIC_ARN": topic,
+                "DR_ONCALL_QUEUE_URL": queue,
             }
         )
     )

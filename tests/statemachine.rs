@@ -154,8 +154,9 @@ fn the_workflow_stops_on_exactly_the_statuses_the_handler_calls_failed() {
 fn the_workflow_goes_on_in_exactly_the_statuses_the_handler_calls_usable() {
     use dr_lambdas::restore::status::{usable_cluster_statuses, usable_instance_statuses};
     let def = definition();
-    let usable =
-        |variable| statuses_leading_to(&def, "IsDatabaseAvailable", variable, "FailoverRegion");
+    let usable = |variable| {
+        statuses_leading_to(&def, "IsDatabaseAvailable", variable, "IsCutoverConfigured")
+    };
     assert_eq!(usable("$.database.status"), set(usable_instance_statuses()));
     assert_eq!(usable("$.cluster.status"), set(usable_cluster_statuses()));
 }

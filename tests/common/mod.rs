@@ -87,13 +87,35 @@ pub fn http_get(url: &str, path: &str) -> (u16, String) {
 }
 
 fn http(method: &str, url: &str, path: &str, body: &str) -> (u16, String) {
+    http_with(
+        method,
+        url,
+        path,
+        &[("Content-Type", "application/json")],
+        body,
+    )
+}
+
+/// A minimal HTTP/1.1 request over loopback with the given headers (an AWS
+/// JSON-protocol call to moto, for a service we have no SDK crate for).
+pub fn http_with(
+    method: &str,
+    url: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = TcpStream::connect(host).expect("connect to local server");
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(600)))
         .expect("set read timeout");
+    let headers: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).expect("send request");

@@ -1,0 +1,561 @@
+//! statemachine/recovery.asl.json, executed: moto's Step Functions
+//! interpreter runs the definition, its Lambda tasks invoke our binaries under
+//! `cargo lambda watch`, and its `aws-sdk:` tasks call moto (see
+//! scripts/moto_server.py for what the launcher corrects in moto 5.2.5).
+//!
+//! Each scenario asserts the execution's status, its path through the states
+//! and the world afterwards. They share the seeded zone, the on-call queue
+//! and the injection file, so they run one at a time; each starts with
+//! traffic on the primary region.
+//!
+//! What moto cannot show, and is not covered here: a database that stays
+//! `creating` for a while (moto answers `available` at once, so the poll loop
+//! runs one round; its counting and time-out are checked statically in
+//! tests/statemachine.rs), a DNS change that stays PENDING (moto answers
+//! INSYNC), and an Aurora cluster that cannot take its writer yet.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, OnceCell};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+static STATE_MACHINE: OnceCell<String> = OnceCell::const_new();
+
+/// The region the workflow is deployed in: the recovery region.
+const REGION: &str = "us-west-2";
+
+/// What scripts/test exported: moto, the functions, the seeded names.
+struct World {
+    moto: String,
+    lambda: String,
+    private_zone: String,
+    db_record: String,
+    topic: String,
+    queue: String,
+    inject: String,
+}
+
+fn world() -> Option<World> {
+    let lambda = match std::env::var("LAMBDA_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var("DR_REQUIRE_MOTO").is_ok() => {
+            panic!("DR_REQUIRE_MOTO is set but LAMBDA_URL is not")
+        }
+        _ => {
+            eprintln!("skipped: LAMBDA_URL is not set (run scripts/test)");
+            return None;
+        }
+    };
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+    Some(World {
+        moto: common::moto_url()?,
+        lambda,
+        private_zone: var("DR_PRIVATE_ZONE_ID"),
+        db_record: var("DR_DB_RECORD"),
+        topic: var("DR_ONCALL_TOPIC_ARN"),
+        queue: var("DR_ONCALL_QUEUE_URL"),
+        inject: var("DR_LAMBDA_INJECT"),
+    })
+}
+
+macro_rules! world_or_skip {
+    () => {
+        match world() {
+            Some(world) => world,
+            None => return,
+        }
+    };
+}
+
+/// One call of an AWS JSON-protocol API on moto, signed for `REGION` in name
+/// only (moto reads the region from the credential scope, and checks no
+/// signature).
+fn aws_json(world: &World, service: &str, target: &str, body: &Value) -> Value {
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential=testing/20261122/{REGION}/{service}/aws4_request, \
+         SignedHeaders=host, Signature=0"
+    );
+    let (status, text) = common::http_with(
+        "POST",
+        &world.moto,
+        "/",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", target),
+            ("Authorization", &authorization),
+        ],
+        &body.to_string(),
+    );
+    assert_eq!(status, 200, "{target}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{target} answered non-JSON: {text}"))
+}
+
+fn sfn(world: &World, action: &str, body: Value) -> Value {
+    aws_json(
+        world,
+        "states",
+        &format!("AWSStepFunctions.{action}"),
+        &body,
+    )
+}
+
+/// The definition as the template deploys it: the function names stand for
+/// their ARNs (cargo lambda knows the functions by name).
+async fn state_machine(world: &World) -> String {
+    STATE_MACHINE
+        .get_or_init(|| async {
+            let mut definition = std::fs::read_to_string("statemachine/recovery.asl.json")
+                .expect("read the definition");
+            for (key, value) in [
+                ("RestoreFunctionArn", "restore-database"),
+                ("FailoverFunctionArn", "failover-region"),
+                ("PrivateHostedZoneId", &world.private_zone),
+                ("DbEndpointRecordName", &world.db_record),
+                ("DbEndpointTtl", "30"),
+                ("AlarmTopicArn", &world.topic),
+            ] {
+                definition = definition.replace(&format!("${{{key}}}"), value);
+            }
+            let created = sfn(
+                world,
+                "CreateStateMachine",
+                json!({
+                    "name": common::unique("recovery"),
+                    "definition": definition,
+                    "roleArn": "arn:aws:iam::123456789012:role/recovery-workflow",
+                }),
+            );
+            created["stateMachineArn"]
+                .as_str()
+                .expect("stateMachineArn")
+                .to_owned()
+        })
+        .await
+        .clone()
+}
+
+/// How an execution ended.
+#[derive(Debug)]
+struct Execution {
+    arn: String,
+    status: String,
+    output: Value,
+    error: Option<String>,
+    cause: Option<String>,
+    /// The states entered, in order.
+    path: Vec<String>,
+    /// (error, cause) of every failed Lambda task attempt.
+    task_failures: Vec<(String, String)>,
+}
+
+/// The sample input with a fresh database name, polling every second.
+fn input(db_instance: &str) -> Value {
+    let text = std::fs::read_to_string("events/recovery-workflow.json").expect("read the sample");
+    let mut input: Value = serde_json::from_str(&text).expect("the sample is JSON");
+    input["restore"]["db_instance"] = json!(db_instance);
+    input["settings"] = json!({
+        "database_poll_seconds": 1,
+        "dns_poll_seconds": 1,
+        "restore_resume_seconds": 1,
+    });
+    input
+}
+
+async fn run(world: &World, input: &Value) -> Execution {
+    let machine = state_machine(world).await;
+    let started = sfn(
+        world,
+        "StartExecution",
+        // Named: moto 5.2.5 does not make up a name when none is given (it
+        // names every such execution "None", and refuses the second).
+        json!({
+            "stateMachineArn": machine,
+            "name": common::unique("execution"),
+            "input": input.to_string(),
+        }),
+    );
+    let arn = started["executionArn"]
+        .as_str()
+        .expect("executionArn")
+        .to_owned();
+    let begun = Instant::now();
+    let described = loop {
+        let described = sfn(world, "DescribeExecution", json!({"executionArn": arn}));
+        if described["status"] != "RUNNING" {
+            break described;
+        }
+        assert!(
+            begun.elapsed() < Duration::from_secs(120),
+            "{arn} still running"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let history = sfn(
+        world,
+        "GetExecutionHistory",
+        json!({"executionArn": arn, "maxResults": 1000}),
+    );
+    let events = history["events"].as_array().cloned().unwrap_or_default();
+    let path = events
+        .iter()
+        .filter_map(|e| e["stateEnteredEventDetails"]["name"].as_str())
+        .map(str::to_owned)
+        .collect();
+    let task_failures = events
+        .iter()
+        .filter(|e| e["type"] == "TaskFailed")
+        .map(|e| {
+            let details = &e["taskFailedEventDetails"];
+            let text = |key: &str| details[key].as_str().unwrap_or_default().to_owned();
+            (text("error"), text("cause"))
+        })
+        .collect();
+    let text = |key: &str| described[key].as_str().map(str::to_owned);
+    Execution {
+        arn,
+        status: text("status").unwrap_or_default(),
+        output: text("output")
+            .and_then(|o| serde_json::from_str(&o).ok())
+            .unwrap_or(Value::Null),
+        error: text("error"),
+        cause: text("cause"),
+        path,
+        task_failures,
+    }
+}
+
+fn invoke(world: &World, function: &str, event: &Value) -> Value {
+    let path = format!("/2015-03-31/functions/{function}/invocations");
+    let (status, body) = common::http_post(&world.lambda, &path, &event.to_string());
+    assert_eq!(status, 200, "{function}: {body}");
+    serde_json::from_str(&body).expect("JSON")
+}
+
+/// Traffic back on the primary region, as the seeded world has it.
+fn traffic_on_primary(world: &World) {
+    let out = invoke(
+        world,
+        "failover-region",
+        &json!({"primary_region": "us-west-2", "secondary_region": "us-east-1"}),
+    );
+    assert!(
+        out["status"] == "INSYNC" || out["status"] == "ALREADY_ACTIVE",
+        "{out}"
+    );
+}
+
+/// The subjects and messages the on-call topic delivered since the last call.
+fn oncall_messages(world: &World) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    loop {
+        let got = aws_json(
+            world,
+            "sqs",
+            "AmazonSQS.ReceiveMessage",
+            &json!({"QueueUrl": world.queue, "MaxNumberOfMessages": 10, "VisibilityTimeout": 300}),
+        );
+        let messages = got["Messages"].as_array().cloned().unwrap_or_default();
+        if messages.is_empty() {
+            return out;
+        }
+        for message in messages {
+            aws_json(
+                world,
+                "sqs",
+                "AmazonSQS.DeleteMessage",
+                &json!({"QueueUrl": world.queue, "ReceiptHandle": message["ReceiptHandle"]}),
+            );
+            let envelope: Value =
+                serde_json::from_str(message["Body"].as_str().unwrap_or_default())
+                    .expect("an SNS envelope");
+            let body = serde_json::from_str(envelope["Message"].as_str().unwrap_or_default())
+                .unwrap_or(Value::Null);
+            out.push((
+                envelope["Subject"].as_str().unwrap_or_default().to_owned(),
+                body,
+            ));
+        }
+    }
+}
+
+/// The value of the application's database name now.
+async fn db_record(world: &World) -> String {
+    let r53 = common::route53(&world.moto);
+    let sets = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&world.private_zone)
+        .send()
+        .await
+        .expect("list the private zone");
+    let wanted = format!("{}.", world.db_record.trim_end_matches('.'));
+    let values: Vec<String> = sets
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.name() == wanted && r.r#type().as_str() == "CNAME")
+        .flat_map(|r| r.resource_records().iter().map(|v| v.value().to_owned()))
+        .collect();
+    assert_eq!(values.len(), 1, "one CNAME {wanted}: {values:?}");
+    values[0].clone()
+}
+
+/// The endpoint address of `instance` in the recovery region.
+async fn endpoint(world: &World, instance: &str) -> String {
+    let rds = common::rds(&world.moto, REGION);
+    let described = rds
+        .describe_db_instances()
+        .db_instance_identifier(instance)
+        .send()
+        .await
+        .expect("describe the restored instance");
+    described.db_instances()[0]
+        .endpoint()
+        .and_then(|e| e.address())
+        .expect("an endpoint")
+        .to_owned()
+}
+
+/// Which weighted `shop` record carries the traffic: the region of weight > 0.
+async fn traffic_region(world: &World) -> String {
+    let r53 = common::route53(&world.moto);
+    let zones = r53
+        .list_hosted_zones_by_name()
+        .dns_name("shop.example.com.")
+        .send()
+        .await
+        .expect("find the seeded zone");
+    let zone = zones.hosted_zones()[0].id().to_owned();
+    let sets = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .expect("list the zone");
+    sets.resource_record_sets()
+        .iter()
+        .find(|r| r.name() == "shop.example.com." && r.weight().unwrap_or(0) > 0)
+        .and_then(|r| r.set_identifier())
+        .expect("a weighted shop record with traffic")
+        .to_owned()
+}
+
+fn states(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The path of an instance restore that succeeds with the cutover and the report on.
+fn succeeded_path() -> Vec<String> {
+    states(&[
+        "Settings",
+        "HasPollSettings",
+        "MergePollSettings",
+        "ApplyPollSettings",
+        "StartRestore",
+        "RestoreDatabase",
+        "IsRestoreComplete",
+        "StartDatabasePolls",
+        "WaitForDatabase",
+        "IsClusterRestore",
+        "DescribeDatabase",
+        "CountDatabasePoll",
+        "IsDatabaseAvailable",
+        "IsCutoverConfigured",
+        "ReadRestoredEndpoint",
+        "ReadInstanceEndpoint",
+        "ReadCurrentDbRecord",
+        "PointDbRecordAtRestored",
+        "FailoverRegion",
+        // moto reports the change INSYNC at once: no DNS poll.
+        "IsDnsChangePending",
+        "ReportSuccess",
+        "NotifySuccess",
+        "Recovered",
+    ])
+}
+
+#[tokio::test]
+async fn the_happy_path_restores_points_the_database_name_moves_traffic_and_reports() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let before = db_record(&world).await;
+    let db = common::unique("wf-happy");
+
+    let execution = run(&world, &input(&db)).await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    assert_eq!(execution.path, succeeded_path());
+    let restored = endpoint(&world, &db).await;
+    assert_eq!(db_record(&world).await, restored);
+    let out = &execution.output;
+    assert_eq!(out["restored"]["instance_id"], db);
+    assert_eq!(
+        out["cutover_before"]["record_sets"][0]["ResourceRecords"][0]["Value"],
+        before
+    );
+    assert_eq!(out["failed_over"]["status"], "INSYNC");
+    assert_eq!(traffic_region(&world).await, "us-west-2");
+    let messages = oncall_messages(&world);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let (subject, report) = &messages[0];
+    assert_eq!(subject, "dr-lambdas: recovery succeeded");
+    assert_eq!(report["deployment"]["execution_arn"], execution.arn);
+    assert_eq!(report["restored"]["instance_id"], db);
+    assert!(
+        report["restored"]["data_loss_seconds"].is_number(),
+        "{report}"
+    );
+    assert_eq!(report["failed_over"]["status"], "INSYNC");
+}
+
+#[tokio::test]
+async fn a_replayed_execution_restores_nothing_more_and_finds_traffic_already_moved() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    let db = common::unique("wf-replay");
+    let first = run(&world, &input(&db)).await;
+    assert_eq!(first.status, "SUCCEEDED", "{first:?}");
+
+    let again = run(&world, &input(&db)).await;
+
+    assert_eq!(again.status, "SUCCEEDED", "{again:?}");
+    assert_eq!(again.path, succeeded_path());
+    assert_eq!(again.output["restored"]["instance_id"], db);
+    assert_eq!(again.output["failed_over"]["status"], "ALREADY_ACTIVE");
+    assert_eq!(again.output["failed_over"]["change_id"], Value::Null);
+    let rds = common::rds(&world.moto, REGION);
+    let instances = rds
+        .describe_db_instances()
+        .send()
+        .await
+        .expect("list instances");
+    let named: Vec<&str> = instances
+        .db_instances()
+        .iter()
+        .filter_map(|i| i.db_instance_identifier())
+        .filter(|id| id.starts_with(&db))
+        .collect();
+    assert_eq!(named, [db.as_str()]);
+    assert_eq!(db_record(&world).await, endpoint(&world, &db).await);
+}
+
+#[tokio::test]
+async fn a_refused_restore_fails_with_its_error_and_cause_and_changes_no_dns() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let before = db_record(&world).await;
+    let mut refused = input(&common::unique("wf-refused"));
+    refused["restore"]["snapshot_id"] = json!("ecommerce-db-no-such-snapshot");
+
+    let execution = run(&world, &refused).await;
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(
+        execution.error.as_deref(),
+        Some("SnapshotNotFound"),
+        "{execution:?}"
+    );
+    let cause: Value = serde_json::from_str(execution.cause.as_deref().unwrap_or_default())
+        .expect("the Lambda error as JSON");
+    assert_eq!(cause["errorType"], "SnapshotNotFound");
+    assert!(
+        cause["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("snapshot 'ecommerce-db-no-such-snapshot' was not found in us-west-2"),
+        "{cause}"
+    );
+    assert_eq!(
+        execution.path,
+        states(&[
+            "Settings",
+            "HasPollSettings",
+            "MergePollSettings",
+            "ApplyPollSettings",
+            "StartRestore",
+            "RestoreDatabase",
+            "ReportFailure",
+            "NotifyFailure",
+            "Failed",
+        ])
+    );
+    assert_eq!(db_record(&world).await, before);
+    assert_eq!(traffic_region(&world).await, "us-east-1");
+    let messages = oncall_messages(&world);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].0, "dr-lambdas: recovery FAILED");
+    assert_eq!(messages[0].1["failure"]["Error"], "SnapshotNotFound");
+    assert_eq!(messages[0].1["deployment"]["execution_arn"], execution.arn);
+}
+
+#[tokio::test]
+async fn a_throttled_restore_is_retried_and_the_recovery_succeeds() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    std::fs::write(&world.inject, r#"{"restore-database": ["Throttled"]}"#)
+        .expect("queue one Throttled");
+    let db = common::unique("wf-throttled");
+
+    let execution = run(&world, &input(&db)).await;
+
+    let left = std::fs::read_to_string(&world.inject).unwrap_or_default();
+    std::fs::remove_file(&world.inject).ok();
+    assert_eq!(
+        left, r#"{"restore-database": []}"#,
+        "the error was consumed"
+    );
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    let errors: Vec<&str> = execution
+        .task_failures
+        .iter()
+        .map(|(error, _)| error.as_str())
+        .collect();
+    assert_eq!(errors, ["Throttled"]);
+    assert_eq!(execution.output["restored"]["instance_id"], db);
+    assert_eq!(execution.output["failed_over"]["status"], "INSYNC");
+}
+
+#[tokio::test]
+async fn a_database_that_ends_stopped_stops_the_workflow_before_any_failover() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    let before = db_record(&world).await;
+    let db = common::unique("wf-stopped");
+    let workflow_input = input(&db);
+    // moto's restores are `available` at once: the restore runs first, then
+    // the instance is stopped through moto's API, so that the workflow's
+    // (idempotent) restore step finds it in a status RDS does not leave by
+    // itself.
+    let restored = invoke(&world, "restore-database", &workflow_input["restore"]);
+    assert_eq!(restored["instance_id"], db, "{restored}");
+    common::rds(&world.moto, REGION)
+        .stop_db_instance()
+        .db_instance_identifier(&db)
+        .send()
+        .await
+        .expect("stop the restored instance");
+
+    let execution = run(&world, &workflow_input).await;
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.error.as_deref(), Some("DatabaseRestoreFailed"));
+    assert!(
+        !execution.path.iter().any(|s| s == "FailoverRegion"),
+        "{:?}",
+        execution.path
+    );
+    assert_eq!(
+        execution.path.iter().rev().take(4).collect::<Vec<_>>(),
+        ["Failed", "NotifyFailure", "ReportFailure", "DatabaseBroken"]
+    );
+    assert_eq!(traffic_region(&world).await, "us-east-1");
+    assert_eq!(db_record(&world).await, before);
+}
