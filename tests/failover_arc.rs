@@ -161,11 +161,14 @@ async fn a_failover_with_two_of_five_endpoints_down_sets_target_on_and_source_of
         [("us-west-2", State::On), ("us-east-1", State::Off)]
     );
     let requests = arc.requests();
-    let updates: Vec<&Value> = requests
+    // The order of the endpoints is random: an update may first reach
+    // eu-west-1, which records it and answers unavailable. One was accepted.
+    let accepted: Vec<&Value> = requests
         .iter()
         .filter(|r| r["target"] == "ToggleCustomerAPI.UpdateRoutingControlStates")
+        .filter(|r| r["region"] != "eu-west-1")
         .collect();
-    assert_eq!(updates.len(), 1, "{requests:?}");
+    assert_eq!(accepted.len(), 1, "{requests:?}");
     for request in &requests {
         assert_eq!(request["signed_for"], request["region"], "{request}");
     }
