@@ -158,5 +158,49 @@ fn the_workflow_goes_on_in_exactly_the_statuses_the_handler_calls_usable() {
         statuses_leading_to(&def, "IsDatabaseAvailable", variable, "IsCutoverConfigured")
     };
     assert_eq!(usable("$.database.status"), set(usable_instance_statuses()));
-    assert_eq!(usable("$.cluster.status"), set(usable_cluster_statuses()));
+    // "none": what NoClusterToPoll sets for an instance restore.
+    let mut cluster = set(usable_cluster_statuses());
+    cluster.insert("none".to_owned());
+    assert_eq!(usable("$.cluster.status"), cluster);
+}
+
+#[test]
+fn every_way_into_the_restore_passes_the_resume_counter_and_the_defaults() {
+    let def = definition();
+    let states = def["States"].as_object().expect("States");
+    let into = |target: &str| -> BTreeSet<String> {
+        states
+            .iter()
+            .filter(|(_, body)| body["Next"] == target || body["Default"] == target)
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    assert_eq!(
+        into("RestoreDatabase"),
+        set(["StartRestore", "WaitToResumeRestore"].into_iter())
+    );
+    assert_eq!(into("StartRestore"), set(["ApplyPollSettings"].into_iter()));
+    assert_eq!(
+        into("MergePollSettings"),
+        set(["DefaultPollSettings"].into_iter())
+    );
+    // One defaults object, holding every setting the definition reads.
+    let defaults = states["MergePollSettings"]["Parameters"]["defaults"]
+        .as_object()
+        .expect("defaults");
+    let text = def.to_string();
+    for setting in [
+        "database_poll_seconds",
+        "database_max_polls",
+        "dns_poll_seconds",
+        "dns_max_polls",
+        "restore_resume_seconds",
+        "restore_max_resumes",
+    ] {
+        assert!(defaults.contains_key(setting), "no default for {setting}");
+        assert!(
+            text.contains(&format!("$.config.values.{setting}")),
+            "{setting} is never read"
+        );
+    }
 }

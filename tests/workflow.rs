@@ -358,6 +358,7 @@ fn succeeded_path() -> Vec<String> {
         "StartDatabasePolls",
         "WaitForDatabase",
         "IsClusterRestore",
+        "NoClusterToPoll",
         "DescribeDatabase",
         "CountDatabasePoll",
         "IsDatabaseAvailable",
@@ -365,6 +366,7 @@ fn succeeded_path() -> Vec<String> {
         "ReadRestoredEndpoint",
         "ReadInstanceEndpoint",
         "ReadCurrentDbRecord",
+        "IsCurrentRecordTheName",
         "PointDbRecordAtRestored",
         "FailoverRegion",
         // moto reports the change INSYNC at once: no DNS poll.
