@@ -22,6 +22,7 @@ fn settings() -> SdkSettings {
         attempt_timeout: Duration::from_millis(500),
         connect_timeout: Duration::from_millis(300),
         max_attempts: 3,
+        ..SdkSettings::default()
     }
 }
 

@@ -1,5 +1,7 @@
-//! The shared AWS SDK set-up: time-outs and retries, the rustls HTTP client,
-//! and SDK clients built once per region.
+//! The shared AWS SDK set-up: time-outs and retries, the rustls HTTP client
+//! and the roots it trusts ([`http`]), and SDK clients built once per region.
+
+pub mod http;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,7 +12,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_rds::config::SharedHttpClient;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+pub use self::http::TrustRoots;
 
 use crate::config::{ConfigError, Env, ProcessEnv, parse_var};
 
@@ -37,6 +40,8 @@ pub struct SdkSettings {
     pub connect_timeout: Duration,
     /// Attempts per operation, the first included (`SDK_MAX_ATTEMPTS`, default 3).
     pub max_attempts: u32,
+    /// The roots TLS trusts (`TLS_TRUST_ROOTS`, default `mozilla`).
+    pub trust_roots: TrustRoots,
 }
 
 impl Default for SdkSettings {
@@ -46,6 +51,7 @@ impl Default for SdkSettings {
             attempt_timeout: Duration::from_secs(4),
             connect_timeout: Duration::from_secs(2),
             max_attempts: 3,
+            trust_roots: TrustRoots::default(),
         }
     }
 }
@@ -79,6 +85,7 @@ impl SdkSettings {
                     _ => Err(format!("'{raw}' is not a whole number from 1 to 10")),
                 }
             })?,
+            trust_roots: parse_var(env, "TLS_TRUST_ROOTS", d.trust_roots, TrustRoots::parse)?,
         };
         if s.attempt_timeout > s.operation_timeout {
             return Err(ConfigError::new(
@@ -115,7 +122,7 @@ impl SdkSettings {
 /// and are never asked.
 pub fn sdk_config_loader(settings: &SdkSettings) -> ConfigLoader {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client())
+        .http_client(http::client(settings.trust_roots))
         .retry_config(settings.retry_config())
         .timeout_config(settings.timeout_config());
     if let Some(region) = ProcessEnv.get("AWS_REGION") {
@@ -137,13 +144,10 @@ pub async fn load_sdk_config(settings: &SdkSettings) -> SdkConfig {
     sdk_config_loader(settings).load().await
 }
 
-/// The HTTP client of every SDK client: hyper with rustls and ring, which
-/// builds faster and smaller than the aws-lc default. It speaks plain HTTP too,
-/// for a local endpoint.
+/// The HTTP client with the default trust ([`http::client`]), for tests.
+/// It speaks plain HTTP too, for a local endpoint.
 pub fn http_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
+    http::client(TrustRoots::default())
 }
 
 /// The function's own region, which aws-config found at load time.
@@ -245,6 +249,15 @@ mod tests {
         let s = SdkSettings::from_env(&env).unwrap();
         assert_eq!(s.operation_timeout, Duration::from_millis(7500));
         assert_eq!(s.attempt_timeout, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn the_system_bundle_is_a_setting_and_the_compiled_in_roots_the_default() {
+        let system = SdkSettings::from_env(&[("TLS_TRUST_ROOTS", "system")]).unwrap();
+        assert_eq!(system.trust_roots, TrustRoots::System);
+        assert_eq!(SdkSettings::default().trust_roots, TrustRoots::Mozilla);
+        let err = SdkSettings::from_env(&[("TLS_TRUST_ROOTS", "os")]).unwrap_err();
+        assert_eq!(err.name, "TLS_TRUST_ROOTS");
     }
 
     #[test]
