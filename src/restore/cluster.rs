@@ -9,7 +9,7 @@
 
 use super::facts::{Baseline, ClusterFacts, InstanceFacts};
 use super::request::Overrides;
-use super::settings::major_version;
+use super::settings::{major_version, network_guard};
 use super::step::{ClusterSettings, ServerlessV2Scaling};
 use crate::error::Error;
 
@@ -27,8 +27,7 @@ pub struct ClusterSettled {
 /// The settings of a cluster restored onto `baseline` (the snapshot's engine):
 /// the source cluster's where RDS accepts them, the event's overrides on top.
 ///
-/// As for instances, without a source cluster here the event must name the
-/// DB subnet group, or RDS would restore into the default VPC.
+/// The network is checked as for instances ([`network_guard`]).
 pub fn settings(
     overrides: &Overrides,
     baseline: &Baseline,
@@ -36,28 +35,12 @@ pub fn settings(
     region: &str,
 ) -> Result<ClusterSettled, Error> {
     let o = overrides;
-    if source.is_none() && o.db_subnet_group.is_none() {
-        return Err(Error::invalid(
-            "db_subnet_group",
-            format!(
-                "is required when the source cluster is not in {region}: there are no network \
-                 settings to copy, and without a subnet group RDS would restore into the default \
-                 VPC. Name the recovery VPC's DB subnet group (and vpc_security_group_ids)"
-            ),
-        ));
-    }
-    if let (Some(chosen), Some(src), None) = (&o.db_subnet_group, source, &o.vpc_security_group_ids)
-        && src.subnet_group.as_ref() != Some(chosen)
-        && !src.security_groups.is_empty()
-    {
-        return Err(Error::invalid(
-            "vpc_security_group_ids",
-            format!(
-                "is required with db_subnet_group '{chosen}', which is not the source cluster's: its \
-                 security groups belong to its own VPC"
-            ),
-        ));
-    }
+    network_guard(
+        o,
+        source.map(|s| (s.subnet_group.as_deref(), s.security_groups.as_slice())),
+        "cluster",
+        region,
+    )?;
     let mut notes = Vec::new();
     let same_family = source.is_some_and(|s| same_family(s, baseline));
     // Never left out: RDS would pick the region's default version, which may

@@ -8,6 +8,47 @@ use super::request::Overrides;
 use super::step::InstanceSettings;
 use crate::error::Error;
 
+/// Refuses a restore whose network would be wrong, before any call: without a
+/// source (`instance` or `cluster`) here to copy the network from, the event
+/// must name a DB subnet group, or RDS would use the region's default VPC,
+/// which is public when it has an internet gateway; and with a subnet group
+/// other than the source's, the source's security groups (of its own VPC)
+/// cannot follow, so the event must name groups.
+pub fn network_guard(
+    overrides: &Overrides,
+    source: Option<(Option<&str>, &[String])>,
+    kind: &str,
+    region: &str,
+) -> Result<(), Error> {
+    let o = overrides;
+    if source.is_none() && o.db_subnet_group.is_none() {
+        return Err(Error::invalid(
+            "db_subnet_group",
+            format!(
+                "is required when the source {kind} is not in {region}: there are no network settings \
+                 to copy, and without a subnet group RDS would restore into the default VPC, which is \
+                 public when it has an internet gateway. Name the recovery VPC's DB subnet group \
+                 (and vpc_security_group_ids)"
+            ),
+        ));
+    }
+    if let (Some(chosen), Some((subnet_group, security_groups)), None) =
+        (&o.db_subnet_group, source, &o.vpc_security_group_ids)
+        && subnet_group != Some(chosen.as_str())
+        && !security_groups.is_empty()
+    {
+        return Err(Error::invalid(
+            "vpc_security_group_ids",
+            format!(
+                "is required with db_subnet_group '{chosen}', which is not the source {kind}'s ({}): \
+                 its security groups belong to its own VPC. Name groups of the subnet group's VPC",
+                subnet_group.unwrap_or("none")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The settings of a new instance, and what was not carried over and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settled {
@@ -31,32 +72,12 @@ pub fn instance(
     region: &str,
 ) -> Result<Settled, Error> {
     let o = overrides;
-    if source.is_none() && o.db_subnet_group.is_none() {
-        return Err(Error::invalid(
-            "db_subnet_group",
-            format!(
-                "is required when the source instance is not in {region}: there are no network settings \
-                 to copy, and without a subnet group RDS would restore into the default VPC, which is \
-                 public when it has an internet gateway. Name the recovery VPC's DB subnet group \
-                 (and vpc_security_group_ids)"
-            ),
-        ));
-    }
-    // The source's security groups belong to its VPC: with a subnet group of
-    // another VPC, RDS refuses them, so the event must name the groups.
-    if let (Some(chosen), Some(src), None) = (&o.db_subnet_group, source, &o.vpc_security_group_ids)
-        && src.subnet_group.as_ref() != Some(chosen)
-        && !src.security_groups.is_empty()
-    {
-        return Err(Error::invalid(
-            "vpc_security_group_ids",
-            format!(
-                "is required with db_subnet_group '{chosen}', which is not the source's ({}): the \
-                 source's security groups belong to its own VPC. Name groups of the subnet group's VPC",
-                src.subnet_group.as_deref().unwrap_or("none")
-            ),
-        ));
-    }
+    network_guard(
+        o,
+        source.map(|s| (s.subnet_group.as_deref(), s.security_groups.as_slice())),
+        "instance",
+        region,
+    )?;
     let mut notes = Vec::new();
     let same_family = source.is_some_and(|s| same_engine_family(s, baseline));
     let group = |event: &Option<String>,
