@@ -242,11 +242,12 @@ pub fn routing_control_arn(arn: &str) -> Result<(), String> {
     recovery_control_arn(arn, "routingcontrol")
 }
 
-/// A DB instance class such as `db.r6g.large`.
+/// A DB instance class such as `db.r6g.large`, or Aurora Serverless v2's
+/// `db.serverless` (the one class of two parts).
 pub fn db_instance_class(class: &str) -> Result<(), String> {
     let ok = class.len() <= 64
         && class.starts_with("db.")
-        && class.split('.').count() >= 3
+        && (class.split('.').count() >= 3 || class == "db.serverless")
         && class
             .split('.')
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()));
@@ -542,6 +543,8 @@ mod tests {
     #[test]
     fn instance_classes_start_with_db() {
         assert_eq!(db_instance_class("db.r6g.large"), Ok(()));
+        assert_eq!(db_instance_class("db.serverless"), Ok(()));
+        assert!(db_instance_class("db.r6g").is_err());
         assert!(db_instance_class("r6g.large").is_err());
         assert!(db_instance_class("db..large").is_err());
     }
