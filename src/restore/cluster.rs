@@ -104,12 +104,14 @@ pub fn settings(
                 .and_then(|s| s.backtrack_window)
                 .filter(|w| *w > 0 && aurora_mysql),
             copy_tags_to_snapshot: source.and_then(|s| s.copy_tags_to_snapshot),
-            serverless_v2_scaling_configuration: source.and_then(|s| s.serverless_v2).map(
-                |(min, max)| ServerlessV2Scaling {
+            serverless_v2_scaling_configuration: o
+                .serverless_v2_capacity
+                .map(|c| (c.min, c.max))
+                .or_else(|| source.and_then(|s| s.serverless_v2))
+                .map(|(min, max)| ServerlessV2Scaling {
                     min_capacity: min,
                     max_capacity: max,
-                },
-            ),
+                }),
             tags: Vec::new(),
         },
         engine_version,
@@ -150,13 +152,14 @@ fn same_family(source: &ClusterFacts, baseline: &Baseline) -> bool {
 }
 
 /// The writer's instance class: the event's, else the source writer's, else
-/// `db.serverless` for a Serverless v2 cluster.
+/// `db.serverless` for a Serverless v2 cluster (`serverless`: the restored
+/// cluster has a capacity range).
 pub fn writer_class(
     overrides: &Overrides,
     source_writer: Option<&InstanceFacts>,
     serverless: bool,
 ) -> Result<String, Error> {
-    overrides
+    let class = overrides
         .db_instance_class
         .clone()
         .or_else(|| source_writer.and_then(|w| w.class.clone()))
@@ -167,7 +170,18 @@ pub fn writer_class(
                 "is required: there is no source writer here to copy the writer's class from \
                  (e.g. db.r6g.large, or db.serverless for Aurora Serverless v2)",
             )
-        })
+        })?;
+    // RDS refuses a db.serverless writer in a cluster without a capacity
+    // range, and only after the cluster exists: refuse before either call.
+    if class == SERVERLESS && !serverless {
+        return Err(Error::invalid(
+            "serverless_v2_capacity",
+            "is required for a db.serverless writer when there is no source cluster here to copy \
+             the capacity range from: give one, like {\"min\": 0.5, \"max\": 16}, or a \
+             provisioned db_instance_class",
+        ));
+    }
+    Ok(class)
 }
 
 /// The writer's DB parameter group: the event's, else the source writer's
@@ -193,6 +207,7 @@ pub fn fits(source: Option<&ClusterFacts>, baseline: &Baseline) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::restore::request::Capacity;
 
     fn source() -> ClusterFacts {
         ClusterFacts {
@@ -346,6 +361,45 @@ mod tests {
         assert_eq!(
             writer_class(&overrides, None, true).unwrap(),
             "db.r6g.large"
+        );
+    }
+
+    #[test]
+    fn the_events_capacity_range_wins_over_the_source_clusters() {
+        let overrides = Overrides {
+            serverless_v2_capacity: Some(Capacity {
+                min: 2.0,
+                max: 64.0,
+            }),
+            ..Overrides::default()
+        };
+        let settled = settings(
+            &overrides,
+            &baseline("aurora-postgresql", "15.4"),
+            Some(&source()),
+            "us-east-1",
+        )
+        .unwrap();
+        assert_eq!(
+            settled.settings.serverless_v2_scaling_configuration,
+            Some(ServerlessV2Scaling {
+                min_capacity: 2.0,
+                max_capacity: 64.0
+            })
+        );
+    }
+
+    #[test]
+    fn a_db_serverless_writer_without_a_capacity_range_is_refused() {
+        let overrides = Overrides {
+            db_instance_class: Some(SERVERLESS.into()),
+            ..Overrides::default()
+        };
+        let err = writer_class(&overrides, None, false).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("serverless_v2_capacity: is required for a db.serverless writer"),
+            "{err}"
         );
     }
 

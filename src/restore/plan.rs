@@ -800,6 +800,7 @@ mod tests {
             option_group: Some("dr-og".into()),
             multi_az: Some(false),
             publicly_accessible: None,
+            serverless_v2_capacity: None,
             db_cluster_parameter_group: None,
             tags: BTreeMap::from([("team".into(), "dr".into())]),
         };

@@ -32,6 +32,8 @@ struct RawRequest {
     #[serde(default)]
     db_cluster_parameter_group: Option<String>,
     #[serde(default)]
+    serverless_v2_capacity: Option<Capacity>,
+    #[serde(default)]
     region: Option<String>,
     #[serde(default)]
     db_instance_class: Option<String>,
@@ -52,6 +54,18 @@ struct RawRequest {
     #[serde(default)]
     dry_run: Option<bool>,
 }
+
+/// An Aurora Serverless v2 capacity range, in ACUs.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    pub min: f64,
+    pub max: f64,
+}
+
+// RDS's bounds for Serverless v2 (ACUs, in steps of 0.5); a minimum of 0
+// (automatic pause) depends on the engine version, which RDS checks.
+const MAX_ACU: f64 = 256.0;
 
 /// What the restored data comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +186,9 @@ pub struct Overrides {
     pub publicly_accessible: Option<bool>,
     /// Aurora only: the cluster's parameter group.
     pub db_cluster_parameter_group: Option<String>,
+    /// Aurora only: the Serverless v2 capacity range, which a cluster needs
+    /// before it can take a `db.serverless` writer.
+    pub serverless_v2_capacity: Option<Capacity>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -251,6 +268,10 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
         (
             "db_cluster_parameter_group",
             raw.db_cluster_parameter_group.is_some(),
+        ),
+        (
+            "serverless_v2_capacity",
+            raw.serverless_v2_capacity.is_some(),
         ),
     ];
     let (target, source_db) = match (
@@ -396,6 +417,9 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             check(field, validate::group_name(name))?;
         }
     }
+    if let Some(capacity) = raw.serverless_v2_capacity {
+        check("serverless_v2_capacity", capacity_range(capacity))?;
+    }
     if let Some(groups) = &raw.vpc_security_group_ids {
         if groups.is_empty() {
             return Err(Error::invalid(
@@ -454,11 +478,29 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             multi_az: raw.multi_az,
             publicly_accessible: raw.publicly_accessible,
             db_cluster_parameter_group: raw.db_cluster_parameter_group,
+            serverless_v2_capacity: raw.serverless_v2_capacity,
             tags,
         },
         dry_run: raw.dry_run.unwrap_or(false),
         trigger,
     })
+}
+
+/// A range RDS would take: 0 <= min <= max <= 256, max at least 1, in steps of 0.5.
+fn capacity_range(Capacity { min, max }: Capacity) -> Result<(), String> {
+    let step = |v: f64| v.is_finite() && (v * 2.0).fract() == 0.0;
+    if !(step(min) && step(max)) {
+        return Err(format!(
+            "min and max are ACUs in steps of 0.5, like {{\"min\": 0.5, \"max\": 16}} \
+             (got min {min}, max {max})"
+        ));
+    }
+    if !(0.0..=max).contains(&min) || !(1.0..=MAX_ACU).contains(&max) {
+        return Err(format!(
+            "needs 0 <= min <= max, and max from 1 to {MAX_ACU} ACUs (got min {min}, max {max})"
+        ));
+    }
+    Ok(())
 }
 
 /// A restore time: `latest`, or an RFC 3339 time (with `Z` or an offset)
@@ -1023,6 +1065,60 @@ mod tests {
             assert_eq!(f, field, "{event}");
             assert!(r.contains(reason), "{event}: {r}");
         }
+    }
+
+    #[test]
+    fn a_serverless_v2_capacity_range_is_carried_for_a_cluster() {
+        let req = parse(
+            json!({"db_cluster": "orders-dr", "snapshot_id": "s", "db_subnet_group": "dr",
+                   "serverless_v2_capacity": {"min": 0.5, "max": 16}}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(
+            req.overrides.serverless_v2_capacity,
+            Some(Capacity {
+                min: 0.5,
+                max: 16.0
+            })
+        );
+    }
+
+    #[test]
+    fn a_serverless_v2_capacity_range_rds_would_refuse_is_refused_naming_the_field() {
+        let cases = [
+            (json!({"min": 4, "max": 2}), "needs 0 <= min <= max"),
+            (json!({"min": 0, "max": 0.5}), "max from 1 to 256"),
+            (json!({"min": 1, "max": 512}), "max from 1 to 256"),
+            (json!({"min": -1, "max": 8}), "needs 0 <= min <= max"),
+            (json!({"min": 0.3, "max": 8}), "in steps of 0.5"),
+            (json!({"min": 1}), "missing field `max`"),
+            (
+                json!({"min": 1, "max": 2, "step": 1}),
+                "unknown field `step`",
+            ),
+        ];
+        for (capacity, reason) in cases {
+            let event = json!({"db_cluster": "b", "snapshot_id": "s",
+                               "serverless_v2_capacity": capacity});
+            let (field, r) = err(event.clone());
+            assert!(
+                field.starts_with("serverless_v2_capacity"),
+                "{event}: {field}"
+            );
+            assert!(r.contains(reason), "{event}: {r}");
+        }
+    }
+
+    #[test]
+    fn a_serverless_v2_capacity_range_is_refused_for_an_instance() {
+        let (field, reason) = err(json!({"db_instance": "a", "snapshot_id": "s",
+                                         "serverless_v2_capacity": {"min": 0.5, "max": 16}}));
+        assert_eq!(field, "serverless_v2_capacity");
+        assert!(
+            reason.contains("applies to an Aurora cluster only"),
+            "{reason}"
+        );
     }
 
     #[test]
