@@ -4,8 +4,8 @@ RDS: in us-east-1 (primary) the orders database `ecommerce-db` with two
 manual snapshots; in us-west-2 (recovery region) a cross-region copy of the
 newest snapshot, as a DR backup plan leaves it, and the recovery VPC's DB
 subnet group `ecommerce-dr-subnets`. Also in us-east-1, the Aurora cluster
-`orders-aurora` (Serverless v2) with its writer and a cluster snapshot; and
-the private zone `orders.internal` whose CNAME `db.orders.internal` is the
+`orders-aurora` (Serverless v2) with its writer and a cluster snapshot, copied
+to us-west-2 as `orders-aurora-2025-05-12-dr`; and the private zone `orders.internal` whose CNAME `db.orders.internal` is the
 application's name for the database (it points at `ecommerce-db`). In
 us-west-2, the on-call SNS topic `dr-oncall` with the queue `dr-oncall-inbox`
 subscribed, standing in for the pager.
@@ -129,6 +129,16 @@ def seed_rds(endpoint):
         DBInstanceClass="db.serverless",
     )
     east.create_db_cluster_snapshot(DBClusterIdentifier=AURORA, DBClusterSnapshotIdentifier=f"{AURORA}-2025-05-12")
+    # Its DR copy in the recovery region (events/recovery-workflow-aurora.json):
+    # Aurora replicates no automated backups across regions, copies do.
+    cluster_arn = east.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=f"{AURORA}-2025-05-12")[
+        "DBClusterSnapshots"
+    ][0]["DBClusterSnapshotArn"]
+    west.copy_db_cluster_snapshot(
+        SourceDBClusterSnapshotIdentifier=cluster_arn,
+        TargetDBClusterSnapshotIdentifier=f"{AURORA}-2025-05-12-dr",
+        SourceRegion=PRIMARY,
+    )
 
 
 ZONE = "shop.example.com."

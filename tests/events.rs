@@ -53,13 +53,23 @@ fn every_failover_sample_decodes_into_an_intent() {
     }
 }
 
+/// The recovery workflow's samples, and the instance each restores (an
+/// Aurora restore reports its writer).
+const WORKFLOW_SAMPLES: [(&str, &str); 2] = [
+    ("recovery-workflow.json", "ecommerce-db-recovered"),
+    (
+        "recovery-workflow-aurora.json",
+        "orders-aurora-recovered-writer",
+    ),
+];
+
+fn workflow_sample(file: &str) -> Value {
+    let text = fs::read_to_string(format!("events/{file}")).expect("read");
+    serde_json::from_str(&text).expect("JSON")
+}
+
 #[test]
 fn the_recovery_workflow_input_carries_one_event_per_handler() {
-    let text = fs::read_to_string("events/recovery-workflow.json").expect("read");
-    let input: Value = serde_json::from_str(&text).expect("JSON");
-    let restore =
-        request::parse(input["restore"].clone(), common::restore_scope()).expect("restore part");
-    assert_eq!(restore.target.instance_id(), "ecommerce-db-recovered");
     let env = [
         ("HOSTED_ZONE_ID", "Z0123456789ABC"),
         ("RECORD_NAMES", "shop.example.com"),
@@ -67,21 +77,31 @@ fn the_recovery_workflow_input_carries_one_event_per_handler() {
         ("SECONDARY_REGION", "us-west-2"),
     ];
     let config = FailoverConfig::from_env(&env).unwrap();
-    let failover = event::parse(input["failover"].clone(), &config).expect("failover part");
-    assert!(matches!(failover, Intent::Failover(_)));
+    for (file, instance) in WORKFLOW_SAMPLES {
+        let input = workflow_sample(file);
+        let restore = request::parse(input["restore"].clone(), common::restore_scope())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(restore.target.instance_id(), instance, "{file}");
+        let failover = event::parse(input["failover"].clone(), &config).expect("failover part");
+        assert!(matches!(failover, Intent::Failover(_)), "{file}");
+    }
 }
 
 /// The workflow polls the restored database in its own region, which the
 /// README deploys in the recovery region: the one traffic moves to.
 #[test]
-fn the_recovery_workflow_sample_restores_in_the_region_it_fails_over_to() {
-    let text = fs::read_to_string("events/recovery-workflow.json").expect("read");
-    let input: Value = serde_json::from_str(&text).expect("JSON");
-    let restore =
-        request::parse(input["restore"].clone(), common::restore_scope()).expect("restore part");
-    assert_eq!(restore.region, input["failover"]["secondary_region"]);
-    // A snapshot of the primary's region could not be restored there.
-    assert_eq!(restore.source.requested(), "latest");
+fn the_recovery_workflow_samples_restore_in_the_region_they_fail_over_to() {
+    for (file, _) in WORKFLOW_SAMPLES {
+        let input = workflow_sample(file);
+        let restore = request::parse(input["restore"].clone(), common::restore_scope())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(
+            restore.region, input["failover"]["secondary_region"],
+            "{file}"
+        );
+        // A snapshot of the primary's region could not be restored there.
+        assert_eq!(restore.source.requested(), "latest", "{file}");
+    }
 }
 
 #[test]
@@ -94,7 +114,7 @@ fn every_file_in_events_is_a_known_fixture() {
             .expect("utf-8 name");
         let known = name.starts_with("restore-")
             || name.starts_with("failover-region")
-            || name == "recovery-workflow.json"
+            || name.starts_with("recovery-workflow")
             || name == "env.json";
         assert!(known, "events/{name} is covered by no test");
     }

@@ -12,7 +12,8 @@
 //! `creating` for a while (moto answers `available` at once, so the poll loop
 //! runs one round; its counting and time-out are checked statically in
 //! tests/statemachine.rs), a DNS change that stays PENDING (moto answers
-//! INSYNC), and an Aurora cluster that cannot take its writer yet.
+//! INSYNC), and an Aurora cluster that cannot take its writer yet (moto
+//! creates it at once; tests/restore_cluster.rs covers it at the SDK boundary).
 
 mod common;
 
@@ -153,9 +154,14 @@ struct Execution {
 
 /// The sample input with a fresh database name, polling every second.
 fn input(db_instance: &str) -> Value {
-    let text = std::fs::read_to_string("events/recovery-workflow.json").expect("read the sample");
+    sample("events/recovery-workflow.json", "db_instance", db_instance)
+}
+
+/// A sample input whose restore creates `name` (its `field`), polling every second.
+fn sample(file: &str, field: &str, name: &str) -> Value {
+    let text = std::fs::read_to_string(file).expect("read the sample");
     let mut input: Value = serde_json::from_str(&text).expect("the sample is JSON");
-    input["restore"]["db_instance"] = json!(db_instance);
+    input["restore"][field] = json!(name);
     input["settings"] = json!({
         "database_poll_seconds": 1,
         "dns_poll_seconds": 1,
@@ -313,6 +319,21 @@ async fn endpoint(world: &World, instance: &str) -> String {
     described.db_instances()[0]
         .endpoint()
         .and_then(|e| e.address())
+        .expect("an endpoint")
+        .to_owned()
+}
+
+/// The endpoint address of `cluster` (its writer's) in the recovery region.
+async fn cluster_endpoint(world: &World, cluster: &str) -> String {
+    let rds = common::rds(&world.moto, REGION);
+    let described = rds
+        .describe_db_clusters()
+        .db_cluster_identifier(cluster)
+        .send()
+        .await
+        .expect("describe the restored cluster");
+    described.db_clusters()[0]
+        .endpoint()
         .expect("an endpoint")
         .to_owned()
 }
@@ -560,4 +581,62 @@ async fn a_database_that_ends_stopped_stops_the_workflow_before_any_failover() {
     );
     assert_eq!(traffic_region(&world).await, "us-east-1");
     assert_eq!(db_record(&world).await, before);
+}
+
+#[tokio::test]
+async fn an_aurora_recovery_restores_the_cluster_and_its_writer_and_points_the_name_at_the_cluster()
+{
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let cluster = common::unique("wf-aurora");
+    let writer = format!("{cluster}-writer");
+    let workflow_input = sample(
+        "events/recovery-workflow-aurora.json",
+        "db_cluster",
+        &cluster,
+    );
+
+    let execution = run(&world, &workflow_input).await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    let mut path = succeeded_path();
+    for (instance_state, cluster_state) in [
+        ("NoClusterToPoll", "DescribeCluster"),
+        ("ReadInstanceEndpoint", "ReadClusterEndpoint"),
+    ] {
+        let at = path
+            .iter()
+            .position(|s| s == instance_state)
+            .expect("state");
+        path[at] = cluster_state.to_owned();
+    }
+    assert_eq!(execution.path, path);
+    let out = &execution.output;
+    assert_eq!(out["restored"]["cluster_id"], cluster);
+    assert_eq!(out["restored"]["instance_id"], writer);
+    assert_eq!(
+        out["restored"]["snapshot_id"],
+        "orders-aurora-2025-05-12-dr"
+    );
+    assert_eq!(
+        db_record(&world).await,
+        cluster_endpoint(&world, &cluster).await
+    );
+    assert_eq!(traffic_region(&world).await, "us-west-2");
+    let rds = common::rds(&world.moto, REGION);
+    let described = rds
+        .describe_db_instances()
+        .db_instance_identifier(&writer)
+        .send()
+        .await
+        .expect("describe the writer");
+    let created = &described.db_instances()[0];
+    assert_eq!(created.db_cluster_identifier(), Some(cluster.as_str()));
+    assert_eq!(created.db_instance_class(), Some("db.serverless"));
+    let messages = oncall_messages(&world);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].0, "dr-lambdas: recovery succeeded");
+    assert_eq!(messages[0].1["restored"]["cluster_id"], cluster);
 }
