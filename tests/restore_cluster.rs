@@ -529,8 +529,15 @@ async fn a_cluster_snapshot_of_another_major_is_restored_at_its_own_version() {
 }
 
 /// The DR case: the source cluster is in another region, so there is no
-/// capacity range to copy, and the event gives one.
-fn serverless_elsewhere(capacity: Option<Value>) -> Value {
+/// capacity range to copy; the event asks for a db.serverless writer, with
+/// `capacity` if given. Returns the result and the requests sent.
+async fn restore_serverless_elsewhere(
+    capacity: Option<Value>,
+) -> (
+    Result<RestoreResult, dr_lambdas::Error>,
+    Vec<RestoreDbClusterFromSnapshotInput>,
+    Vec<CreateDbInstanceInput>,
+) {
     let mut event = json!({
         "db_cluster": CLUSTER, "snapshot_id": SNAPSHOT, "source_db_cluster": SOURCE,
         "db_subnet_group": "dr-subnets", "db_instance_class": "db.serverless",
@@ -538,71 +545,50 @@ fn serverless_elsewhere(capacity: Option<Value>) -> Value {
     if let Some(capacity) = capacity {
         event["serverless_v2_capacity"] = capacity;
     }
-    event
-}
-
-#[tokio::test]
-async fn a_serverless_restore_without_its_source_sends_the_events_capacity_range() {
     let (no_cluster, no_writer) = (cluster_absent(CLUSTER), instance_absent(WRITER));
     let (no_source, snap) = (cluster_absent(SOURCE), snapshot("15.4"));
     let (restore_rule, clusters) = cluster_restore();
     let (writer_rule, writers) = writer_created();
+    let rules = [
+        &no_cluster,
+        &no_writer,
+        &no_source,
+        &snap,
+        &restore_rule,
+        &writer_rule,
+    ];
+    let result = restore(&rules, event).await;
+    let clusters = clusters.lock().unwrap().clone();
+    let writers = writers.lock().unwrap().clone();
+    (result, clusters, writers)
+}
 
-    restore(
-        &[
-            &no_cluster,
-            &no_writer,
-            &no_source,
-            &snap,
-            &restore_rule,
-            &writer_rule,
-        ],
-        serverless_elsewhere(Some(json!({"min": 1, "max": 32}))),
-    )
-    .await
-    .unwrap();
+#[tokio::test]
+async fn a_serverless_restore_without_its_source_sends_the_events_capacity_range() {
+    let (result, clusters, writers) =
+        restore_serverless_elsewhere(Some(json!({"min": 1, "max": 32}))).await;
 
-    let cluster = clusters.lock().unwrap()[0].clone();
-    let scaling = cluster.serverless_v2_scaling_configuration().unwrap();
+    assert_eq!(result.unwrap().status, RestoreStatus::Restoring);
+    let scaling = clusters[0].serverless_v2_scaling_configuration().unwrap();
     assert_eq!(
         (scaling.min_capacity(), scaling.max_capacity()),
         (Some(1.0), Some(32.0))
     );
-    assert_eq!(
-        writers.lock().unwrap()[0].db_instance_class(),
-        Some("db.serverless")
-    );
+    assert_eq!(writers[0].db_instance_class(), Some("db.serverless"));
 }
 
 #[tokio::test]
 async fn a_serverless_writer_without_a_capacity_range_is_refused_before_the_cluster_is_restored() {
     // Real RDS would restore the cluster, then refuse the db.serverless writer
     // in a cluster without a capacity range: a half-done restore.
-    let (no_cluster, no_writer) = (cluster_absent(CLUSTER), instance_absent(WRITER));
-    let (no_source, snap) = (cluster_absent(SOURCE), snapshot("15.4"));
-    let (restore_rule, clusters) = cluster_restore();
-    let (writer_rule, writers) = writer_created();
+    let (result, clusters, writers) = restore_serverless_elsewhere(None).await;
 
-    let err = restore(
-        &[
-            &no_cluster,
-            &no_writer,
-            &no_source,
-            &snap,
-            &restore_rule,
-            &writer_rule,
-        ],
-        serverless_elsewhere(None),
-    )
-    .await
-    .unwrap_err();
-
+    let err = result.unwrap_err();
     assert_eq!(err.name(), "InvalidRequest");
     assert!(
         err.to_string()
             .starts_with("serverless_v2_capacity: is required for a db.serverless writer"),
         "{err}"
     );
-    assert_eq!(clusters.lock().unwrap().len(), 0);
-    assert_eq!(writers.lock().unwrap().len(), 0);
+    assert_eq!((clusters.len(), writers.len()), (0, 0));
 }
