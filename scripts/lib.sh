@@ -25,6 +25,17 @@ install_requirements() { # venv, requirements file, what
   echo "$want" > "$stamp"
 }
 
+# A clean build takes about 2.5 GB in target/ and the venvs about 1 GB. A
+# CI run once ran out of disk mid-build, with only an LLVM I/O error to show:
+# say it up front instead (a warning: an existing target/ needs less).
+check_disk() {
+  local free_kb
+  free_kb=$(df -Pk "$ROOT" | awk 'NR == 2 {print $4}')
+  if [[ -n "$free_kb" && "$free_kb" -lt $((4 * 1024 * 1024)) ]]; then
+    say "WARNING: only $((free_kb / 1024)) MB free on the disk of $ROOT; a clean build needs about 4 GB"
+  fi
+}
+
 # moto and cargo-lambda, for the demo and the tests.
 setup_venv() {
   install_requirements "$VENV" "$ROOT/requirements-dev.txt" "moto and cargo-lambda"
