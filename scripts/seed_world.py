@@ -5,8 +5,9 @@ manual snapshots; in us-west-2 (recovery region) a cross-region copy of the
 newest snapshot, as a DR backup plan leaves it, and the recovery VPC's DB
 subnet group `ecommerce-dr-subnets`. Also in us-east-1, the Aurora cluster
 `orders-aurora` (Serverless v2) with its writer and a cluster snapshot, copied
-to us-west-2 as `orders-aurora-2025-05-12-dr`; and the private zone `orders.internal` whose CNAME `db.orders.internal` is the
-application's name for the database (it points at `ecommerce-db`). In
+to us-west-2 as `orders-aurora-2025-05-12-dr`; and the private zone
+`orders.internal` whose CNAME `db.orders.internal` is the application's name
+for the database (it points at `ecommerce-db`). In
 us-west-2, the on-call SNS topic `dr-oncall` with the queue `dr-oncall-inbox`
 subscribed, standing in for the pager.
 

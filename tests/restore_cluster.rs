@@ -308,6 +308,12 @@ fn our_cluster() -> Rule {
 
 /// The cluster an earlier attempt of the same request restored, in `status`.
 fn our_cluster_in(status: &'static str) -> Rule {
+    our_cluster_with(status, Some((0.5, 16.0)))
+}
+
+/// The cluster an earlier attempt of the same request restored, in `status`,
+/// with this Serverless v2 capacity range, if any.
+fn our_cluster_with(status: &'static str, range: Option<(f64, f64)>) -> Rule {
     mock!(Client::describe_db_clusters)
         .match_requests(|r| r.db_cluster_identifier() == Some(CLUSTER))
         .then_output(move || {
@@ -318,12 +324,12 @@ fn our_cluster_in(status: &'static str) -> Rule {
                         .status(status)
                         .engine("aurora-postgresql")
                         .engine_version("15.4")
-                        .serverless_v2_scaling_configuration(
+                        .set_serverless_v2_scaling_configuration(range.map(|(min, max)| {
                             ServerlessV2ScalingConfigurationInfo::builder()
-                                .min_capacity(0.5)
-                                .max_capacity(16.0)
-                                .build(),
-                        )
+                                .min_capacity(min)
+                                .max_capacity(max)
+                                .build()
+                        }))
                         .tag_list(
                             Tag::builder()
                                 .key("dr-lambdas:provenance")
@@ -591,4 +597,33 @@ async fn a_serverless_writer_without_a_capacity_range_is_refused_before_the_clus
         "{err}"
     );
     assert_eq!((clusters.len(), writers.len()), (0, 0));
+}
+
+#[tokio::test]
+async fn a_retry_into_a_cluster_without_a_capacity_range_says_how_to_give_it_one_and_sends_nothing()
+{
+    // Only a cluster restored before serverless_v2_capacity existed can be
+    // in this state; RDS would refuse its db.serverless writer.
+    let (cluster, no_writer) = (our_cluster_with("available", None), instance_absent(WRITER));
+    let (no_source, snap) = (cluster_absent(SOURCE), snapshot("15.4"));
+    let (writer_rule, writers) = writer_created();
+
+    let err = restore(
+        &[&cluster, &no_writer, &no_source, &snap, &writer_rule],
+        json!({"db_cluster": CLUSTER, "snapshot_id": SNAPSHOT, "source_db_cluster": SOURCE,
+               "db_subnet_group": "dr-subnets", "db_instance_class": "db.serverless",
+               "serverless_v2_capacity": {"min": 0.5, "max": 16}}),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(err.name(), "InvalidRequest");
+    assert!(
+        err.to_string().contains(
+            "aws rds modify-db-cluster --db-cluster-identifier orders-restored \
+             --serverless-v2-scaling-configuration"
+        ),
+        "{err}"
+    );
+    assert_eq!(writers.lock().unwrap().len(), 0);
 }

@@ -159,7 +159,7 @@ pub fn writer_class(
     source_writer: Option<&InstanceFacts>,
     serverless: bool,
 ) -> Result<String, Error> {
-    let class = overrides
+    overrides
         .db_instance_class
         .clone()
         .or_else(|| source_writer.and_then(|w| w.class.clone()))
@@ -170,18 +170,44 @@ pub fn writer_class(
                 "is required: there is no source writer here to copy the writer's class from \
                  (e.g. db.r6g.large, or db.serverless for Aurora Serverless v2)",
             )
-        })?;
-    // RDS refuses a db.serverless writer in a cluster without a capacity
-    // range, and only after the cluster exists: refuse before either call.
-    if class == SERVERLESS && !serverless {
-        return Err(Error::invalid(
-            "serverless_v2_capacity",
-            "is required for a db.serverless writer when there is no source cluster here to copy \
-             the capacity range from: give one, like {\"min\": 0.5, \"max\": 16}, or a \
-             provisioned db_instance_class",
-        ));
+        })
+}
+
+/// Where the restored cluster's capacity range comes from, for [`capacity_guard`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterOrigin<'a> {
+    /// Restored by this plan: the event's range or the source cluster's.
+    Planned,
+    /// Restored by an earlier attempt of this request, named here.
+    Existing(&'a str),
+}
+
+/// Refuses a `db.serverless` writer for a cluster without a capacity range
+/// (`serverless` false). RDS would refuse it only at `CreateDBInstance`,
+/// after the cluster exists: a half-done restore.
+pub fn capacity_guard(class: &str, serverless: bool, origin: ClusterOrigin) -> Result<(), Error> {
+    if class != SERVERLESS || serverless {
+        return Ok(());
     }
-    Ok(class)
+    Err(match origin {
+        ClusterOrigin::Planned => Error::invalid(
+            "serverless_v2_capacity",
+            "is required for a db.serverless writer when there is no source cluster here to \
+             copy the capacity range from: give one, like {\"min\": 0.5, \"max\": 16}, or a \
+             provisioned db_instance_class",
+        ),
+        // A restored cluster's range is not ours to change here; the operator's.
+        ClusterOrigin::Existing(cluster) => Error::invalid(
+            "db_instance_class",
+            format!(
+                "db.serverless needs a Serverless v2 capacity range, and cluster '{cluster}' \
+                 (restored by an earlier attempt of this request) has none: give it one \
+                 (aws rds modify-db-cluster --db-cluster-identifier {cluster} \
+                 --serverless-v2-scaling-configuration MinCapacity=0.5,MaxCapacity=16 \
+                 --apply-immediately) and invoke again, or give a provisioned db_instance_class"
+            ),
+        ),
+    })
 }
 
 /// The writer's DB parameter group: the event's, else the source writer's
@@ -391,16 +417,39 @@ mod tests {
 
     #[test]
     fn a_db_serverless_writer_without_a_capacity_range_is_refused() {
-        let overrides = Overrides {
-            db_instance_class: Some(SERVERLESS.into()),
-            ..Overrides::default()
-        };
-        let err = writer_class(&overrides, None, false).unwrap_err();
+        let err = capacity_guard(SERVERLESS, false, ClusterOrigin::Planned).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("serverless_v2_capacity: is required for a db.serverless writer"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_resumed_cluster_without_a_capacity_range_says_how_to_give_it_one() {
+        let err =
+            capacity_guard(SERVERLESS, false, ClusterOrigin::Existing("orders-dr")).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("db_instance_class: db.serverless needs a Serverless v2 capacity range, and cluster 'orders-dr'"),
+            "{text}"
+        );
+        assert!(
+            text.contains("aws rds modify-db-cluster --db-cluster-identifier orders-dr"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_provisioned_writer_or_a_cluster_with_a_range_passes_the_capacity_guard() {
+        assert!(matches!(
+            capacity_guard("db.r6g.large", false, ClusterOrigin::Planned),
+            Ok(())
+        ));
+        assert!(matches!(
+            capacity_guard(SERVERLESS, true, ClusterOrigin::Existing("orders-dr")),
+            Ok(())
+        ));
     }
 
     #[test]

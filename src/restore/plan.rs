@@ -5,6 +5,7 @@
 
 use aws_sdk_rds::primitives::DateTime;
 
+use super::cluster::ClusterOrigin;
 use super::facts::{BackupFacts, Baseline, ClusterFacts, InstanceFacts, SnapshotFacts, Window};
 use super::request::{RestoreRequest, RestoreTime, Source, Target, rfc3339};
 use super::step::{
@@ -501,7 +502,19 @@ fn plan_cluster(
     let mut notes = Vec::new();
     let (engine, serverless, same_family) = match resolved {
         Resolved::Resumed(cluster) => (
-            cluster.engine.clone(),
+            {
+                let asked = req.overrides.serverless_v2_capacity.map(|c| (c.min, c.max));
+                if let Some((min, max)) =
+                    asked.filter(|range| cluster.serverless_v2 != Some(*range))
+                {
+                    notes.push(format!(
+                        "cluster '{cluster_id}' exists already (an earlier attempt of this \
+                         request): the event's capacity range {min}-{max} ACUs is not applied \
+                         to it"
+                    ));
+                }
+                cluster.engine.clone()
+            },
             cluster.serverless_v2.is_some(),
             cluster::fits(
                 src,
@@ -575,11 +588,17 @@ fn plan_cluster(
         detail: format!("no engine known for the writer of cluster '{cluster_id}'"),
     })?;
     let source_writer = source.instance.as_ref();
+    let class = cluster::writer_class(&req.overrides, source_writer, serverless)?;
+    let origin = match resolved {
+        Resolved::Resumed(_) => ClusterOrigin::Existing(cluster_id),
+        _ => ClusterOrigin::Planned,
+    };
+    cluster::capacity_guard(&class, serverless, origin)?;
     steps.push(Step::Writer(Writer {
         db_instance_identifier: writer_id.to_owned(),
         db_cluster_identifier: cluster_id.to_owned(),
         engine,
-        db_instance_class: cluster::writer_class(&req.overrides, source_writer, serverless)?,
+        db_instance_class: class,
         db_parameter_group_name: cluster::writer_parameter_group(
             &req.overrides,
             source_writer,

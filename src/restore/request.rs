@@ -63,8 +63,10 @@ pub struct Capacity {
     pub max: f64,
 }
 
-// RDS's bounds for Serverless v2 (ACUs, in steps of 0.5); a minimum of 0
-// (automatic pause) depends on the engine version, which RDS checks.
+// RDS's widest bounds for Serverless v2 (ACUs, in steps of 0.5). Older
+// engine versions allow a max of 128 only, and a min of 0 (automatic pause)
+// needs a recent one: RDS checks those at the cluster restore, before
+// anything exists.
 const MAX_ACU: f64 = 256.0;
 
 /// What the restored data comes from.
