@@ -591,7 +591,7 @@ fn plan_cluster(
     let class = cluster::writer_class(&req.overrides, source_writer, serverless)?;
     let origin = match resolved {
         Resolved::Resumed(_) => ClusterOrigin::Existing(cluster_id),
-        _ => ClusterOrigin::Planned,
+        Resolved::Snapshot(_) | Resolved::PointInTime { .. } => ClusterOrigin::Planned,
     };
     cluster::capacity_guard(&class, serverless, origin)?;
     steps.push(Step::Writer(Writer {
