@@ -20,6 +20,8 @@ use aws_sdk_route53recoverycluster::Client;
 use aws_sdk_route53recoverycluster::config::Region;
 use aws_sdk_route53recoverycluster::config::http::HttpResponse;
 use aws_sdk_route53recoverycluster::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_route53recoverycluster::operation::update_routing_control_states::UpdateRoutingControlStatesError;
+use aws_sdk_route53recoverycluster::types::error::ConflictException;
 use aws_sdk_route53recoverycluster::types::{RoutingControlState, UpdateRoutingControlStateEntry};
 use tracing::{info, warn};
 
@@ -156,10 +158,28 @@ impl ArcCluster {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| classify("UpdateRoutingControlStates", e))
+                    .map_err(|e| match e.as_service_error() {
+                        Some(UpdateRoutingControlStatesError::ConflictException(c)) => conflict(c),
+                        _ => classify("UpdateRoutingControlStates", e),
+                    })
             }
         })
         .await
+    }
+
+    /// A cluster over clients already built, one per `(region, url)`: for
+    /// tests that stand an SDK mock in for an endpoint.
+    pub fn from_clients(endpoints: Vec<(String, String, Client)>) -> Self {
+        ArcCluster {
+            endpoints: endpoints
+                .into_iter()
+                .map(|(region, url, client)| Endpoint {
+                    region,
+                    url,
+                    client,
+                })
+                .collect(),
+        }
     }
 
     /// Runs `call` against the endpoints in random order until one answers.
@@ -247,8 +267,44 @@ fn safety_rules(message: &str) -> Vec<String> {
     message
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '"' | '\'' | '[' | ']' | '(' | ')'))
         .filter(|w| w.starts_with("arn:") && w.contains("/safetyrule/"))
-        .map(|w| w.trim_end_matches(['.', ';']).to_owned())
+        .map(|w| w.trim_end_matches(['.', ';', ':']).to_owned())
         .collect()
+}
+
+/// What a `ConflictException` on an update means: a safety rule's refusal
+/// when it names one, else a passing conflict worth another endpoint.
+///
+/// The rule is read from the exception's structured `resourceId` /
+/// `resourceType` first; the free-text message is only the fallback (a
+/// message may name the rule without its ARN, and a permanent refusal must
+/// not be retried on four more endpoints and answered as retryable).
+fn conflict(c: &ConflictException) -> Attempt {
+    let message = c.message().to_owned();
+    let rules = conflict_rules(c.resource_id(), c.resource_type(), &message);
+    if rules.is_empty() {
+        Attempt::Next {
+            why: format!("ConflictException: {message}"),
+            throttled: false,
+        }
+    } else {
+        Attempt::Stop(Error::SafetyRuleViolation { rules, message })
+    }
+}
+
+/// The safety rules a conflict names: its resource, when that is a safety
+/// rule (by ARN or by type), else the ARNs in its message.
+fn conflict_rules(resource_id: &str, resource_type: &str, message: &str) -> Vec<String> {
+    let kind: String = resource_type
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let is_rule = resource_id.contains("/safetyrule/") || kind.contains("safetyrule");
+    if is_rule && !resource_id.is_empty() {
+        vec![resource_id.to_owned()]
+    } else {
+        safety_rules(message)
+    }
 }
 
 /// Sorts one endpoint's failure: next endpoint, or the answer.
@@ -334,5 +390,29 @@ mod tests {
             ]
         );
         assert!(safety_rules("Conflict occurred; please retry").is_empty());
+    }
+
+    const RULE: &str =
+        "arn:aws:route53-recovery-control::123456789012:controlpanel/cp/safetyrule/min-one-on";
+
+    #[test]
+    fn a_conflicts_resource_names_the_rule_before_its_message_does() {
+        assert_eq!(
+            conflict_rules(RULE, "SafetyRule", "violates safety rule min-one-on"),
+            [RULE]
+        );
+        assert_eq!(
+            conflict_rules("min-one-on", "SAFETY_RULE", "violates min-one-on"),
+            ["min-one-on"]
+        );
+    }
+
+    #[test]
+    fn a_conflict_about_another_resource_falls_back_to_the_message() {
+        assert_eq!(
+            conflict_rules("rc-1", "RoutingControl", &format!("violates {RULE}.")),
+            [RULE]
+        );
+        assert!(conflict_rules("rc-1", "RoutingControl", "Try again.").is_empty());
     }
 }
