@@ -443,3 +443,42 @@ async fn a_snapshot_of_another_account_is_refused_before_any_call() {
     assert!(err.to_string().contains("account 210987654321"), "{err}");
     assert_eq!(sent.lock().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn every_tag_value_in_the_dry_run_plan_of_a_long_snapshot_name_is_one_rds_accepts() {
+    // 250 characters: "snapshot:" + the name is longer than RDS's 256, so
+    // the restored-from tag is cut and ends in a hash.
+    let long = format!("orders-{}", "a".repeat(243));
+    let (target, source) = (target_absent(), source_absent());
+    let snap = snapshot_found(postgres_snapshot().db_snapshot_identifier(&long).build());
+
+    let out = restore(
+        &[&target, &source, &snap],
+        json!({"db_instance": TARGET, "snapshot_id": long, "db_subnet_group": "dr-subnets",
+               "dry_run": true}),
+    )
+    .await
+    .unwrap();
+
+    let tags = out["plan"][0]["RestoreDBInstanceFromDBSnapshot"]["Tags"]
+        .as_array()
+        .expect("the planned tags")
+        .clone();
+    let restored_from = tags
+        .iter()
+        .find(|t| t["Key"] == "dr-lambdas:restored-from")
+        .expect("the restored-from tag");
+    assert_eq!(
+        restored_from["Value"].as_str().map(|v| v.chars().count()),
+        Some(256)
+    );
+    for tag in &tags {
+        let value = tag["Value"].as_str().unwrap_or_default();
+        assert_eq!(
+            dr_lambdas::validate::tag_value(value),
+            Ok(()),
+            "{}: {value}",
+            tag["Key"]
+        );
+    }
+}

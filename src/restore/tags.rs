@@ -49,11 +49,14 @@ pub fn provenance(source: &Source) -> String {
 /// `value`, cut to fit a tag value: a value longer than RDS allows keeps its
 /// head and ends in a hash of the whole, so that two long values still
 /// compare as they would uncut.
+///
+/// The hash follows a `+`: RDS tag values hold only letters, digits, white
+/// space and `_ . : / = + - @` (a `#` would get the whole restore refused).
 pub fn fit(value: &str) -> String {
     if value.chars().count() <= MAX_VALUE {
         return value.to_owned();
     }
-    let hash = format!("#{:016x}", fnv1a(value.as_bytes()));
+    let hash = format!("+{:016x}", fnv1a(value.as_bytes()));
     let head: String = value.chars().take(MAX_VALUE - hash.len()).collect();
     head + &hash
 }
@@ -199,6 +202,7 @@ mod tests {
             target: Target::Instance("orders-dr".into()),
             source,
             region: "us-east-1".into(),
+            source_region: None,
             overrides: Overrides::default(),
             dry_run: false,
             trigger: crate::trigger::Trigger::Direct,
@@ -261,6 +265,7 @@ mod tests {
         );
         let cut = fit(&long);
         assert_eq!(cut.chars().count(), 256);
+        assert_eq!(crate::validate::tag_value(&cut), Ok(()));
         assert_eq!(cut, fit(&long));
         assert_ne!(cut, fit(&format!("{long}b")));
         assert_eq!(fit("short"), "short");
