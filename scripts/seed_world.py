@@ -251,6 +251,9 @@ def main():
                 "RECORD_NAMES": ",".join(RECORD_NAMES),
                 "PRIMARY_REGION": PRIMARY,
                 "SECONDARY_REGION": SECONDARY,
+                # The restore function's: where the source of a point-in-time
+                # restore runs (its replicated backups are named by it).
+                "RESTORE_SOURCE_REGION": PRIMARY,
                 "REGION_ENDPOINTS": json.dumps(REGION_ENDPOINTS),
                 "REGION_HEALTH_CHECKS": json.dumps(health),
                 # Not the failover function's, but the workflow's (see scripts/lib.sh).

@@ -235,6 +235,10 @@ async fn a_replay_of_the_same_request_does_not_restore_twice() {
     assert_eq!(second.status, RestoreStatus::Available);
     let restored = describe(&rds, &target).await;
     assert_eq!(tag(&restored, "dr-lambdas:request-id"), Some("attempt-1"));
+    let endpoint = restored.endpoint().expect("moto gives an endpoint");
+    assert_eq!(second.endpoint.as_deref(), endpoint.address());
+    assert_eq!(second.port, endpoint.port());
+    assert_eq!(first.endpoint, None, "not available yet when it starts");
 }
 
 #[tokio::test]
@@ -447,5 +451,59 @@ async fn a_point_in_time_dry_run_creates_nothing() {
     assert_eq!(
         lookup.unwrap_err().into_service_error().meta().code(),
         Some("DBInstanceNotFound")
+    );
+}
+
+#[tokio::test]
+async fn a_replay_of_a_restore_older_than_the_window_is_refused_with_its_date() {
+    let url = moto_or_skip!();
+    let rds = common::rds(&url, HOME);
+    let (source, snap, target) = (
+        common::unique("orders"),
+        common::unique("snap"),
+        common::unique("orders-stale"),
+    );
+    seed_source(&rds, &source, &snap).await;
+    let handler = RestoreHandler::new(rds.clone(), HOME, None);
+    let event =
+        json!({"db_instance": target, "snapshot_id": "latest", "source_db_instance": source});
+    handler
+        .handle(event.clone(), &Invocation::new("last-month"))
+        .await
+        .unwrap();
+    // Last month's restore, under the same name and from the same source: its
+    // request time aged through the tag (moto's creation time is now).
+    let arn = describe(&rds, &target)
+        .await
+        .db_instance_arn()
+        .expect("an ARN")
+        .to_owned();
+    rds.add_tags_to_resource()
+        .resource_name(arn)
+        .tags(
+            Tag::builder()
+                .key("dr-lambdas:requested-at")
+                .value("2026-10-01T03:00:00Z")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("age the request");
+
+    let err = handler
+        .handle(event, &Invocation::new("today"))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.name(), "InstanceAlreadyExists");
+    let message = err.to_string();
+    assert!(
+        message.contains("was restored from the same source on 2026-10-01T03:00:00Z"),
+        "{message}"
+    );
+    assert!(message.contains("REPLAY_WINDOW_HOURS (24)"), "{message}");
+    assert_eq!(
+        tag(&describe(&rds, &target).await, "dr-lambdas:request-id"),
+        Some("last-month")
     );
 }

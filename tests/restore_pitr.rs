@@ -10,7 +10,9 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_rds::Client;
-use aws_sdk_rds::operation::describe_db_instance_automated_backups::DescribeDbInstanceAutomatedBackupsOutput;
+use aws_sdk_rds::operation::describe_db_instance_automated_backups::{
+    DescribeDbInstanceAutomatedBackupsInput, DescribeDbInstanceAutomatedBackupsOutput,
+};
 use aws_sdk_rds::operation::describe_db_instances::{
     DescribeDBInstancesError, DescribeDbInstancesOutput,
 };
@@ -150,9 +152,12 @@ fn restore_captured() -> (Rule, Sent) {
 fn invocation() -> Invocation {
     let mut invocation = Invocation::new("req-1");
     invocation.received = std::time::UNIX_EPOCH + std::time::Duration::from_secs(NOW as u64);
+    invocation.account_id = Some("123456789012".to_owned());
     invocation
 }
 
+/// The handler as the template configures it: the source runs in us-east-1
+/// (`RESTORE_SOURCE_REGION`).
 async fn restore(
     rules: &[&Rule],
     home: &str,
@@ -160,8 +165,33 @@ async fn restore(
 ) -> Result<dr_lambdas::restore::RestoreResult, dr_lambdas::Error> {
     let client = mock_client!(aws_sdk_rds, RuleMode::MatchAny, rules);
     RestoreHandler::new(client, home, None)
+        .with_source_region(Some("us-east-1".to_owned()))
         .handle(event, &invocation())
         .await
+}
+
+type Asked = Arc<Mutex<Vec<DescribeDbInstanceAutomatedBackupsInput>>>;
+
+/// `replicated_backups`, keeping what each call asked for.
+fn replicated_backups_captured() -> (Rule, Asked) {
+    let asked: Asked = Arc::default();
+    let keep = asked.clone();
+    let rule =
+        mock!(Client::describe_db_instance_automated_backups).then_compute_output(move |input| {
+            keep.lock().unwrap().push(input.clone());
+            DescribeDbInstanceAutomatedBackupsOutput::builder()
+                .db_instance_automated_backups(
+                    DbInstanceAutomatedBackup::builder()
+                        .db_instance_identifier(SOURCE)
+                        .db_instance_automated_backups_arn(REPLICATED)
+                        .region("us-east-1")
+                        .status("replicating")
+                        .restore_window(window())
+                        .build(),
+                )
+                .build()
+        });
+    (rule, asked)
 }
 
 fn only(sent: &Sent) -> RestoreDbInstanceToPointInTimeInput {
@@ -339,4 +369,165 @@ async fn a_dry_run_of_latest_says_how_much_data_a_restore_now_would_lose() {
         true
     );
     assert_eq!(sent.lock().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn replicated_backups_are_asked_for_by_the_sources_arn_not_listed_across_the_region() {
+    let (target, source) = (absent(TARGET), absent(SOURCE));
+    let (backups, asked) = replicated_backups_captured();
+    let (rule, _sent) = restore_captured();
+
+    restore(
+        &[&target, &source, &backups, &rule],
+        "us-west-2",
+        json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE,
+               "db_subnet_group": "dr-subnets"}),
+    )
+    .await
+    .unwrap();
+
+    let asked = asked.lock().unwrap();
+    assert_eq!(asked.len(), 1, "one page: {asked:?}");
+    // DBInstanceIdentifier must name an instance of this region, and
+    // DbiResourceId needs the source's region: the filter takes the ARN.
+    assert_eq!(asked[0].db_instance_identifier(), None);
+    assert_eq!(asked[0].dbi_resource_id(), None);
+    let filters: Vec<(Option<&str>, Vec<&str>)> = asked[0]
+        .filters()
+        .iter()
+        .map(|f| (f.name(), f.values().iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        filters,
+        [(
+            Some("db-instance-id"),
+            vec!["arn:aws:rds:us-east-1:123456789012:db:orders"]
+        )]
+    );
+}
+
+#[tokio::test]
+async fn the_sources_own_backups_are_asked_for_by_its_identifier() {
+    let (target, source) = (absent(TARGET), source_here());
+    let (backups, asked) = replicated_backups_captured();
+    let (rule, _sent) = restore_captured();
+
+    restore(
+        &[&target, &source, &backups, &rule],
+        "us-east-1",
+        json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE}),
+    )
+    .await
+    .unwrap();
+
+    let asked = asked.lock().unwrap();
+    assert_eq!(asked[0].db_instance_identifier(), Some(SOURCE));
+    assert!(asked[0].filters().is_empty());
+}
+
+#[tokio::test]
+async fn the_events_source_region_names_the_replicated_backups() {
+    let (target, source) = (absent(TARGET), absent(SOURCE));
+    let (backups, asked) = replicated_backups_captured();
+    let (rule, _sent) = restore_captured();
+
+    restore(
+        &[&target, &source, &backups, &rule],
+        "us-west-2",
+        json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE,
+               "source_region": "eu-west-1", "db_subnet_group": "dr-subnets"}),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        asked.lock().unwrap()[0].filters()[0].values(),
+        ["arn:aws:rds:eu-west-1:123456789012:db:orders"]
+    );
+}
+
+#[tokio::test]
+async fn without_a_source_region_a_restore_from_replicated_backups_is_refused_saying_so() {
+    let (target, source) = (absent(TARGET), absent(SOURCE));
+    let (backups, asked) = replicated_backups_captured();
+    let client = mock_client!(
+        aws_sdk_rds,
+        RuleMode::MatchAny,
+        [&target, &source, &backups]
+    );
+
+    let err = RestoreHandler::new(client, "us-west-2", None)
+        .handle(
+            json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE,
+                   "db_subnet_group": "dr-subnets"}),
+            &invocation(),
+        )
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.name(), "InvalidRequest");
+    assert!(
+        err.to_string().starts_with("source_region: is required"),
+        "{err}"
+    );
+    assert_eq!(asked.lock().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn more_pages_of_backups_than_the_cap_are_refused_not_silently_cut() {
+    let (target, source) = (absent(TARGET), absent(SOURCE));
+    // Every page says there is another (a new marker each time: the SDK's
+    // paginator stops by itself on a repeated one).
+    let endless =
+        mock!(Client::describe_db_instance_automated_backups).then_compute_output(|input| {
+            DescribeDbInstanceAutomatedBackupsOutput::builder()
+                .marker(format!("{}x", input.marker().unwrap_or_default()))
+                .build()
+        });
+    let (rule, sent) = restore_captured();
+
+    let err = restore(
+        &[&target, &source, &endless, &rule],
+        "us-west-2",
+        json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE,
+               "db_subnet_group": "dr-subnets"}),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(err.name(), "InvalidRequest");
+    assert!(
+        err.to_string().contains("more than 2000 automated backups"),
+        "{err}"
+    );
+    assert_eq!(endless.num_calls(), 21);
+    assert_eq!(sent.lock().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn outside_lambda_with_no_account_the_identifier_stands_in_for_the_arn() {
+    // A local emulator's function ARN names no account: the filter, which
+    // takes identifiers too, gets the name.
+    let (target, source) = (absent(TARGET), absent(SOURCE));
+    let (backups, asked) = replicated_backups_captured();
+    let (rule, _sent) = restore_captured();
+    let client = mock_client!(
+        aws_sdk_rds,
+        RuleMode::MatchAny,
+        [&target, &source, &backups, &rule]
+    );
+    let mut no_account = invocation();
+    no_account.account_id = None;
+
+    RestoreHandler::new(client, "us-west-2", None)
+        .with_source_region(Some("us-east-1".to_owned()))
+        .handle(
+            json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE,
+                   "db_subnet_group": "dr-subnets"}),
+            &no_account,
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(asked.lock().unwrap()[0].filters()[0].values(), [SOURCE]);
 }

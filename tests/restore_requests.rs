@@ -482,3 +482,120 @@ async fn every_tag_value_in_the_dry_run_plan_of_a_long_snapshot_name_is_one_rds_
         );
     }
 }
+
+/// The target as an earlier restore of the same event left it: available,
+/// with the tags a restore writes, `requested_at` as given.
+fn target_restored(requested_at: Option<&'static str>, created: i64) -> Rule {
+    mock!(Client::describe_db_instances)
+        .match_requests(|r| r.db_instance_identifier() == Some(TARGET))
+        .then_output(move || {
+            let mut db = DbInstance::builder()
+                .db_instance_identifier(TARGET)
+                .db_instance_status("available")
+                .instance_create_time(aws_sdk_rds::primitives::DateTime::from_secs(created))
+                .endpoint(
+                    Endpoint::builder()
+                        .address("orders-dr.abc.us-east-1.rds.amazonaws.com")
+                        .port(5432)
+                        .build(),
+                )
+                .tag_list(
+                    Tag::builder()
+                        .key("dr-lambdas:provenance")
+                        .value(format!("latest:{SOURCE}"))
+                        .build(),
+                );
+            if let Some(at) = requested_at {
+                db = db.tag_list(
+                    Tag::builder()
+                        .key("dr-lambdas:requested-at")
+                        .value(at)
+                        .build(),
+                );
+            }
+            DescribeDbInstancesOutput::builder()
+                .db_instances(db.build())
+                .build()
+        })
+}
+
+fn an_hour_ago() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 3600
+}
+
+#[tokio::test]
+async fn a_replay_within_the_window_reports_the_endpoint_and_sends_nothing() {
+    let target = target_restored(None, an_hour_ago());
+
+    let out = restore(
+        &[&target],
+        json!({"db_instance": TARGET, "snapshot_id": "latest", "source_db_instance": SOURCE}),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(out["replayed"], true);
+    assert_eq!(out["status"], "available");
+    assert_eq!(out["endpoint"], "orders-dr.abc.us-east-1.rds.amazonaws.com");
+    assert_eq!(out["port"], 5432);
+}
+
+#[tokio::test]
+async fn a_replay_asked_for_before_the_window_is_refused_and_nothing_is_sent() {
+    // Restored from the same source's latest snapshot, a month ago: replaying
+    // it would cut over to a month-old database.
+    let target = target_restored(Some("2026-10-01T03:00:00Z"), an_hour_ago());
+    let snap = snapshot_found(postgres_snapshot().build());
+    let (restore_rule, sent) = restore_captured();
+
+    let err = restore(
+        &[&target, &snap, &restore_rule],
+        json!({"db_instance": TARGET, "snapshot_id": "latest", "source_db_instance": SOURCE}),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(err.name(), "InstanceAlreadyExists");
+    assert!(
+        err.to_string()
+            .contains("on 2026-10-01T03:00:00Z, more than REPLAY_WINDOW_HOURS (24)"),
+        "{err}"
+    );
+    assert_eq!(sent.lock().unwrap().len(), 0);
+    assert_eq!(snap.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn without_a_request_time_tag_the_instances_creation_time_dates_the_replay() {
+    let target = target_restored(None, an_hour_ago() - 3 * 86_400);
+
+    let err = restore(
+        &[&target],
+        json!({"db_instance": TARGET, "snapshot_id": "latest", "source_db_instance": SOURCE}),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(err.name(), "InstanceAlreadyExists");
+}
+
+#[tokio::test]
+async fn a_longer_window_replays_an_older_restore() {
+    let target = target_restored(None, an_hour_ago() - 3 * 86_400);
+    let client = mock_client!(aws_sdk_rds, RuleMode::MatchAny, [&target]);
+
+    let out = RestoreHandler::new(client, "us-east-1", None)
+        .with_replay_window_hours(24 * 7)
+        .handle(
+            json!({"db_instance": TARGET, "snapshot_id": "latest", "source_db_instance": SOURCE}),
+            &Invocation::new("req-1"),
+        )
+        .await
+        .unwrap();
+
+    assert!(out.replayed);
+}

@@ -163,6 +163,18 @@ pub fn home_region(config: &SdkConfig) -> Result<String, ConfigError> {
         })
 }
 
+/// The ARN partition of `region`: `aws-cn` for China, `aws-us-gov` for
+/// GovCloud, `aws` elsewhere.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// SDK clients of one kind, built once per region and kept for the life of
 /// the execution environment: a cross-region restore must not pay for a new
 /// client (and its connection pool) on every invocation.

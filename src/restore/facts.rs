@@ -105,6 +105,8 @@ pub struct InstanceFacts {
     pub db_cluster: Option<String>,
     /// The endpoint's address, once RDS has one.
     pub endpoint: Option<String>,
+    /// When RDS created the instance (`InstanceCreateTime`); `None` while creating.
+    pub created: Option<DateTime>,
     pub tags: Vec<(String, String)>,
 }
 
@@ -156,6 +158,8 @@ pub struct ClusterFacts {
     pub earliest_restorable_time: Option<DateTime>,
     /// The writer endpoint's address.
     pub endpoint: Option<String>,
+    /// When RDS created the cluster (`ClusterCreateTime`).
+    pub created: Option<DateTime>,
     pub tags: Vec<(String, String)>,
 }
 

@@ -25,11 +25,11 @@ pub mod tags;
 use aws_sdk_rds::Client;
 use serde::Serialize;
 use serde_json::Value;
-use tracing::info;
+use tracing::{info, warn};
 
 use aws_sdk_rds::primitives::DateTime;
 
-use self::plan::{Existing, Progress, Replay, Resolved, SourceFacts};
+use self::plan::{Existing, Progress, Replay, ReplayWindow, Resolved, SourceFacts};
 use self::rds::Applied;
 use self::request::{RestoreRequest, Scope, Source, Target};
 use self::status::RestoreStatus;
@@ -40,7 +40,7 @@ use crate::config::{self, ConfigError, Env};
 use crate::error::{AwsFailure, Error};
 use crate::runtime::{Handler, Invocation};
 use crate::trigger::Trigger;
-use crate::validate::Globs;
+use crate::validate::{self, Globs};
 
 /// The handler's answer. `instance_id` and `status` are the seed's contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,6 +70,12 @@ pub struct RestoreResult {
     /// What RDS reported for the Aurora cluster; absent for an instance restore.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_status: Option<String>,
+    /// Where the application connects (the instance's endpoint, or the
+    /// Aurora cluster's writer endpoint): `null` until `status` is
+    /// `available`. Always present: the workflow's cutover reads it.
+    pub endpoint: Option<String>,
+    /// The port of `endpoint`; `null` with it.
+    pub port: Option<i32>,
     /// Calls not made yet (e.g. `CreateDBInstance` while the cluster is still
     /// being created): the same event, sent again, makes them. Empty when
     /// everything was sent. Always present: the workflow branches on it.
@@ -109,6 +115,8 @@ impl RestoreResult {
                 .map(|point| (requested_at.secs() - point.secs()).max(0)),
             db_instance_status: None,
             cluster_status: None,
+            endpoint: None,
+            port: None,
             pending: Vec::new(),
             replayed: false,
             dry_run: req.dry_run,
@@ -119,12 +127,18 @@ impl RestoreResult {
     }
 }
 
+/// How long after a restore was asked for the same event still replays it
+/// (`REPLAY_WINDOW_HOURS`), unless configured otherwise.
+pub const DEFAULT_REPLAY_WINDOW_HOURS: u64 = 24;
+
 /// The restore handler, built once at init.
 pub struct RestoreHandler {
     clients: RegionalClients<Client>,
     allowlist: Option<Globs>,
     regions: Option<Globs>,
     region_switch_restore: Option<Value>,
+    source_region: Option<String>,
+    replay_window_hours: u64,
 }
 
 impl Handler for RestoreHandler {
@@ -143,10 +157,24 @@ impl Handler for RestoreHandler {
                 )
             })?),
         };
+        let source_region = config::parse_var(env, "RESTORE_SOURCE_REGION", None, |raw| {
+            validate::region_name(raw).map(|()| Some(raw.to_owned()))
+        })?;
+        let replay_window_hours = config::parse_var(
+            env,
+            "REPLAY_WINDOW_HOURS",
+            DEFAULT_REPLAY_WINDOW_HOURS,
+            |raw| match raw.parse::<u64>() {
+                Ok(hours) if (1..=8760).contains(&hours) => Ok(hours),
+                _ => Err(format!("'{raw}' is not a number of hours from 1 to 8760")),
+            },
+        )?;
         let config = aws::load_sdk_config(&sdk).await;
         let home_region = aws::home_region(&config)?;
         let mut handler = RestoreHandler::new(Client::new(&config), home_region, allowlist)
-            .with_allowed_regions(regions);
+            .with_allowed_regions(regions)
+            .with_source_region(source_region)
+            .with_replay_window_hours(replay_window_hours);
         handler.region_switch_restore = region_switch_restore;
         Ok(handler)
     }
@@ -163,8 +191,10 @@ impl Handler for RestoreHandler {
                 account_id: invocation.account_id.as_deref(),
                 now,
                 region_switch_restore: self.region_switch_restore.as_ref(),
+                source_region: self.source_region.as_deref(),
             },
         )?;
+        let window = ReplayWindow::before(now, self.replay_window_hours);
         let region = req.region.clone();
         info!(
             target = req.target.instance_id(),
@@ -178,7 +208,7 @@ impl Handler for RestoreHandler {
         let client = self.clients.get(&region);
 
         let existing = read_target(&client, &req).await?;
-        let resume = match plan::progress(&req, &existing)? {
+        let resume = match plan::progress(&req, &existing, window)? {
             Progress::Done(replay) => {
                 info!(db_instance_status = %replay.db_instance_status, cluster_status = replay.cluster_status.as_deref(), "already restored by an earlier attempt; nothing sent");
                 return Ok(replayed(&req, replay, now));
@@ -196,7 +226,7 @@ impl Handler for RestoreHandler {
                     read_source_writer(&client, &req).await?,
                 )
             }
-            None => resolve(&client, &req).await?,
+            None => resolve(&client, &req, invocation.account_id.as_deref()).await?,
         };
         let planned = plan::plan_restore(&req, &resolved, &source, &invocation.request_id, now)?;
         info!(
@@ -258,7 +288,7 @@ impl Handler for RestoreHandler {
                         "identifier taken; checking whose it is"
                     );
                     let existing = read_target(&client, &req).await?;
-                    return match plan::progress(&req, &existing)? {
+                    return match plan::progress(&req, &existing, window)? {
                         Progress::Done(replay) => Ok(replayed(&req, replay, now)),
                         // RDS said it exists but cannot show it yet (its reads
                         // are eventually consistent), or the winner is still
@@ -328,7 +358,23 @@ impl RestoreHandler {
             allowlist,
             regions: None,
             region_switch_restore: None,
+            source_region: None,
+            replay_window_hours: DEFAULT_REPLAY_WINDOW_HOURS,
         }
+    }
+
+    /// Where the source of a point-in-time restore runs unless the event
+    /// says (`RESTORE_SOURCE_REGION`).
+    pub fn with_source_region(mut self, region: Option<String>) -> Self {
+        self.source_region = region;
+        self
+    }
+
+    /// How long after a restore was asked for the same event replays it
+    /// (`REPLAY_WINDOW_HOURS`); an older one is refused.
+    pub fn with_replay_window_hours(mut self, hours: u64) -> Self {
+        self.replay_window_hours = hours;
+        self
     }
 
     /// Restricts the regions a restore may go to (`RESTORE_ALLOWED_REGIONS`):
@@ -341,10 +387,15 @@ impl RestoreHandler {
 }
 
 /// Finds what to restore from and, when it is here, the source (instance,
-/// or cluster and its writer).
-async fn resolve(client: &Client, req: &RestoreRequest) -> Result<(Resolved, SourceFacts), Error> {
+/// or cluster and its writer). `account` is the function's own, which names
+/// a source in another region.
+async fn resolve(
+    client: &Client,
+    req: &RestoreRequest,
+    account: Option<&str>,
+) -> Result<(Resolved, SourceFacts), Error> {
     match &req.target {
-        Target::Instance(_) => resolve_for_instance(client, req).await,
+        Target::Instance(_) => resolve_for_instance(client, req, account).await,
         Target::Cluster { .. } => resolve_for_cluster(client, req).await,
     }
 }
@@ -352,6 +403,7 @@ async fn resolve(client: &Client, req: &RestoreRequest) -> Result<(Resolved, Sou
 async fn resolve_for_instance(
     client: &Client,
     req: &RestoreRequest,
+    account: Option<&str>,
 ) -> Result<(Resolved, SourceFacts), Error> {
     let region = req.region.as_str();
     let read = |name: Option<String>| async move {
@@ -382,7 +434,11 @@ async fn resolve_for_instance(
         }
         Source::PointInTime { source: name, .. } => {
             let source = read(Some(name.clone())).await?;
-            let backups = rds::automated_backups(client, name).await?;
+            let source_arn = match source.instance {
+                Some(_) => None,
+                None => Some(source_arn(req, name, account)?),
+            };
+            let backups = rds::automated_backups(client, name, source_arn.as_deref()).await?;
             let resolved =
                 plan::resolve_point_in_time(name, region, source.instance.as_ref(), &backups)?;
             Ok((resolved, source))
@@ -422,6 +478,38 @@ async fn resolve_for_cluster(
     }
 }
 
+/// The ARN of source instance `name` in the region it runs in: what finds
+/// its automated backups replicated into the restore's region.
+///
+/// Outside Lambda (a local emulator whose function ARN names no account)
+/// the identifier stands in for the ARN: the `db-instance-id` filter takes
+/// both, and only the ARN is certain to match a replica.
+fn source_arn(req: &RestoreRequest, name: &str, account: Option<&str>) -> Result<String, Error> {
+    let region = req.source_region.as_deref().ok_or_else(|| {
+        Error::invalid(
+            "source_region",
+            format!(
+                "is required: '{name}' is not in {}, and its automated backups replicated there \
+                 are found by its ARN, which names the region it runs in (e.g. \"source_region\": \
+                 \"us-east-1\"; or set RESTORE_SOURCE_REGION)",
+                req.region
+            ),
+        )
+    })?;
+    let Some(account) = account else {
+        warn!(
+            source = name,
+            "the function's account is unknown (no account in the function ARN): the replicated \
+             backups are asked for by the source's identifier, not its ARN"
+        );
+        return Ok(name.to_owned());
+    };
+    Ok(format!(
+        "arn:{}:rds:{region}:{account}:db:{name}",
+        aws::partition(region)
+    ))
+}
+
 fn snapshot_not_found(id: &str, region: &str) -> Error {
     Error::SnapshotNotFound {
         snapshot_id: id.to_owned(),
@@ -439,6 +527,11 @@ fn replayed(req: &RestoreRequest, replay: Replay, now: DateTime) -> RestoreResul
     let mut result = RestoreResult::new(req, status, &replay.recorded, now);
     result.db_instance_status = Some(replay.db_instance_status);
     result.cluster_status = replay.cluster_status;
+    // Only a usable database has an address worth cutting over to.
+    if status == RestoreStatus::Available {
+        result.endpoint = replay.endpoint;
+        result.port = replay.port;
+    }
     result.replayed = true;
     result
 }

@@ -25,6 +25,47 @@ pub struct Replay {
     pub db_instance_status: String,
     /// What RDS reports of the cluster now, for an Aurora restore.
     pub cluster_status: Option<String>,
+    /// Where the application connects: the instance's endpoint, or the
+    /// cluster's (writer) endpoint; `None` while RDS has none.
+    pub endpoint: Option<String>,
+    /// The port of that endpoint.
+    pub port: Option<i32>,
+}
+
+/// The oldest earlier request a replay may continue: older restores under
+/// the same names hold old data, and are refused rather than reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayWindow {
+    /// The earliest `requested-at` that still counts as the same request.
+    pub since: DateTime,
+    /// The window's length in hours, for messages (`REPLAY_WINDOW_HOURS`).
+    pub hours: u64,
+}
+
+impl ReplayWindow {
+    /// The window of `hours` before `now`.
+    pub fn before(now: DateTime, hours: u64) -> Self {
+        let secs = i64::try_from(hours.saturating_mul(3600)).unwrap_or(i64::MAX);
+        ReplayWindow {
+            since: DateTime::from_secs(now.secs().saturating_sub(secs)),
+            hours,
+        }
+    }
+
+    /// `Err` with the reason when a restore asked for at `requested` (its
+    /// tag, else its creation time) is too old to be replayed.
+    fn admits(&self, requested: Option<DateTime>) -> Result<(), String> {
+        match requested {
+            Some(at) if at < self.since => Err(format!(
+                "was restored from the same source on {}, more than REPLAY_WINDOW_HOURS ({}) \
+                 hours ago: its data is from then, not now. Delete it, or restore under another \
+                 name",
+                rfc3339(at),
+                self.hours
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// How far an earlier attempt of the same request got.
@@ -50,9 +91,14 @@ pub struct Existing {
 /// Decides what existing resources with the target's names mean.
 ///
 /// They are the same request's earlier work when their provenance tag is
-/// the request's (and a writer is in the request's cluster); anything else
-/// is someone else's and is never touched.
-pub fn progress(req: &RestoreRequest, existing: &Existing) -> Result<Progress, Error> {
+/// the request's, they were asked for within `window` (and a writer is in
+/// the request's cluster); anything else is someone else's, or stale, and
+/// is never touched.
+pub fn progress(
+    req: &RestoreRequest,
+    existing: &Existing,
+    window: ReplayWindow,
+) -> Result<Progress, Error> {
     let refuse = |kind: &'static str, field: &'static str, id: &str, reason: String| {
         Error::InstanceAlreadyExists {
             kind,
@@ -68,7 +114,9 @@ pub fn progress(req: &RestoreRequest, existing: &Existing) -> Result<Progress, E
     };
     let cluster = match (&existing.cluster, cluster_id) {
         (Some(cluster), Some(_)) => {
-            tags::same_request(req, |key| cluster.tag(key).map(str::to_owned))
+            let tag = |key: &str| cluster.tag(key).map(str::to_owned);
+            tags::same_request(req, tag)
+                .and_then(|()| window.admits(tags::recorded(tag).requested_at.or(cluster.created)))
                 .map_err(|reason| refuse("cluster", "db_cluster", &cluster.id, reason))?;
             Some(cluster)
         }
@@ -94,6 +142,7 @@ pub fn progress(req: &RestoreRequest, existing: &Existing) -> Result<Progress, E
     };
     let tag = |key: &str| instance.tag(key).map(str::to_owned);
     tags::same_request(req, tag)
+        .and_then(|()| window.admits(tags::recorded(tag).requested_at.or(instance.created)))
         .map_err(|reason| refuse("instance", instance_field, &instance.id, reason))?;
     if let Some(wanted) = cluster_id
         && (cluster.is_none() || instance.db_cluster.as_deref() != Some(wanted))
@@ -112,6 +161,14 @@ pub fn progress(req: &RestoreRequest, existing: &Existing) -> Result<Progress, E
         recorded: tags::recorded(tag),
         db_instance_status: instance.status.clone(),
         cluster_status: cluster.map(|c| c.status.clone()),
+        endpoint: match cluster {
+            Some(c) => c.endpoint.clone(),
+            None => instance.endpoint.clone(),
+        },
+        port: match cluster {
+            Some(c) => c.port,
+            None => instance.port,
+        },
     }))
 }
 
@@ -647,6 +704,7 @@ mod tests {
             target: Target::Instance("orders-dr".into()),
             source,
             region: "us-east-1".into(),
+            source_region: None,
             overrides: Overrides::default(),
             dry_run: false,
             trigger: crate::trigger::Trigger::Direct,
@@ -673,7 +731,11 @@ mod tests {
             instance: Some(existing.clone()),
             cluster: None,
         };
-        match progress(req, &existing)? {
+        match progress(
+            req,
+            &existing,
+            ReplayWindow::before(DateTime::from_secs(NOW), 24),
+        )? {
             Progress::Done(replay) => Ok(replay),
             other => panic!("an existing instance gave {other:?}"),
         }
@@ -1024,8 +1086,56 @@ mod tests {
                 },
                 db_instance_status: "creating".into(),
                 cluster_status: None,
+                endpoint: None,
+                port: None,
             }
         );
+    }
+
+    #[test]
+    fn a_replay_is_recognised_only_within_the_window() {
+        let req = latest("orders");
+        let existing = |requested_at: &str, created: Option<i64>| Existing {
+            instance: Some(InstanceFacts {
+                created: created.map(DateTime::from_secs),
+                ..restored(
+                    &[
+                        (TAG_PROVENANCE, "latest:orders"),
+                        (crate::restore::tags::TAG_REQUESTED_AT, requested_at),
+                    ],
+                    "available",
+                )
+            }),
+            cluster: None,
+        };
+        let window = ReplayWindow::before(DateTime::from_secs(NOW), 24);
+        // An hour before the request: the same recovery, replayed.
+        assert!(matches!(
+            progress(&req, &existing("2026-11-21T23:00:00Z", None), window),
+            Ok(Progress::Done(_))
+        ));
+        // A month before: last month's data under today's name.
+        match progress(&req, &existing("2026-10-21T23:00:00Z", None), window) {
+            Err(Error::InstanceAlreadyExists { reason, .. }) => assert_eq!(
+                reason,
+                "was restored from the same source on 2026-10-21T23:00:00Z, more than \
+                 REPLAY_WINDOW_HOURS (24) hours ago: its data is from then, not now. Delete it, \
+                 or restore under another name"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // No tag (an earlier version's): the creation time dates it.
+        let untagged = Existing {
+            instance: Some(InstanceFacts {
+                created: Some(DateTime::from_secs(NOW - 3 * 86_400)),
+                ..restored(&[(TAG_PROVENANCE, "latest:orders")], "available")
+            }),
+            cluster: None,
+        };
+        assert!(matches!(
+            progress(&req, &untagged, window),
+            Err(Error::InstanceAlreadyExists { .. })
+        ));
     }
 
     #[test]

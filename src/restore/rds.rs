@@ -15,7 +15,7 @@ use aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::RestoreDBInsta
 use aws_sdk_rds::operation::restore_db_instance_to_point_in_time::RestoreDBInstanceToPointInTimeError;
 use aws_sdk_rds::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_rds::types::{
-    DbCluster, DbClusterSnapshot, DbInstance, DbInstanceAutomatedBackup, DbSnapshot,
+    DbCluster, DbClusterSnapshot, DbInstance, DbInstanceAutomatedBackup, DbSnapshot, Filter,
     ServerlessV2ScalingConfiguration, Tag,
 };
 
@@ -446,6 +446,7 @@ fn cluster_facts(c: &DbCluster) -> ClusterFacts {
         latest_restorable_time: c.latest_restorable_time().copied(),
         earliest_restorable_time: c.earliest_restorable_time().copied(),
         endpoint: c.endpoint().map(str::to_owned),
+        created: c.cluster_create_time().copied(),
         tags: tag_pairs(c.tag_list()),
     }
 }
@@ -471,29 +472,46 @@ fn cluster_snapshot_facts(s: &DbClusterSnapshot) -> SnapshotFacts {
     }
 }
 
-/// Pages of automated backups read at most when looking for a replicated one.
+/// Pages of automated backups read at most for one source.
 const MAX_BACKUP_PAGES: usize = 20;
 
-/// The automated backups of `instance` in this region: its own (when it is
-/// here), or those replicated into this region from another.
+/// The automated backups of `instance` in this region: its own, asked for by
+/// its identifier (it is here), or those replicated into this region, asked
+/// for by `source_arn`, the source's ARN in its own region.
 ///
-/// The whole region is listed and matched by instance identifier: in the
-/// destination region there is no instance of that name for the
-/// `DBInstanceIdentifier` filter to match.
-pub async fn automated_backups(client: &Client, instance: &str) -> Result<Vec<BackupFacts>, Error> {
-    let mut pages = client
-        .describe_db_instance_automated_backups()
-        .max_records(100)
-        .into_paginator()
-        .send();
+/// A replicated backup cannot be asked for by `DBInstanceIdentifier` (that
+/// must name an instance of this region) nor by `DbiResourceId` (reading it
+/// needs the source's region, which may be down): the `db-instance-id`
+/// filter takes the source's ARN.
+pub async fn automated_backups(
+    client: &Client,
+    instance: &str,
+    source_arn: Option<&str>,
+) -> Result<Vec<BackupFacts>, Error> {
+    let request = client.describe_db_instance_automated_backups();
+    let request = match source_arn {
+        Some(arn) => request.filters(Filter::builder().name("db-instance-id").values(arn).build()),
+        None => request.db_instance_identifier(instance),
+    };
+    let mut pages = request.max_records(100).into_paginator().send();
     let mut backups = Vec::new();
     let mut read = 0;
     while let Some(page) = pages.next().await {
         read += 1;
         if read > MAX_BACKUP_PAGES {
-            break;
+            // The newest may be on a page not read: refuse rather than guess.
+            return Err(Error::invalid(
+                "source_db_instance",
+                format!(
+                    "'{instance}' has more than {} automated backups here; restore a snapshot \
+                     instead",
+                    MAX_BACKUP_PAGES * 100
+                ),
+            ));
         }
         let page = page.map_err(|e| from_sdk("DescribeDBInstanceAutomatedBackups", e))?;
+        // Matched by identifier too: what RDS answers is only ever this
+        // source's (and moto ignores the filter).
         backups.extend(
             page.db_instance_automated_backups()
                 .iter()
@@ -581,6 +599,7 @@ fn instance_facts(db: &DbInstance) -> InstanceFacts {
         latest_restorable_time: db.latest_restorable_time().copied(),
         db_cluster: db.db_cluster_identifier().map(str::to_owned),
         endpoint: db.endpoint().and_then(|e| e.address()).map(str::to_owned),
+        created: db.instance_create_time().copied(),
         tags: tag_pairs(db.tag_list()),
     }
 }

@@ -30,6 +30,8 @@ struct RawRequest {
     #[serde(default)]
     source_db_cluster: Option<String>,
     #[serde(default)]
+    source_region: Option<String>,
+    #[serde(default)]
     db_cluster_parameter_group: Option<String>,
     #[serde(default)]
     serverless_v2_capacity: Option<Capacity>,
@@ -203,6 +205,10 @@ pub struct RestoreRequest {
     pub source: Source,
     /// Where to restore: the event's region, or the function's own.
     pub region: String,
+    /// Where the source instance of a point-in-time restore runs (the
+    /// event's `source_region`, else `RESTORE_SOURCE_REGION`): what names its
+    /// automated backups replicated into another region.
+    pub source_region: Option<String>,
     pub overrides: Overrides,
     pub dry_run: bool,
     /// What asked for it: direct, or an ARC Region switch step.
@@ -225,6 +231,9 @@ pub struct Scope<'a> {
     /// `REGION_SWITCH_RESTORE`: the restore a Region switch step without a
     /// payload of ours runs.
     pub region_switch_restore: Option<&'a Value>,
+    /// `RESTORE_SOURCE_REGION`: where the source of a point-in-time restore
+    /// runs, unless the event says.
+    pub source_region: Option<&'a str>,
 }
 
 // Our own tags take part of RDS's 50-tag limit; leave room for them and the source's.
@@ -403,6 +412,26 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             source,
         },
     };
+    if let Some(given) = &raw.source_region {
+        check("source_region", validate::region_name(given))?;
+        if !matches!(
+            (&source, &target),
+            (Source::PointInTime { .. }, Target::Instance(_))
+        ) {
+            return Err(Error::invalid(
+                "source_region",
+                "applies only to a point-in-time restore of db_instance (restore_time): it \
+                 names where the source runs, to find its replicated automated backups",
+            ));
+        }
+    }
+    let source_region = match (&source, &target) {
+        (Source::PointInTime { .. }, Target::Instance(_)) => raw
+            .source_region
+            .clone()
+            .or_else(|| scope.source_region.map(str::to_owned)),
+        _ => None,
+    };
     if let Some(class) = &raw.db_instance_class {
         check("db_instance_class", validate::db_instance_class(class))?;
     }
@@ -471,6 +500,7 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
         target,
         source,
         region,
+        source_region,
         overrides: Overrides {
             db_instance_class: raw.db_instance_class,
             db_subnet_group: raw.db_subnet_group,
@@ -607,6 +637,7 @@ mod tests {
             account_id: Some(ACCOUNT),
             now: DateTime::from_secs(NOW),
             region_switch_restore: None,
+            source_region: None,
         }
     }
 

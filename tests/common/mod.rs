@@ -300,5 +300,6 @@ pub fn restore_scope() -> dr_lambdas::restore::request::Scope<'static> {
         account_id: Some("123456789012"),
         now: std::time::SystemTime::now().into(),
         region_switch_restore: None,
+        source_region: None,
     }
 }
