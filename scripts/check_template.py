@@ -1,12 +1,17 @@
-"""Checks template.yaml for what cfn-lint and checkov do not know about this
-project, and prints one line per check. Any failure exits 1.
+"""Checks the two templates for what cfn-lint and checkov do not know about
+this project, and prints one line per check. Any failure exits 1.
 
+Both templates (template.yaml, in the recovery region; template-us-east-1.yaml,
+the primary's alarm):
 - No Allow statement grants a wildcard action.
-- An alarm whose action invokes a Lambda function never treats missing data
-  as breaching (it would move traffic on no data).
+- An alarm whose action invokes a Lambda function, or notifies the failover
+  trigger topic, never treats missing data as breaching (it would move
+  traffic on no data).
 - An alarm on Route 53 metrics exists only in us-east-1, where Route 53
-  publishes them.
+  publishes them (a condition on the resource, or a rule on the stack).
 - Every Lambda permission is scoped to one source (SourceArn).
+
+template.yaml:
 - The failover subscribes to the trigger topic with an invoke permission
   scoped to that topic.
 - The IAM condition on record names, evaluated for the RecordNames of
@@ -16,9 +21,18 @@ project, and prints one line per check. Any failure exits 1.
 - SnapshotKmsKeyArns accepts a list of keys, multi-Region ones included.
 - ReservedConcurrentExecutions comes from a parameter, so a deploy can drop it.
 - The workflow may change one record only: an UPSERT of the CNAME
-  DbEndpointRecordName, whose pattern admits only normalized names.
+  DbEndpointRecordName, whose pattern admits only normalized names; and it
+  has no RDS access (it asks the restore function).
+- The Aurora writer's CreateDBInstance may use the option and subnet groups
+  RDS authorises, as the instance restores may.
+- RestoreInstanceNamePattern admits lower case only.
 
-Run with the .venv-sam Python, which has cfn-lint's template decoder.
+template-us-east-1.yaml:
+- The trigger topic may be published to only by the alarm of AlarmName, and
+  is the stack's FailoverTriggerTopicArn output.
+
+Run with the .venv-sam Python, which has cfn-lint's template decoder:
+python scripts/check_template.py template.yaml template-us-east-1.yaml
 """
 
 import json
@@ -82,14 +96,61 @@ def condition_requires(conditions, name, needle):
     )
 
 
-def main(path):
-    template, errors = decode(path)
-    if errors:
-        print(f"{path}: cannot decode: {errors}")
-        return 1
+def stack_only_in_us_east_1(template):
+    """Whether an unconditional rule of the template asserts us-east-1."""
+    return any(
+        "RuleCondition" not in rule
+        and any(
+            a.get("Assert") == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+            for a in rule.get("Assertions", [])
+        )
+        for rule in template.get("Rules", {}).values()
+    )
+
+
+def main(paths):
+    for path in paths:
+        template, errors = decode(path)
+        if errors:
+            print(f"{path}: cannot decode: {errors}")
+            return 1
+        print(f"-- {path}")
+        common_checks(template)
+        resources = template.get("Resources", {})
+        if "RecoveryWorkflowRole" in resources:
+            main_template_checks(template)
+        if "FailoverTriggerTopic" in resources:
+            alarm_template_checks(template)
+    print(f"template: {'FAILED' if FAILED else 'every check passed'}")
+    return 1 if FAILED else 0
+
+
+def alarm_template_checks(template):
+    resources = template["Resources"]
+    topic = {"Ref": "FailoverTriggerTopic"}
+    policies = [
+        r for r in resources.values()
+        if r["Type"] == "AWS::SNS::TopicPolicy" and topic in r["Properties"]["Topics"]
+    ]
+    allowed = [s for p in policies for s in statements(p["Properties"]["PolicyDocument"]["Statement"])]
+    check(
+        len(allowed) == 1
+        and allowed[0]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        and allowed[0]["Action"] == "sns:Publish"
+        and mentions(allowed[0]["Condition"]["ArnLike"]["aws:SourceArn"], "alarm:${AlarmName}"),
+        "only the alarm of AlarmName may publish to the trigger topic",
+    )
+    check(
+        template.get("Outputs", {}).get("FailoverTriggerTopicArn", {}).get("Value") == topic,
+        "the trigger topic is the FailoverTriggerTopicArn output",
+    )
+
+
+def common_checks(template):
     resources = template.get("Resources", {})
     conditions = template.get("Conditions", {})
     functions = {n for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    triggers = functions | {"FailoverTriggerTopic", "FailoverTriggerTopicArn"}
 
     wildcards = []
     for name, resource in resources.items():
@@ -109,21 +170,26 @@ def main(path):
         if resource["Type"] != "AWS::CloudWatch::Alarm":
             continue
         props = resource["Properties"]
-        invokes = any(mentions(props.get("AlarmActions", []), f) for f in functions)
+        invokes = any(mentions(props.get("AlarmActions", []), f'"{f}"') for f in triggers)
         if invokes:
             check(
                 props.get("TreatMissingData") in ("missing", "notBreaching", "ignore"),
-                f"{name} invokes a function and does not treat missing data as breaching",
+                f"{name} moves traffic and does not treat missing data as breaching",
             )
         if props.get("Namespace") == "AWS/Route53":
             check(
-                condition_requires(conditions, resource.get("Condition", ""), '"us-east-1"'),
+                condition_requires(conditions, resource.get("Condition", ""), '"us-east-1"')
+                or stack_only_in_us_east_1(template),
                 f"{name} (Route 53 metrics) exists only in us-east-1",
             )
 
     for name, resource in resources.items():
         if resource["Type"] == "AWS::Lambda::Permission":
             check("SourceArn" in resource["Properties"], f"{name} is scoped to one SourceArn")
+
+
+def main_template_checks(template):
+    resources = template["Resources"]
 
     subscriptions = [
         r for r in resources.values()
@@ -190,9 +256,28 @@ def main(path):
         "DbEndpointRecordName admits only lower-case names without the trailing dot",
     )
 
-    print(f"template: {'FAILED' if FAILED else 'every check passed'}")
-    return 1 if FAILED else 0
+    restore = resources["RestoreDatabaseRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    by_sid = {s.get("Sid"): s for s in statements(restore["Statement"])}
+    kinds = lambda sid: {
+        re.search(r":([a-z-]+):[^:]*$", r["Fn::Sub"]).group(1) for r in by_sid[sid]["Resource"]
+    }
+    check(
+        {"og", "subgrp"} <= kinds("CreateWritersInRestoredClustersOnly")
+        and kinds("CreateWritersInRestoredClustersOnly") >= kinds("RestoreFromTheseSnapshotsAndGroups") - {"snapshot"},
+        "the Aurora writer's CreateDBInstance may use the groups RDS authorises (pg, og, subgrp), as the instance restores may",
+    )
+    restore_pattern = template["Parameters"]["RestoreInstanceNamePattern"]["AllowedPattern"]
+    check(
+        all(re.fullmatch(restore_pattern, p) for p in ("*", "ecommerce-db-*", "orders-dr-?"))
+        and all(re.fullmatch(restore_pattern, p) is None for p in ("Orders-*", "ecommerce-DB-*", "1orders")),
+        "RestoreInstanceNamePattern admits lower case only (RDS stores identifiers so; IAM and the globs are case-sensitive)",
+    )
+
+    check(
+        not [s for s in statements(workflow["Statement"]) if mentions(s["Action"], "rds:")],
+        "the workflow's role has no RDS access (it asks the restore function)",
+    )
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "template.yaml"))
+    sys.exit(main(sys.argv[1:] or ["template.yaml", "template-us-east-1.yaml"]))

@@ -46,17 +46,20 @@ setup_sam_venv() {
   install_requirements "$ROOT/.venv-sam" "$ROOT/requirements-sam.txt" "SAM CLI, cfn-lint and checkov"
 }
 
-# sam validate --lint, cfn-lint, checkov (offline) and the no-wildcard-action
-# check on template.yaml.
+# sam validate --lint, cfn-lint, checkov (offline) and the project's own
+# checks on both templates: template.yaml (the recovery region) and
+# template-us-east-1.yaml (the primary's alarm).
 check_template() {
-  local bin="$ROOT/.venv-sam/bin"
-  say "template: sam validate --lint, cfn-lint, checkov"
-  (cd "$ROOT" && SAM_CLI_TELEMETRY=0 "$bin/sam" validate --lint --template template.yaml)
-  (cd "$ROOT" && "$bin/cfn-lint" template.yaml)
-  # BC_SKIP_MAPPING keeps checkov offline; each skipped check carries its reason in the template.
-  (cd "$ROOT" && BC_SKIP_MAPPING=TRUE "$bin/checkov" --quiet --compact --framework cloudformation \
-    -f template.yaml)
-  (cd "$ROOT" && "$bin/python" scripts/check_template.py template.yaml)
+  local bin="$ROOT/.venv-sam/bin" t
+  say "templates: sam validate --lint, cfn-lint, checkov, scripts/check_template.py"
+  for t in template.yaml template-us-east-1.yaml; do
+    (cd "$ROOT" && SAM_CLI_TELEMETRY=0 "$bin/sam" validate --lint --template "$t")
+    (cd "$ROOT" && "$bin/cfn-lint" "$t")
+    # BC_SKIP_MAPPING keeps checkov offline; each skipped check carries its reason in the template.
+    (cd "$ROOT" && BC_SKIP_MAPPING=TRUE "$bin/checkov" --quiet --compact --framework cloudformation \
+      -f "$t")
+  done
+  (cd "$ROOT" && "$bin/python" scripts/check_template.py template.yaml template-us-east-1.yaml)
 }
 
 free_port() {

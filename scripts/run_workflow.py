@@ -53,7 +53,7 @@ def main():
     )["stateMachineArn"]
 
     workflow_input = json.load(open(args.input))
-    workflow_input["settings"] = {"database_poll_seconds": 1, "dns_poll_seconds": 1, "restore_resume_seconds": 1}
+    workflow_input["settings"] = {"database_poll_seconds": 1, "dns_poll_seconds": 1}
     execution = sfn.start_execution(
         stateMachineArn=machine, name="demo", input=json.dumps(workflow_input)
     )["executionArn"]

@@ -111,9 +111,9 @@ fn every_next_names_an_existing_state() {
     }
 }
 
-/// The statuses compared with `variable` (StringEquals, at any depth) in the
+/// The values compared with `variable` (StringEquals, at any depth) in the
 /// rules of Choice state `choice` that lead to `next`.
-fn statuses_leading_to(def: &Value, choice: &str, variable: &str, next: &str) -> BTreeSet<String> {
+fn values_leading_to(def: &Value, choice: &str, variable: &str, next: &str) -> BTreeSet<String> {
     fn collect(rule: &Value, variable: &str, out: &mut BTreeSet<String>) {
         if rule["Variable"] == variable
             && let Some(value) = rule["StringEquals"].as_str()
@@ -136,53 +136,127 @@ fn statuses_leading_to(def: &Value, choice: &str, variable: &str, next: &str) ->
     out
 }
 
-fn set(names: impl Iterator<Item = &'static str>) -> BTreeSet<String> {
+fn set<'a>(names: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
     names.map(str::to_owned).collect()
 }
 
-#[test]
-fn the_workflow_stops_on_exactly_the_statuses_the_handler_calls_failed() {
-    use dr_lambdas::restore::status::{failed_cluster_statuses, failed_instance_statuses};
-    let def = definition();
-    let broken =
-        |variable| statuses_leading_to(&def, "IsDatabaseAvailable", variable, "DatabaseBroken");
-    assert_eq!(broken("$.database.status"), set(failed_instance_statuses()));
-    assert_eq!(broken("$.cluster.status"), set(failed_cluster_statuses()));
+/// The states whose Next, Default or Choice rule leads to `target`.
+fn into(def: &Value, target: &str) -> BTreeSet<String> {
+    def["States"]
+        .as_object()
+        .expect("States")
+        .iter()
+        .filter(|(_, body)| {
+            body["Next"] == target
+                || body["Default"] == target
+                || body["Choices"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["Next"] == target)
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 #[test]
-fn the_workflow_goes_on_in_exactly_the_statuses_the_handler_calls_usable() {
-    use dr_lambdas::restore::status::{usable_cluster_statuses, usable_instance_statuses};
+fn the_workflow_branches_on_every_status_the_restore_function_reports() {
+    use dr_lambdas::restore::status::RestoreStatus;
     let def = definition();
-    let usable = |variable| {
-        statuses_leading_to(&def, "IsDatabaseAvailable", variable, "IsCutoverConfigured")
-    };
-    assert_eq!(usable("$.database.status"), set(usable_instance_statuses()));
-    // "none": what NoClusterToPoll sets for an instance restore.
-    let mut cluster = set(usable_cluster_statuses());
-    cluster.insert("none".to_owned());
-    assert_eq!(usable("$.cluster.status"), cluster);
+    let on = |next| values_leading_to(&def, "IsDatabaseAvailable", "$.restored.status", next);
+    assert_eq!(
+        on("DatabaseBroken"),
+        set([RestoreStatus::Failed.as_str()].into_iter())
+    );
+    assert_eq!(
+        on("IsCutoverConfigured"),
+        set([RestoreStatus::Available.as_str()].into_iter())
+    );
+    assert_eq!(
+        on("RestoreWasDryRun"),
+        set([RestoreStatus::DryRun.as_str()].into_iter())
+    );
+    // Restoring: the default, which waits and asks again.
+    assert_eq!(
+        def["States"]["IsDatabaseAvailable"]["Default"],
+        "WaitForDatabase"
+    );
+    let named: BTreeSet<String> = ["DatabaseBroken", "IsCutoverConfigured", "RestoreWasDryRun"]
+        .into_iter()
+        .flat_map(on)
+        .collect();
+    let all = set(RestoreStatus::ALL.iter().map(|s| s.as_str()));
+    assert_eq!(
+        all.difference(&named).collect::<Vec<_>>(),
+        [RestoreStatus::Restoring.as_str()]
+    );
 }
 
 #[test]
-fn every_way_into_the_restore_passes_the_resume_counter_and_the_defaults() {
+fn the_workflow_reads_the_database_only_through_the_restore_function() {
+    // Step Functions' SDK tasks call their own region only: a restore in
+    // another region would be invisible to them.
+    let def = definition();
+    for (state, body) in def["States"].as_object().expect("States") {
+        let resource = body["Resource"].as_str().unwrap_or_default();
+        assert!(!resource.contains(":rds:"), "{state} calls RDS: {resource}");
+    }
+    assert_eq!(
+        into(&def, "RestoreDatabase"),
+        set(["StartRestore", "WaitForDatabase"].into_iter())
+    );
+    let cutover = &def["States"]["PointDbRecordAtRestored"]["Parameters"]["ChangeBatch"]["Changes"]
+        [0]["ResourceRecordSet"]["ResourceRecords"][0];
+    assert_eq!(cutover["Value.$"], "$.restored.endpoint");
+}
+
+#[test]
+fn traffic_moves_only_after_the_database_name_is_in_sync() {
+    let def = definition();
+    let states = &def["States"];
+    assert_eq!(
+        states["PointDbRecordAtRestored"]["Next"],
+        "StartCutoverSync"
+    );
+    let sync = &states["StartCutoverSync"]["Parameters"];
+    assert_eq!(sync["change_id.$"], "$.cutover.change_id");
+    assert_eq!(sync["then"], "FailoverRegion");
+    assert_eq!(states["StartCutoverSync"]["Next"], "GetDnsChange");
+    assert_eq!(
+        states["GetDnsChange"]["Parameters"]["Id.$"],
+        "$.dns_wait.change_id"
+    );
+    // Into FailoverRegion: without a cutover, or from the wait once INSYNC.
+    assert_eq!(
+        into(&def, "FailoverRegion"),
+        set(["IsCutoverConfigured", "IsDnsInSync"].into_iter())
+    );
+    let leads = |variable| values_leading_to(&def, "IsDnsInSync", variable, "FailoverRegion");
+    assert_eq!(leads("$.dns.status"), set(["INSYNC"].into_iter()));
+    assert_eq!(
+        leads("$.dns_wait.then"),
+        set(["FailoverRegion"].into_iter())
+    );
+    let not_configured = values_leading_to(
+        &def,
+        "IsCutoverConfigured",
+        "$.deployment.zone_id",
+        "FailoverRegion",
+    );
+    assert_eq!(not_configured, set([""].into_iter()));
+}
+
+#[test]
+fn every_way_into_the_restore_passes_the_poll_counter_and_the_defaults() {
     let def = definition();
     let states = def["States"].as_object().expect("States");
-    let into = |target: &str| -> BTreeSet<String> {
-        states
-            .iter()
-            .filter(|(_, body)| body["Next"] == target || body["Default"] == target)
-            .map(|(name, _)| name.clone())
-            .collect()
-    };
     assert_eq!(
-        into("RestoreDatabase"),
-        set(["StartRestore", "WaitToResumeRestore"].into_iter())
+        into(&def, "StartRestore"),
+        set(["ApplyPollSettings"].into_iter())
     );
-    assert_eq!(into("StartRestore"), set(["ApplyPollSettings"].into_iter()));
     assert_eq!(
-        into("MergePollSettings"),
-        set(["DefaultPollSettings"].into_iter())
+        into(&def, "MergePollSettings"),
+        set(["DefaultPollSettings", "HasPollSettings"].into_iter())
     );
     // One defaults object, holding every setting the definition reads.
     let defaults = states["MergePollSettings"]["Parameters"]["defaults"]
@@ -194,8 +268,6 @@ fn every_way_into_the_restore_passes_the_resume_counter_and_the_defaults() {
         "database_max_polls",
         "dns_poll_seconds",
         "dns_max_polls",
-        "restore_resume_seconds",
-        "restore_max_resumes",
     ] {
         assert!(defaults.contains_key(setting), "no default for {setting}");
         assert!(
@@ -203,4 +275,5 @@ fn every_way_into_the_restore_passes_the_resume_counter_and_the_defaults() {
             "{setting} is never read"
         );
     }
+    assert_eq!(defaults.len(), 4, "a default nothing reads: {defaults:?}");
 }

@@ -12,8 +12,9 @@
 //! `creating` for a while (moto answers `available` at once, so the poll loop
 //! runs one round; its counting and time-out are checked statically in
 //! tests/statemachine.rs), a DNS change that stays PENDING (moto answers
-//! INSYNC), and an Aurora cluster that cannot take its writer yet (moto
-//! creates it at once; tests/restore_cluster.rs covers it at the SDK boundary).
+//! INSYNC, so each DNS wait reads once), and an Aurora cluster that cannot
+//! take its writer yet (moto creates it at once; tests/restore_cluster.rs
+//! covers it at the SDK boundary).
 
 mod common;
 
@@ -24,8 +25,10 @@ use tokio::sync::{Mutex, OnceCell};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 static STATE_MACHINE: OnceCell<String> = OnceCell::const_new();
+static STATE_MACHINE_US_EAST_1: OnceCell<String> = OnceCell::const_new();
 
-/// The region the workflow is deployed in: the recovery region.
+/// The region the workflow is deployed in: the recovery region, where the
+/// samples restore.
 const REGION: &str = "us-west-2";
 
 /// What scripts/test exported: moto, the functions, the seeded names.
@@ -75,8 +78,13 @@ macro_rules! world_or_skip {
 /// only (moto reads the region from the credential scope, and checks no
 /// signature).
 fn aws_json(world: &World, service: &str, target: &str, body: &Value) -> Value {
+    aws_json_in(world, REGION, service, target, body)
+}
+
+/// `aws_json`, in `region`.
+fn aws_json_in(world: &World, region: &str, service: &str, target: &str, body: &Value) -> Value {
     let authorization = format!(
-        "AWS4-HMAC-SHA256 Credential=testing/20261122/{REGION}/{service}/aws4_request, \
+        "AWS4-HMAC-SHA256 Credential=testing/20261122/{region}/{service}/aws4_request, \
          SignedHeaders=host, Signature=0"
     );
     let (status, text) = common::http_with(
@@ -94,48 +102,55 @@ fn aws_json(world: &World, service: &str, target: &str, body: &Value) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("{target} answered non-JSON: {text}"))
 }
 
-fn sfn(world: &World, action: &str, body: Value) -> Value {
-    aws_json(
+/// One Step Functions call in `region`.
+fn sfn(world: &World, region: &str, action: &str, body: Value) -> Value {
+    aws_json_in(
         world,
+        region,
         "states",
         &format!("AWSStepFunctions.{action}"),
         &body,
     )
 }
 
-/// The definition as the template deploys it: the function names stand for
-/// their ARNs (cargo lambda knows the functions by name).
-async fn state_machine(world: &World) -> String {
-    STATE_MACHINE
-        .get_or_init(|| async {
-            let mut definition = std::fs::read_to_string("statemachine/recovery.asl.json")
-                .expect("read the definition");
-            for (key, value) in [
-                ("RestoreFunctionArn", "restore-database"),
-                ("FailoverFunctionArn", "failover-region"),
-                ("PrivateHostedZoneId", &world.private_zone),
-                ("DbEndpointRecordName", &world.db_record),
-                ("DbEndpointTtl", "30"),
-                ("AlarmTopicArn", &world.topic),
-            ] {
-                definition = definition.replace(&format!("${{{key}}}"), value);
-            }
-            let created = sfn(
-                world,
-                "CreateStateMachine",
-                json!({
-                    "name": common::unique("recovery"),
-                    "definition": definition,
-                    "roleArn": "arn:aws:iam::123456789012:role/recovery-workflow",
-                }),
-            );
-            created["stateMachineArn"]
-                .as_str()
-                .expect("stateMachineArn")
-                .to_owned()
-        })
-        .await
-        .clone()
+/// The definition as the template deploys it in `region`: the function
+/// names stand for their ARNs (cargo lambda knows the functions by name).
+async fn state_machine(world: &World, region: &str) -> String {
+    let cell = if region == REGION {
+        &STATE_MACHINE
+    } else {
+        &STATE_MACHINE_US_EAST_1
+    };
+    cell.get_or_init(|| async {
+        let mut definition =
+            std::fs::read_to_string("statemachine/recovery.asl.json").expect("read the definition");
+        for (key, value) in [
+            ("RestoreFunctionArn", "restore-database"),
+            ("FailoverFunctionArn", "failover-region"),
+            ("PrivateHostedZoneId", &world.private_zone),
+            ("DbEndpointRecordName", &world.db_record),
+            ("DbEndpointTtl", "30"),
+            ("AlarmTopicArn", &world.topic),
+        ] {
+            definition = definition.replace(&format!("${{{key}}}"), value);
+        }
+        let created = sfn(
+            world,
+            region,
+            "CreateStateMachine",
+            json!({
+                "name": common::unique("recovery"),
+                "definition": definition,
+                "roleArn": "arn:aws:iam::123456789012:role/recovery-workflow",
+            }),
+        );
+        created["stateMachineArn"]
+            .as_str()
+            .expect("stateMachineArn")
+            .to_owned()
+    })
+    .await
+    .clone()
 }
 
 /// How an execution ended.
@@ -165,15 +180,20 @@ fn sample(file: &str, field: &str, name: &str) -> Value {
     input["settings"] = json!({
         "database_poll_seconds": 1,
         "dns_poll_seconds": 1,
-        "restore_resume_seconds": 1,
     });
     input
 }
 
 async fn run(world: &World, input: &Value) -> Execution {
-    let machine = state_machine(world).await;
+    run_in(world, REGION, input).await
+}
+
+/// Runs the workflow deployed in `region` on `input`, to its end.
+async fn run_in(world: &World, region: &str, input: &Value) -> Execution {
+    let machine = state_machine(world, region).await;
     let started = sfn(
         world,
+        region,
         "StartExecution",
         // Named: moto 5.2.5 does not make up a name when none is given (it
         // names every such execution "None", and refuses the second).
@@ -189,7 +209,12 @@ async fn run(world: &World, input: &Value) -> Execution {
         .to_owned();
     let begun = Instant::now();
     let described = loop {
-        let described = sfn(world, "DescribeExecution", json!({"executionArn": arn}));
+        let described = sfn(
+            world,
+            region,
+            "DescribeExecution",
+            json!({"executionArn": arn}),
+        );
         if described["status"] != "RUNNING" {
             break described;
         }
@@ -201,6 +226,7 @@ async fn run(world: &World, input: &Value) -> Execution {
     };
     let history = sfn(
         world,
+        region,
         "GetExecutionHistory",
         json!({"executionArn": arn, "maxResults": 1000}),
     );
@@ -366,8 +392,29 @@ fn states(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// The path of an instance restore that succeeds with the cutover and the report on.
+/// The path of a restore that succeeds with the cutover and the report on:
+/// the restore starts, the function is asked again (moto makes the database
+/// available at once; real RDS takes many rounds), the database name is
+/// pointed at it and its change waited for, then the traffic moves.
 fn succeeded_path() -> Vec<String> {
+    let mut path = states(&[
+        "Settings",
+        "HasPollSettings",
+        "MergePollSettings",
+        "ApplyPollSettings",
+        "StartRestore",
+        "RestoreDatabase",
+        "CountRestorePoll",
+        "IsDatabaseAvailable",
+        "WaitForDatabase",
+    ]);
+    path.extend(replayed_path().into_iter().skip(5));
+    path
+}
+
+/// The path of an execution whose restore was done already: its first
+/// answer is `available`.
+fn replayed_path() -> Vec<String> {
     states(&[
         "Settings",
         "HasPollSettings",
@@ -375,22 +422,19 @@ fn succeeded_path() -> Vec<String> {
         "ApplyPollSettings",
         "StartRestore",
         "RestoreDatabase",
-        "IsRestoreComplete",
-        "StartDatabasePolls",
-        "WaitForDatabase",
-        "IsClusterRestore",
-        "NoClusterToPoll",
-        "DescribeDatabase",
-        "CountDatabasePoll",
+        "CountRestorePoll",
         "IsDatabaseAvailable",
         "IsCutoverConfigured",
-        "ReadRestoredEndpoint",
-        "ReadInstanceEndpoint",
         "ReadCurrentDbRecord",
         "IsCurrentRecordTheName",
         "PointDbRecordAtRestored",
+        // The traffic waits for the database name's change. moto reports
+        // every change INSYNC at once: one read, no wait.
+        "StartCutoverSync",
+        "GetDnsChange",
+        "CountDnsPoll",
+        "IsDnsInSync",
         "FailoverRegion",
-        // moto reports the change INSYNC at once: no DNS poll.
         "IsDnsChangePending",
         "ReportSuccess",
         "NotifySuccess",
@@ -415,6 +459,12 @@ async fn the_happy_path_restores_points_the_database_name_moves_traffic_and_repo
     assert_eq!(db_record(&world).await, restored);
     let out = &execution.output;
     assert_eq!(out["restored"]["instance_id"], db);
+    assert_eq!(out["restored"]["endpoint"], restored);
+    assert!(out["restored"]["port"].is_number(), "{out}");
+    // The last DNS wait was the database name's (moto's failover answers
+    // INSYNC, so the traffic's needs none), and it read INSYNC.
+    assert_eq!(out["dns_wait"]["change_id"], out["cutover"]["change_id"]);
+    assert_eq!(out["dns"]["status"], "INSYNC");
     assert_eq!(
         out["cutover_before"]["record_sets"][0]["ResourceRecords"][0]["Value"],
         before
@@ -446,7 +496,7 @@ async fn a_replayed_execution_restores_nothing_more_and_finds_traffic_already_mo
     let again = run(&world, &input(&db)).await;
 
     assert_eq!(again.status, "SUCCEEDED", "{again:?}");
-    assert_eq!(again.path, succeeded_path());
+    assert_eq!(again.path, replayed_path());
     assert_eq!(again.output["restored"]["instance_id"], db);
     assert_eq!(again.output["failed_over"]["status"], "ALREADY_ACTIVE");
     assert_eq!(again.output["failed_over"]["change_id"], Value::Null);
@@ -601,18 +651,7 @@ async fn an_aurora_recovery_restores_the_cluster_and_its_writer_and_points_the_n
     let execution = run(&world, &workflow_input).await;
 
     assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
-    let mut path = succeeded_path();
-    for (instance_state, cluster_state) in [
-        ("NoClusterToPoll", "DescribeCluster"),
-        ("ReadInstanceEndpoint", "ReadClusterEndpoint"),
-    ] {
-        let at = path
-            .iter()
-            .position(|s| s == instance_state)
-            .expect("state");
-        path[at] = cluster_state.to_owned();
-    }
-    assert_eq!(execution.path, path);
+    assert_eq!(execution.path, succeeded_path());
     let out = &execution.output;
     assert_eq!(out["restored"]["cluster_id"], cluster);
     assert_eq!(out["restored"]["instance_id"], writer);
@@ -639,4 +678,36 @@ async fn an_aurora_recovery_restores_the_cluster_and_its_writer_and_points_the_n
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(messages[0].0, "dr-lambdas: recovery succeeded");
     assert_eq!(messages[0].1["restored"]["cluster_id"], cluster);
+}
+
+#[tokio::test]
+async fn a_workflow_in_us_east_1_recovers_a_database_restored_in_us_west_2() {
+    // The stack in one region, the restore in another: the common case of a
+    // point-in-time recovery from bad data, whose restore runs beside the
+    // source. Step Functions' SDK tasks reach only their own region; the
+    // restore function reaches the restore's.
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    let db = common::unique("wf-elsewhere");
+    let workflow_input = input(&db);
+    assert_eq!(workflow_input["restore"]["region"], REGION);
+
+    let execution = run_in(&world, "us-east-1", &workflow_input).await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    assert_eq!(execution.path, succeeded_path());
+    assert!(
+        execution.arn.contains(":us-east-1:"),
+        "the execution runs in us-east-1: {}",
+        execution.arn
+    );
+    let restored = endpoint(&world, &db).await;
+    assert_eq!(execution.output["restored"]["region"], REGION);
+    assert_eq!(execution.output["restored"]["endpoint"], restored);
+    assert_eq!(db_record(&world).await, restored);
+    assert_eq!(traffic_region(&world).await, "us-west-2");
+    // No on-call message is asserted: the seeded topic is in us-west-2, and
+    // moto's interpreter publishes in the state machine's own region (a
+    // deployed stack's AlarmTopicArn is in its own region).
 }

@@ -18,6 +18,26 @@ pub enum RestoreStatus {
     DryRun,
 }
 
+impl RestoreStatus {
+    /// Every status, as the workflow must branch on them.
+    pub const ALL: [RestoreStatus; 4] = [
+        RestoreStatus::Restoring,
+        RestoreStatus::Available,
+        RestoreStatus::Failed,
+        RestoreStatus::DryRun,
+    ];
+
+    /// The name the result carries (`restoring`, `available`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestoreStatus::Restoring => "restoring",
+            RestoreStatus::Available => "available",
+            RestoreStatus::Failed => "failed",
+            RestoreStatus::DryRun => "dry_run",
+        }
+    }
+}
+
 /// Every DB instance status RDS documents ("Viewing Amazon RDS DB instance
 /// status"), with what it means for an instance a restore just created. An
 /// unknown status reads as still restoring: the workflow's poll cap ends it.
@@ -184,6 +204,24 @@ mod tests {
             of_cluster("available", "insufficient-capacity"),
             RestoreStatus::Failed
         );
+    }
+
+    #[test]
+    fn every_status_is_listed_once_under_the_name_it_serializes_to() {
+        for status in RestoreStatus::ALL {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(status.as_str())
+            );
+        }
+        // A new variant fails to compile here until ALL lists it.
+        let listed = |s: RestoreStatus| match s {
+            RestoreStatus::Restoring
+            | RestoreStatus::Available
+            | RestoreStatus::Failed
+            | RestoreStatus::DryRun => RestoreStatus::ALL.contains(&s),
+        };
+        assert!(RestoreStatus::ALL.into_iter().all(listed));
     }
 
     #[test]
