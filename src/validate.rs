@@ -293,7 +293,12 @@ pub fn group_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// A resource tag key: 1–128 characters, not in the reserved `aws:` space.
+/// The prefix of the tags dr-lambdas writes for its own bookkeeping
+/// (`restore::tags`): an event may not set them.
+pub const OWN_TAG_PREFIX: &str = "dr-lambdas:";
+
+/// A resource tag key an event may set: 1–128 characters, not in the
+/// reserved `aws:` and `rds:` spaces, nor in dr-lambdas' own.
 pub fn tag_key(key: &str) -> Result<(), String> {
     if key.is_empty() || key.chars().count() > 128 {
         return Err("a tag key must be 1 to 128 characters".to_owned());
@@ -302,6 +307,11 @@ pub fn tag_key(key: &str) -> Result<(), String> {
     if lower.starts_with("aws:") || lower.starts_with("rds:") {
         return Err(format!(
             "tag key {key:?} is in a reserved space (aws:, rds:)"
+        ));
+    }
+    if key.starts_with(OWN_TAG_PREFIX) {
+        return Err(format!(
+            "tag key {key:?} is reserved for dr-lambdas' own bookkeeping"
         ));
     }
     tag_chars(key)
@@ -553,6 +563,13 @@ mod tests {
     fn tag_keys_and_values_in_the_reserved_spaces_are_refused() {
         assert!(tag_key("aws:cloudformation:stack-name").is_err());
         assert!(tag_key("rds:x").is_err());
+        assert_eq!(
+            tag_key("dr-lambdas:provenance"),
+            Err(
+                "tag key \"dr-lambdas:provenance\" is reserved for dr-lambdas' own bookkeeping"
+                    .into()
+            )
+        );
         assert_eq!(tag_key("team"), Ok(()));
         assert!(tag_value("a;b").is_err());
         assert!(tag_value("rds:orders-2026-11-21").is_err());

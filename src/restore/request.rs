@@ -475,12 +475,6 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
     for (key, value) in &tags {
         check("tags", validate::tag_key(key))?;
         check(&format!("tags.{key}"), validate::tag_value(value))?;
-        if key.starts_with(super::tags::TAG_PREFIX) {
-            return Err(Error::invalid(
-                "tags",
-                format!("tag key {key:?} is reserved for dr-lambdas' own bookkeeping"),
-            ));
-        }
     }
     if let Some(allowed) = scope.allowlist {
         let created = match &target {

@@ -11,8 +11,9 @@ use aws_sdk_rds::primitives::{DateTime, DateTimeFormat};
 use super::facts::Tag;
 use super::request::{RestoreRequest, Source, rfc3339};
 
-/// Prefix of the tags dr-lambdas writes on what it restores.
-pub const TAG_PREFIX: &str = "dr-lambdas:";
+/// Prefix of the tags dr-lambdas writes on what it restores (the event's
+/// own tags may not use it: `validate::tag_key`).
+pub const TAG_PREFIX: &str = crate::validate::OWN_TAG_PREFIX;
 /// What the restore was asked to do: see [`provenance`].
 pub const TAG_PROVENANCE: &str = "dr-lambdas:provenance";
 /// What the data came from, `latest` resolved: `snapshot:<id>`. (A raw
