@@ -2,7 +2,9 @@
 //! writer, from a snapshot or a point in time, into NEW identifiers,
 //! idempotently.
 //!
-//! - `request.rs`: the event, decoded and validated (what to restore from, what to create);
+//! - `request/`: the event, decoded and validated: what to create
+//!   (`target.rs`), what to restore from (`source.rs`), the event's settings
+//!   (`overrides.rs`);
 //! - `cluster.rs`: the Aurora path: cluster settings and its writer;
 //! - `facts.rs`: what RDS reports, as planning needs it;
 //! - `tags.rs`: the tags a restore writes, and what they say on a replay;

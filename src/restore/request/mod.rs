@@ -9,12 +9,16 @@ use aws_sdk_rds::primitives::{DateTime, DateTimeFormat};
 
 use crate::error::Error;
 use crate::trigger::{self, Trigger};
-use crate::validate::{self, Globs, SnapshotId};
+use crate::validate::{self, Globs};
+
+mod overrides;
+mod source;
+mod target;
 
 /// The restore event as it arrives (`events/restore-database*.json`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawRequest {
+pub(super) struct RawRequest {
     #[serde(default)]
     db_instance: Option<String>,
     #[serde(default)]
@@ -64,12 +68,6 @@ pub struct Capacity {
     pub min: f64,
     pub max: f64,
 }
-
-// RDS's widest bounds for Serverless v2 (ACUs, in steps of 0.5). Older
-// engine versions allow a max of 128 only, and a min of 0 (automatic pause)
-// needs a recent one: RDS checks those at the cluster restore, before
-// anything exists.
-const MAX_ACU: f64 = 256.0;
 
 /// What the restored data comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,10 +234,9 @@ pub struct Scope<'a> {
     pub source_region: Option<&'a str>,
 }
 
-// Our own tags take part of RDS's 50-tag limit; leave room for them and the source's.
-const MAX_EVENT_TAGS: usize = 20;
-
-/// Decodes and validates a restore event. No AWS call is made.
+/// Decodes and validates a restore event, one decision at a time: what to
+/// create, where, from what, with which overrides, within which allowlists.
+/// No AWS call is made.
 pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
     validate::require_object(&event)?;
     let (mut event, trigger) = trigger::split_region_switch(event)?;
@@ -259,107 +256,26 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             })?;
     }
     let raw: RawRequest = validate::decode(event)?;
-    let check = |field: &str, result: Result<(), String>| {
-        result.map_err(|reason| Error::invalid(field, reason))
-    };
+    let (target, source_db) = target::decide(&raw)?;
+    let region = region(&raw, &scope)?;
+    let source = source::decide(&raw, source_db, &target, &region, &scope)?;
+    let source_region = source::source_region(&raw, &source, &target, &scope)?;
+    let overrides = overrides::decide(&raw)?;
+    names_allowed(&target, &scope)?;
+    Ok(RestoreRequest {
+        target,
+        source,
+        region,
+        source_region,
+        overrides,
+        dry_run: raw.dry_run.unwrap_or(false),
+        trigger,
+    })
+}
 
-    // RDS stores identifiers in lower case: compare, allow and tag them so.
-    let identifier = |field: &str, id: &Option<String>| -> Result<Option<String>, Error> {
-        match id {
-            Some(id) => {
-                check(field, validate::db_instance_identifier(id))?;
-                Ok(Some(id.to_ascii_lowercase()))
-            }
-            None => Ok(None),
-        }
-    };
-    let cluster_only = [
-        ("source_db_cluster", raw.source_db_cluster.is_some()),
-        ("writer_instance", raw.writer_instance.is_some()),
-        (
-            "db_cluster_parameter_group",
-            raw.db_cluster_parameter_group.is_some(),
-        ),
-        (
-            "serverless_v2_capacity",
-            raw.serverless_v2_capacity.is_some(),
-        ),
-    ];
-    let (target, source_db) = match (
-        identifier("db_instance", &raw.db_instance)?,
-        identifier("db_cluster", &raw.db_cluster)?,
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(Error::invalid(
-                "db_cluster",
-                "cannot be given with db_instance: restore either an instance or an Aurora cluster",
-            ));
-        }
-        (None, None) => {
-            return Err(Error::invalid(
-                "db_instance",
-                "is required (or db_cluster, for an Aurora cluster)",
-            ));
-        }
-        (Some(instance), None) => {
-            if let Some((field, _)) = cluster_only.iter().find(|(_, given)| *given) {
-                return Err(Error::invalid(
-                    *field,
-                    "applies to an Aurora cluster only (db_cluster), not to db_instance",
-                ));
-            }
-            (
-                Target::Instance(instance),
-                identifier("source_db_instance", &raw.source_db_instance)?,
-            )
-        }
-        (None, Some(cluster)) => {
-            for (field, given) in [
-                ("source_db_instance", raw.source_db_instance.is_some()),
-                ("option_group", raw.option_group.is_some()),
-                ("multi_az", raw.multi_az.is_some()),
-            ] {
-                if given {
-                    return Err(Error::invalid(
-                        field,
-                        "does not apply to an Aurora cluster (use source_db_cluster for its source; \
-                         Aurora spreads its storage across zones by itself)",
-                    ));
-                }
-            }
-            let writer = match identifier("writer_instance", &raw.writer_instance)? {
-                Some(writer) => writer,
-                None => {
-                    let writer = format!("{cluster}-writer");
-                    check("writer_instance", validate::db_instance_identifier(&writer)).map_err(
-                        |_| {
-                            Error::invalid(
-                                "writer_instance",
-                                format!(
-                                    "is required: the default '{writer}' is longer than 63 characters"
-                                ),
-                            )
-                        },
-                    )?;
-                    writer
-                }
-            };
-            if writer == cluster {
-                return Err(Error::invalid(
-                    "writer_instance",
-                    "must differ from db_cluster",
-                ));
-            }
-            (
-                Target::Cluster {
-                    id: cluster,
-                    writer,
-                },
-                identifier("source_db_cluster", &raw.source_db_cluster)?,
-            )
-        }
-    };
-    let source_field = target.source_field();
+/// Where to restore: the event's region, or the function's own; within
+/// `RESTORE_ALLOWED_REGIONS`.
+fn region(raw: &RawRequest, scope: &Scope<'_>) -> Result<String, Error> {
     if let Some(region) = &raw.region {
         check("region", validate::region_name(region))?;
     }
@@ -376,108 +292,13 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             allowed: allowed.display(),
         });
     }
-    let source = match (raw.snapshot_id, raw.restore_time, source_db) {
-        (Some(_), Some(_), _) => {
-            return Err(Error::invalid(
-                "restore_time",
-                "cannot be given with snapshot_id: restore either a snapshot or a point in time",
-            ));
-        }
-        (None, None, _) => {
-            return Err(Error::invalid(
-                "snapshot_id",
-                "is required (a snapshot, or \"latest\"), unless restore_time asks for a \
-                 point-in-time restore",
-            ));
-        }
-        (_, Some(_), None) => {
-            return Err(Error::invalid(
-                source_field,
-                "is required with restore_time (a point in time of which database?)",
-            ));
-        }
-        (None, Some(time), Some(source)) => Source::PointInTime {
-            source,
-            time: restore_time(&time, scope.now)?,
-        },
-        (Some(snapshot), None, Some(source)) if snapshot == "latest" => Source::Latest { source },
-        (Some(snapshot), None, None) if snapshot == "latest" => {
-            return Err(Error::invalid(
-                source_field,
-                "is required with \"snapshot_id\": \"latest\" (whose newest snapshot?)",
-            ));
-        }
-        (Some(snapshot), None, source) => Source::Named {
-            snapshot: own_snapshot(&snapshot, &target, &region, scope.account_id)?,
-            source,
-        },
-    };
-    if let Some(given) = &raw.source_region {
-        check("source_region", validate::region_name(given))?;
-        if !matches!(
-            (&source, &target),
-            (Source::PointInTime { .. }, Target::Instance(_))
-        ) {
-            return Err(Error::invalid(
-                "source_region",
-                "applies only to a point-in-time restore of db_instance (restore_time): it \
-                 names where the source runs, to find its replicated automated backups",
-            ));
-        }
-    }
-    let source_region = match (&source, &target) {
-        (Source::PointInTime { .. }, Target::Instance(_)) => raw
-            .source_region
-            .clone()
-            .or_else(|| scope.source_region.map(str::to_owned)),
-        _ => None,
-    };
-    if let Some(class) = &raw.db_instance_class {
-        check("db_instance_class", validate::db_instance_class(class))?;
-    }
-    for (field, value) in [
-        ("db_subnet_group", &raw.db_subnet_group),
-        ("db_parameter_group", &raw.db_parameter_group),
-        (
-            "db_cluster_parameter_group",
-            &raw.db_cluster_parameter_group,
-        ),
-        ("option_group", &raw.option_group),
-    ] {
-        if let Some(name) = value {
-            check(field, validate::group_name(name))?;
-        }
-    }
-    if let Some(capacity) = raw.serverless_v2_capacity {
-        check("serverless_v2_capacity", capacity_range(capacity))?;
-    }
-    if let Some(groups) = &raw.vpc_security_group_ids {
-        if groups.is_empty() {
-            return Err(Error::invalid(
-                "vpc_security_group_ids",
-                "must not be empty; leave the field out to keep the source's groups",
-            ));
-        }
-        for (i, id) in groups.iter().enumerate() {
-            check(
-                &format!("vpc_security_group_ids[{i}]"),
-                validate::security_group_id(id),
-            )?;
-        }
-    }
-    let tags = raw.tags.unwrap_or_default();
-    if tags.len() > MAX_EVENT_TAGS {
-        return Err(Error::invalid(
-            "tags",
-            format!("at most {MAX_EVENT_TAGS} tags (got {})", tags.len()),
-        ));
-    }
-    for (key, value) in &tags {
-        check("tags", validate::tag_key(key))?;
-        check(&format!("tags.{key}"), validate::tag_value(value))?;
-    }
+    Ok(region)
+}
+
+/// Every identifier the restore creates is within `RESTORE_ALLOWED_INSTANCES`.
+fn names_allowed(target: &Target, scope: &Scope<'_>) -> Result<(), Error> {
     if let Some(allowed) = scope.allowlist {
-        let created = match &target {
+        let created = match target {
             Target::Instance(id) => vec![("db_instance", id)],
             Target::Cluster { id, writer } => vec![("db_cluster", id), ("writer_instance", writer)],
         };
@@ -489,130 +310,12 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             });
         }
     }
-
-    Ok(RestoreRequest {
-        target,
-        source,
-        region,
-        source_region,
-        overrides: Overrides {
-            db_instance_class: raw.db_instance_class,
-            db_subnet_group: raw.db_subnet_group,
-            vpc_security_group_ids: raw.vpc_security_group_ids,
-            db_parameter_group: raw.db_parameter_group,
-            option_group: raw.option_group,
-            multi_az: raw.multi_az,
-            publicly_accessible: raw.publicly_accessible,
-            db_cluster_parameter_group: raw.db_cluster_parameter_group,
-            serverless_v2_capacity: raw.serverless_v2_capacity,
-            tags,
-        },
-        dry_run: raw.dry_run.unwrap_or(false),
-        trigger,
-    })
-}
-
-/// A range RDS would take: 0 <= min <= max <= 256, max at least 1, in steps of 0.5.
-fn capacity_range(Capacity { min, max }: Capacity) -> Result<(), String> {
-    let step = |v: f64| v.is_finite() && (v * 2.0).fract() == 0.0;
-    if !(step(min) && step(max)) {
-        return Err(format!(
-            "min and max are ACUs in steps of 0.5, like {{\"min\": 0.5, \"max\": 16}} \
-             (got min {min}, max {max})"
-        ));
-    }
-    if !(0.0..=max).contains(&min) || !(1.0..=MAX_ACU).contains(&max) {
-        return Err(format!(
-            "needs 0 <= min <= max, and max from 1 to {MAX_ACU} ACUs (got min {min}, max {max})"
-        ));
-    }
     Ok(())
 }
 
-/// A restore time: `latest`, or an RFC 3339 time (with `Z` or an offset)
-/// that is not in the future.
-fn restore_time(text: &str, now: DateTime) -> Result<RestoreTime, Error> {
-    if text == "latest" {
-        return Ok(RestoreTime::Latest);
-    }
-    let time = DateTime::from_str(text, DateTimeFormat::DateTimeWithOffset).map_err(|_| {
-        Error::invalid(
-            "restore_time",
-            format!(
-                "is not an RFC 3339 time like 2026-11-21T09:30:00Z, nor \"latest\" (got {text:?})"
-            ),
-        )
-    })?;
-    if time > now {
-        return Err(Error::invalid(
-            "restore_time",
-            format!(
-                "is in the future ({}, now is {}); the latest restorable time is a few minutes \
-                 ago at most: use \"latest\"",
-                rfc3339(time),
-                rfc3339(now)
-            ),
-        ));
-    }
-    Ok(RestoreTime::At(time))
-}
-
-/// The snapshot to restore, as RDS in `region` will take it: a name, or an
-/// ARN of this account in that region, which becomes its name.
-///
-/// A snapshot of another region cannot be restored here, and one of another
-/// account is refused: the role may restore only its own account's, and RDS
-/// cannot restore a shared encrypted snapshot at all.
-fn own_snapshot(
-    id: &str,
-    target: &Target,
-    region: &str,
-    account: Option<&str>,
-) -> Result<String, Error> {
-    let snapshot =
-        validate::snapshot_identifier(id).map_err(|r| Error::invalid("snapshot_id", r))?;
-    let wanted = match target {
-        Target::Instance(_) => "snapshot",
-        Target::Cluster { .. } => "cluster-snapshot",
-    };
-    // RDS stores snapshot identifiers in lower case.
-    match snapshot {
-        SnapshotId::Name(name) => Ok(name.to_ascii_lowercase()),
-        SnapshotId::Arn { kind, .. } if kind != wanted => Err(Error::invalid(
-            "snapshot_id",
-            format!(
-                "is a {kind} ARN, but {} restores from a {wanted}",
-                match target {
-                    Target::Instance(_) => "db_instance",
-                    Target::Cluster { .. } => "db_cluster",
-                }
-            ),
-        )),
-        SnapshotId::Arn { region: other, .. } if other != region => Err(Error::invalid(
-            "snapshot_id",
-            format!(
-                "is a snapshot in {other}, but the restore is in {region}: RDS restores only snapshots of \
-                 its own region. Copy it first (aws rds copy-db-snapshot --region {region} \
-                 --source-db-snapshot-identifier <ARN> --target-db-snapshot-identifier <name>), or set \
-                 \"region\": \"{other}\""
-            ),
-        )),
-        SnapshotId::Arn { account: other, .. } if account.is_some_and(|a| a != other) => {
-            Err(Error::invalid(
-                "snapshot_id",
-                format!(
-                    "is a snapshot of account {other}; this function restores only its own account's \
-                     snapshots (RDS cannot restore a shared encrypted snapshot at all). Copy it into this \
-                     account first (aws rds copy-db-snapshot --source-db-snapshot-identifier <ARN> \
-                     --target-db-snapshot-identifier <name> --kms-key-id <your key>), then restore the copy"
-                ),
-            ))
-        }
-        // Our own account's ARN is the name in this region. With the account
-        // unknown, the ARN goes to RDS as it is, which finds only our own.
-        SnapshotId::Arn { name, .. } if account.is_some() => Ok(name.to_ascii_lowercase()),
-        SnapshotId::Arn { .. } => Ok(id.to_owned()),
-    }
+/// `result`'s reason as an `InvalidRequest` on `field`.
+pub(super) fn check(field: &str, result: Result<(), String>) -> Result<(), Error> {
+    result.map_err(|reason| Error::invalid(field, reason))
 }
 
 #[cfg(test)]
