@@ -1,9 +1,11 @@
 //! ARC's `ConflictException` at the SDK boundary, with aws-smithy-mocks.
 //!
-//! The exception carries `resourceId` and `resourceType` beside its message.
-//! The emulator (scripts/arc_emulator.py) answers a safety rule with the
-//! rule's ARN in the message only, and cannot show a refusal whose message
-//! names the rule without its ARN: these mocks stand for both shapes.
+//! The exception carries `resourceId` and `resourceType` beside its message;
+//! ARC documents the rule's ARN in the message. The emulator
+//! (scripts/arc_emulator.py) answers a safety rule that way only, and cannot
+//! show a refusal whose message names the rule without its ARN while
+//! `resourceId` holds it: these mocks stand for both shapes (the field
+//! values are this project's assumption, not a captured ARC answer).
 
 use aws_sdk_route53recoverycluster::Client;
 use aws_sdk_route53recoverycluster::operation::update_routing_control_states::{

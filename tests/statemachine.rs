@@ -220,6 +220,14 @@ fn traffic_moves_only_after_the_database_name_is_in_sync() {
     );
     let sync = &states["StartCutoverSync"]["Parameters"];
     assert_eq!(sync["change_id.$"], "$.cutover.change_id");
+    // Route 53 answers /change/<id>; GetChange takes the bare id.
+    let kept = states["PointDbRecordAtRestored"]["ResultSelector"]["change_id.$"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        kept.contains("States.StringSplit($.ChangeInfo.Id, '/')"),
+        "{kept}"
+    );
     assert_eq!(sync["then"], "FailoverRegion");
     assert_eq!(states["StartCutoverSync"]["Next"], "GetDnsChange");
     assert_eq!(

@@ -274,13 +274,13 @@ fn safety_rules(message: &str) -> Vec<String> {
 /// What a `ConflictException` on an update means: a safety rule's refusal
 /// when it names one, else a passing conflict worth another endpoint.
 ///
-/// The rule is read from the exception's structured `resourceId` /
-/// `resourceType` first; the free-text message is only the fallback (a
-/// message may name the rule without its ARN, and a permanent refusal must
-/// not be retried on four more endpoints and answered as retryable).
+/// ARC documents that a safety rule's refusal names the rule's ARN in its
+/// message; the exception's `resourceId` is read too, when it is itself a
+/// safety rule's ARN (a message may name the rule without it). A refusal
+/// must not be retried on four more endpoints and answered as retryable.
 fn conflict(c: &ConflictException) -> Attempt {
     let message = c.message().to_owned();
-    let rules = conflict_rules(c.resource_id(), c.resource_type(), &message);
+    let rules = conflict_rules(c.resource_id(), &message);
     if rules.is_empty() {
         Attempt::Next {
             why: format!("ConflictException: {message}"),
@@ -291,20 +291,18 @@ fn conflict(c: &ConflictException) -> Attempt {
     }
 }
 
-/// The safety rules a conflict names: its resource, when that is a safety
-/// rule (by ARN or by type), else the ARNs in its message.
-fn conflict_rules(resource_id: &str, resource_type: &str, message: &str) -> Vec<String> {
-    let kind: String = resource_type
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let is_rule = resource_id.contains("/safetyrule/") || kind.contains("safetyrule");
-    if is_rule && !resource_id.is_empty() {
-        vec![resource_id.to_owned()]
-    } else {
-        safety_rules(message)
+/// The safety rule ARNs a conflict names: those of its message, then its
+/// resource when that is a safety rule's ARN. Only ARNs: what the caller
+/// may pass back as `safety_rules_to_override`.
+fn conflict_rules(resource_id: &str, message: &str) -> Vec<String> {
+    let mut rules = safety_rules(message);
+    if resource_id.starts_with("arn:")
+        && resource_id.contains("/safetyrule/")
+        && !rules.iter().any(|r| r == resource_id)
+    {
+        rules.push(resource_id.to_owned());
     }
+    rules
 }
 
 /// Sorts one endpoint's failure: next endpoint, or the answer.
@@ -396,23 +394,19 @@ mod tests {
         "arn:aws:route53-recovery-control::123456789012:controlpanel/cp/safetyrule/min-one-on";
 
     #[test]
-    fn a_conflicts_resource_names_the_rule_before_its_message_does() {
+    fn a_conflicts_resource_that_is_a_rule_arn_is_read_beside_its_message() {
         assert_eq!(
-            conflict_rules(RULE, "SafetyRule", "violates safety rule min-one-on"),
+            conflict_rules(RULE, "violates safety rule min-one-on"),
             [RULE]
         );
-        assert_eq!(
-            conflict_rules("min-one-on", "SAFETY_RULE", "violates min-one-on"),
-            ["min-one-on"]
-        );
+        assert_eq!(conflict_rules(RULE, &format!("violates {RULE}.")), [RULE]);
     }
 
     #[test]
-    fn a_conflict_about_another_resource_falls_back_to_the_message() {
-        assert_eq!(
-            conflict_rules("rc-1", "RoutingControl", &format!("violates {RULE}.")),
-            [RULE]
-        );
-        assert!(conflict_rules("rc-1", "RoutingControl", "Try again.").is_empty());
+    fn only_arns_are_taken_for_rules() {
+        // A bare name could not be passed back as safety_rules_to_override.
+        assert!(conflict_rules("min-one-on", "violates min-one-on").is_empty());
+        assert_eq!(conflict_rules("rc-1", &format!("violates {RULE}.")), [RULE]);
+        assert!(conflict_rules("rc-1", "Try again.").is_empty());
     }
 }
