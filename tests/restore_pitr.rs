@@ -108,21 +108,7 @@ fn own_backups() -> Rule {
 /// StartDBInstanceAutomatedBackupsReplication: the replica lives under the
 /// source's identifier, its ARN in this region, `Region` naming the source's.
 fn replicated_backups() -> Rule {
-    mock!(Client::describe_db_instance_automated_backups).then_output(|| {
-        DescribeDbInstanceAutomatedBackupsOutput::builder()
-            .db_instance_automated_backups(
-                DbInstanceAutomatedBackup::builder()
-                    .db_instance_identifier(SOURCE)
-                    .db_instance_automated_backups_arn(REPLICATED)
-                    .region("us-east-1")
-                    .status("replicating")
-                    .engine("postgres")
-                    .engine_version("15.4")
-                    .restore_window(window())
-                    .build(),
-            )
-            .build()
-    })
+    replicated_backups_captured().0
 }
 
 /// The recovery region without replication: no backup of the source.
@@ -186,6 +172,8 @@ fn replicated_backups_captured() -> (Rule, Asked) {
                         .db_instance_automated_backups_arn(REPLICATED)
                         .region("us-east-1")
                         .status("replicating")
+                        .engine("postgres")
+                        .engine_version("15.4")
                         .restore_window(window())
                         .build(),
                 )
