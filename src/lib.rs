@@ -8,6 +8,8 @@ pub mod aws;
 pub mod config;
 pub mod error;
 pub mod failover;
+pub mod metrics;
+pub mod readiness;
 pub mod restore;
 pub mod runtime;
 pub mod trigger;

@@ -220,16 +220,38 @@ impl<C: Clone> RegionalClients<C> {
     }
 }
 
-/// An RDS client for another region, sharing everything else with `client`.
-pub fn rds_in_region(client: &aws_sdk_rds::Client, region: &str) -> aws_sdk_rds::Client {
-    aws_sdk_rds::Client::from_conf(
-        client
-            .config()
-            .to_builder()
-            .region(Region::new(region.to_owned()))
-            .build(),
-    )
+/// Defines `$name(client, region)`: a client of SDK crate `$sdk` for
+/// another region, sharing everything else with `client`.
+macro_rules! client_in_region {
+    ($(#[$doc:meta])* $name:ident, $sdk:ident) => {
+        $(#[$doc])*
+        pub fn $name(client: &$sdk::Client, region: &str) -> $sdk::Client {
+            $sdk::Client::from_conf(
+                client
+                    .config()
+                    .to_builder()
+                    .region(Region::new(region.to_owned()))
+                    .build(),
+            )
+        }
+    };
 }
+
+client_in_region!(
+    /// An RDS client for another region, sharing everything else with `client`.
+    rds_in_region,
+    aws_sdk_rds
+);
+client_in_region!(
+    /// An EC2 client for another region (readiness: security groups).
+    ec2_in_region,
+    aws_sdk_ec2
+);
+client_in_region!(
+    /// A KMS client for another region (readiness: the keys of snapshots and backups).
+    kms_in_region,
+    aws_sdk_kms
+);
 
 #[cfg(test)]
 mod tests {

@@ -47,6 +47,8 @@ pub struct SnapshotFacts {
     pub created: Option<DateTime>,
     pub baseline: Baseline,
     pub tags: Vec<(String, String)>,
+    /// The KMS key of an encrypted snapshot; `None` when it is not encrypted.
+    pub kms_key: Option<String>,
 }
 
 /// The times a point-in-time restore may choose from; `None` where RDS

@@ -184,18 +184,7 @@ impl Handler for RestoreHandler {
     /// Handles one event: decode, validate, read, plan, apply.
     async fn handle(&self, event: Value, invocation: &Invocation) -> Result<RestoreResult, Error> {
         let now = DateTime::from(invocation.received);
-        let req = request::parse(
-            event,
-            Scope {
-                allowlist: self.allowlist.as_ref(),
-                regions: self.regions.as_ref(),
-                home_region: self.clients.home_region(),
-                account_id: invocation.account_id.as_deref(),
-                now,
-                region_switch_restore: self.region_switch_restore.as_ref(),
-                source_region: self.source_region.as_deref(),
-            },
-        )?;
+        let req = self.request(event, invocation)?;
         let window = ReplayWindow::before(now, self.replay_window_hours);
         let region = req.region.clone();
         info!(
@@ -363,6 +352,23 @@ impl RestoreHandler {
             source_region: None,
             replay_window_hours: DEFAULT_REPLAY_WINDOW_HOURS,
         }
+    }
+
+    /// The event decoded and validated as this function's configuration
+    /// bounds it: what `handle` would restore. No AWS call is made.
+    pub fn request(&self, event: Value, invocation: &Invocation) -> Result<RestoreRequest, Error> {
+        request::parse(
+            event,
+            Scope {
+                allowlist: self.allowlist.as_ref(),
+                regions: self.regions.as_ref(),
+                home_region: self.clients.home_region(),
+                account_id: invocation.account_id.as_deref(),
+                now: DateTime::from(invocation.received),
+                region_switch_restore: self.region_switch_restore.as_ref(),
+                source_region: self.source_region.as_deref(),
+            },
+        )
     }
 
     /// Where the source of a point-in-time restore runs unless the event

@@ -469,6 +469,11 @@ fn cluster_snapshot_facts(s: &DbClusterSnapshot) -> SnapshotFacts {
             storage_throughput: s.storage_throughput(),
         },
         tags: tag_pairs(s.tag_list()),
+        kms_key: s
+            .storage_encrypted()
+            .unwrap_or(false)
+            .then(|| s.kms_key_id().map(str::to_owned))
+            .flatten(),
     }
 }
 
@@ -635,5 +640,10 @@ fn snapshot_facts(s: &DbSnapshot) -> SnapshotFacts {
             storage_throughput: s.storage_throughput(),
         },
         tags: tag_pairs(s.tag_list()),
+        kms_key: s
+            .encrypted()
+            .unwrap_or(false)
+            .then(|| s.kms_key_id().map(str::to_owned))
+            .flatten(),
     }
 }

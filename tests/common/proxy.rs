@@ -1,17 +1,24 @@
 //! A fault-injecting HTTP proxy on loopback, in front of moto: requests whose
 //! first line contains `fault_on` get a 503 (or, with `drop`, a closed
-//! connection); all others are forwarded.
+//! connection); all others are forwarded. Every request is recorded.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// The running proxy: its URL and how many requests it failed.
+/// The running proxy: its URL, how many requests it failed, and every
+/// request it received (head and body, as text).
 pub struct FaultProxy {
     pub url: String,
     pub faults: Arc<AtomicUsize>,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+/// A proxy that fails nothing: it only records.
+pub async fn recording(upstream: &str) -> FaultProxy {
+    start(upstream, "\u{0}never", false).await
 }
 
 /// Starts the proxy on a free loopback port; it runs until the test's runtime ends.
@@ -23,16 +30,21 @@ pub async fn start(upstream: &str, fault_on: &'static str, drop: bool) -> FaultP
         .trim_end_matches('/')
         .to_owned();
     let faults = Arc::new(AtomicUsize::new(0));
-    let counter = faults.clone();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let (counter, seen) = (faults.clone(), requests.clone());
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            let (upstream, counter) = (upstream.clone(), counter.clone());
+            let (upstream, counter, seen) = (upstream.clone(), counter.clone(), seen.clone());
             tokio::spawn(async move {
-                let _ = serve(client, &upstream, fault_on, drop, &counter).await;
+                let _ = serve(client, &upstream, fault_on, drop, &counter, &seen).await;
             });
         }
     });
-    FaultProxy { url, faults }
+    FaultProxy {
+        url,
+        faults,
+        requests,
+    }
 }
 
 async fn serve(
@@ -41,8 +53,12 @@ async fn serve(
     fault_on: &str,
     drop: bool,
     faults: &AtomicUsize,
+    seen: &Mutex<Vec<String>>,
 ) -> std::io::Result<()> {
     let request = read_request(&mut client).await?;
+    seen.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(String::from_utf8_lossy(&request).into_owned());
     let head_end = request
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

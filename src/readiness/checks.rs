@@ -1,0 +1,456 @@
+//! The pure core of the readiness check: from what the dry runs answered
+//! and the reads found, to named checks. Nothing here calls AWS.
+
+use serde::Serialize;
+
+use crate::error::{Error, Fault};
+use crate::failover::{FailoverResult, FailoverStatus};
+use crate::restore::RestoreResult;
+use crate::restore::request::Source;
+use crate::restore::status::RestoreStatus;
+use crate::restore::step::Step;
+
+/// One check: a stable name, whether it passed, what was found, and, when it
+/// failed, what to do and whose fix it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// The check's stable name (`docs/readiness.md` lists them).
+    pub check: &'static str,
+    pub ok: bool,
+    pub detail: String,
+    /// `null` when the check passed.
+    pub fix: Option<String>,
+}
+
+impl Check {
+    /// A check that passed.
+    pub fn pass(check: &'static str, detail: impl Into<String>) -> Self {
+        Check {
+            check,
+            ok: true,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
+    /// A check that failed, with what to do.
+    pub fn fail(check: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+        Check {
+            check,
+            ok: false,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    /// A check that failed on an error: a refusal of a dry run, or an AWS
+    /// error while reading (throttled, access denied): the error's name
+    /// leads the detail, and its fault says whose fix it is.
+    pub fn error(check: &'static str, error: &Error) -> Self {
+        Check::fail(
+            check,
+            format!("{}: {error}", error.name()),
+            whose(error.contract().fault),
+        )
+    }
+}
+
+/// Whose move a fault is, for a check's `fix`.
+pub fn whose(fault: Fault) -> &'static str {
+    match fault {
+        Fault::Event => {
+            "Correct the readiness input (the schedule's ReadinessInput): the deployer's fix."
+        }
+        Fault::Configuration => {
+            "Fix the function's configuration or role through a deploy: the deployer's fix."
+        }
+        Fault::Resources => {
+            "Create or repair the resource the detail names: the database or network owner's fix."
+        }
+        Fault::Transient => {
+            "Nothing, if it passes next time: AWS did not answer usefully; the next scheduled check \
+             reads again."
+        }
+        Fault::Internal => "Report the detail as a dr-lambdas bug.",
+    }
+}
+
+/// The stable name of the check a restore's dry run stands for: what kind
+/// of source a recovery now would restore.
+pub fn source_check(source: &Source) -> &'static str {
+    match source {
+        Source::Named { .. } => "named_snapshot",
+        Source::Latest { .. } => "latest_snapshot",
+        Source::PointInTime { .. } => "point_in_time",
+    }
+}
+
+/// The restore's dry run: what a recovery now would restore from.
+pub fn restore_source(name: &'static str, result: &RestoreResult) -> Check {
+    if result.status != RestoreStatus::DryRun {
+        // A replay of an earlier restore answers instead of a plan: the
+        // target name check says why.
+        return Check::fail(
+            name,
+            format!(
+                "no plan: '{}' exists in {} as an earlier restore of the same request ({})",
+                result.instance_id,
+                result.region,
+                result.status.as_str()
+            ),
+            "Delete or rename that database, or change the readiness input's name: the \
+             database owner's fix.",
+        );
+    }
+    let from = match (&result.snapshot_id, &result.recovery_point) {
+        (Some(snapshot), Some(point)) => format!("snapshot '{snapshot}', taken {point}"),
+        (Some(snapshot), None) => format!("snapshot '{snapshot}'"),
+        (None, Some(point)) => format!("a point in time, {point}"),
+        (None, None) => "a point in time RDS did not report".to_owned(),
+    };
+    Check::pass(
+        name,
+        format!(
+            "a restore into '{}' in {} would start now, from {from}",
+            result.instance_id, result.region
+        ),
+    )
+}
+
+/// The target's names are free: a recovery would create, not replay or be
+/// refused. `taken` lists `(kind, id)` of what exists under them.
+pub fn target_free(region: &str, names: &[&str], taken: &[(&'static str, String)]) -> Check {
+    match taken {
+        [] => Check::pass(
+            "target_name_free",
+            format!("{} free in {region}", names.join(" and ")),
+        ),
+        _ => Check::fail(
+            "target_name_free",
+            format!(
+                "{} already exist{} in {region}: a recovery would replay it or be refused",
+                taken
+                    .iter()
+                    .map(|(kind, id)| format!("{kind} '{id}'"))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                if taken.len() == 1 { "s" } else { "" }
+            ),
+            "Delete it if it is a leftover (an earlier recovery or drill), or give the readiness \
+             input and the runbook another name: the database owner's fix.",
+        ),
+    }
+}
+
+/// The data a recovery now would lose, against the target when one is set.
+pub fn data_loss(seconds: Option<i64>, target: Option<i64>) -> Check {
+    match (seconds, target) {
+        (None, _) => Check::fail(
+            "data_loss",
+            "unknown: no recovery point could be read",
+            "See the failed source check: the database owner's fix.",
+        ),
+        (Some(s), Some(t)) if s > t => Check::fail(
+            "data_loss",
+            format!("{s} s, above RPO_TARGET_SECONDS ({t} s)"),
+            "Take snapshots more often, copy them to the recovery region sooner, or replicate \
+             automated backups (a point-in-time restore loses minutes): the database owner's fix.",
+        ),
+        (Some(s), Some(t)) => Check::pass("data_loss", format!("{s} s, within {t} s")),
+        (Some(s), None) => Check::pass("data_loss", format!("{s} s (no RPO_TARGET_SECONDS set)")),
+    }
+}
+
+/// What a restore plan would attach: the groups and the network.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attached {
+    pub subnet_group: Option<String>,
+    pub security_groups: Vec<String>,
+    /// `(kind, name)`: `parameter group`, `option group`, `cluster parameter group`.
+    pub groups: Vec<(&'static str, String)>,
+    /// The replicated backups a point-in-time restore would name.
+    pub backups_arn: Option<String>,
+}
+
+/// What the steps of a restore plan attach, read from their API fields.
+pub fn attached(steps: &[Step]) -> Attached {
+    let mut out = Attached::default();
+    for step in steps {
+        match step {
+            Step::InstanceFromSnapshot(s) => out.instance(&s.settings),
+            Step::InstanceToPointInTime(s) => {
+                out.backups_arn = s.source_db_instance_automated_backups_arn.clone();
+                out.instance(&s.settings);
+            }
+            Step::ClusterFromSnapshot(s) => out.cluster(&s.settings),
+            Step::ClusterToPointInTime(s) => out.cluster(&s.settings),
+            Step::Writer(w) => {
+                out.push("parameter group", &w.db_parameter_group_name);
+            }
+        }
+    }
+    out
+}
+
+impl Attached {
+    fn push(&mut self, kind: &'static str, name: &Option<String>) {
+        if let Some(name) = name {
+            self.groups.push((kind, name.clone()));
+        }
+    }
+
+    fn instance(&mut self, s: &crate::restore::step::InstanceSettings) {
+        self.subnet_group = s.db_subnet_group_name.clone();
+        self.security_groups = s.vpc_security_group_ids.clone();
+        self.push("parameter group", &s.db_parameter_group_name);
+        self.push("option group", &s.option_group_name);
+    }
+
+    fn cluster(&mut self, s: &crate::restore::step::ClusterSettings) {
+        self.subnet_group = s.db_subnet_group_name.clone();
+        self.security_groups = s.vpc_security_group_ids.clone();
+        self.push(
+            "cluster parameter group",
+            &s.db_cluster_parameter_group_name,
+        );
+    }
+}
+
+/// The subnet group the restore names exists where it restores.
+pub fn subnet_group(region: &str, name: Option<&str>, exists: bool) -> Check {
+    match name {
+        None => Check::pass(
+            "subnet_group",
+            "none named: the restore keeps the snapshot's",
+        ),
+        Some(name) if exists => Check::pass("subnet_group", format!("'{name}' exists in {region}")),
+        Some(name) => Check::fail(
+            "subnet_group",
+            format!("DB subnet group '{name}' does not exist in {region}"),
+            format!(
+                "Create it in {region} (aws rds create-db-subnet-group --region {region} ...), or \
+                 name another in the readiness input and the runbook: the network owner's fix."
+            ),
+        ),
+    }
+}
+
+/// Every security group the restore names exists where it restores.
+pub fn security_groups(region: &str, wanted: &[String], found: &[String]) -> Check {
+    let missing: Vec<&String> = wanted.iter().filter(|g| !found.contains(g)).collect();
+    match (wanted.is_empty(), missing.is_empty()) {
+        (true, _) => Check::pass(
+            "security_groups",
+            "none named: RDS attaches the VPC's default",
+        ),
+        (false, true) => Check::pass(
+            "security_groups",
+            format!("{} exist in {region}", wanted.join(", ")),
+        ),
+        (false, false) => Check::fail(
+            "security_groups",
+            format!(
+                "security group{} {} do{} not exist in {region}",
+                if missing.len() == 1 { "" } else { "s" },
+                missing
+                    .iter()
+                    .map(|g| g.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if missing.len() == 1 { "es" } else { "" }
+            ),
+            "Create them in the recovery VPC, or name the ones that exist in the readiness input \
+             and the runbook: the network owner's fix.",
+        ),
+    }
+}
+
+/// The parameter, option and cluster parameter groups the restore would
+/// send exist where it restores. `missing` is what the reads did not find.
+pub fn groups(
+    region: &str,
+    wanted: &[(&'static str, String)],
+    missing: &[(&'static str, String)],
+) -> Check {
+    if wanted.is_empty() {
+        return Check::pass("groups", "none named: RDS uses the engine's defaults");
+    }
+    let words = |list: &[(&'static str, String)]| {
+        list.iter()
+            .map(|(kind, name)| format!("{kind} '{name}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if missing.is_empty() {
+        Check::pass("groups", format!("{} exist in {region}", words(wanted)))
+    } else {
+        Check::fail(
+            "groups",
+            format!("{} not found in {region}", words(missing)),
+            format!(
+                "Create them in {region} (groups are regional: copy them from the source region), \
+                 or leave them out of the readiness input: the database owner's fix."
+            ),
+        )
+    }
+}
+
+/// The state of a KMS key, as DescribeKey reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyState {
+    /// `KeyState` as KMS names it: `Enabled`, `Disabled`, `PendingDeletion`, ...
+    Known(String),
+    /// KMS has no such key in that region.
+    NotFound,
+}
+
+/// The key of what the restore would read (a snapshot, replicated backups)
+/// is usable where it restores. `key` is `None` for unencrypted data.
+pub fn encryption_key(region: &str, of: &str, key: Option<(&str, &KeyState)>) -> Check {
+    match key {
+        None => Check::pass("encryption_key", format!("{of} is not encrypted")),
+        Some((id, KeyState::Known(state))) if state == "Enabled" => Check::pass(
+            "encryption_key",
+            format!("{of} is encrypted with {id}, enabled in {region}"),
+        ),
+        Some((id, state)) => Check::fail(
+            "encryption_key",
+            format!(
+                "{of} is encrypted with {id}, which is {} in {region}: RDS cannot restore it",
+                match state {
+                    KeyState::Known(state) => state.as_str(),
+                    KeyState::NotFound => "not found",
+                }
+            ),
+            "Enable the key (or cancel its deletion), or copy the snapshot under a usable key in \
+             the recovery region: the key owner's fix.",
+        ),
+    }
+}
+
+/// The failover's dry run: its plan and its health pre-flight.
+pub fn failover(result: &FailoverResult) -> Check {
+    let to = result.new_region.as_deref().unwrap_or("the target");
+    match result.status {
+        FailoverStatus::AlreadyActive => Check::pass(
+            "failover_plan",
+            format!("traffic is already on {to}: a failover would change nothing"),
+        ),
+        _ => Check::pass(
+            "failover_plan",
+            format!(
+                "a failover to {to} would change {} record set{} and {} routing control{}; \
+                 health checks passed: {}",
+                result.records.len(),
+                if result.records.len() == 1 { "" } else { "s" },
+                result.routing_controls.len(),
+                if result.routing_controls.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                if result.health_checks_passed.is_empty() {
+                    "none needed".to_owned()
+                } else {
+                    result.health_checks_passed.join(", ")
+                }
+            ),
+        ),
+    }
+}
+
+/// The database name the workflow's cutover would UPSERT exists.
+pub fn cutover_record(zone: &str, name: &str, value: Option<&str>) -> Check {
+    match value {
+        Some(value) => Check::pass(
+            "cutover_record",
+            format!("CNAME {name} in zone {zone} points at {value}"),
+        ),
+        None => Check::fail(
+            "cutover_record",
+            format!("zone {zone} has no CNAME {name}"),
+            "Create the CNAME (the application's database name) in the private zone, or fix \
+             DbEndpointRecordName through a deploy: the deployer's fix.",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_data_loss_above_the_target_fails_and_says_what_to_do() {
+        let check = data_loss(Some(7200), Some(900));
+        assert!(!check.ok);
+        assert_eq!(check.detail, "7200 s, above RPO_TARGET_SECONDS (900 s)");
+        assert!(
+            check
+                .fix
+                .as_deref()
+                .unwrap_or_default()
+                .contains("more often")
+        );
+        assert_eq!(
+            data_loss(Some(300), Some(900)).detail,
+            "300 s, within 900 s"
+        );
+        assert!(!data_loss(None, None).ok);
+    }
+
+    #[test]
+    fn a_missing_security_group_is_named() {
+        let wanted = vec!["sg-1".to_owned(), "sg-2".to_owned()];
+        let check = security_groups("us-west-2", &wanted, &["sg-1".to_owned()]);
+        assert!(!check.ok);
+        assert_eq!(
+            check.detail,
+            "security group sg-2 does not exist in us-west-2"
+        );
+        assert!(security_groups("us-west-2", &wanted, &wanted).ok);
+    }
+
+    #[test]
+    fn a_key_pending_deletion_fails_and_an_enabled_one_passes() {
+        let pending = KeyState::Known("PendingDeletion".into());
+        let check = encryption_key("us-west-2", "snapshot 's'", Some(("k1", &pending)));
+        assert!(!check.ok);
+        assert_eq!(
+            check.detail,
+            "snapshot 's' is encrypted with k1, which is PendingDeletion in us-west-2: RDS cannot \
+             restore it"
+        );
+        let enabled = KeyState::Known("Enabled".into());
+        assert!(encryption_key("us-west-2", "snapshot 's'", Some(("k1", &enabled))).ok);
+        assert!(encryption_key("us-west-2", "snapshot 's'", None).ok);
+    }
+
+    #[test]
+    fn a_taken_target_name_fails_naming_what_exists() {
+        let check = target_free(
+            "us-west-2",
+            &["ecommerce-db-dr"],
+            &[("instance", "ecommerce-db-dr".to_owned())],
+        );
+        assert_eq!(
+            check.detail,
+            "instance 'ecommerce-db-dr' already exists in us-west-2: a recovery would replay it \
+             or be refused"
+        );
+        assert!(target_free("us-west-2", &["x"], &[]).ok);
+    }
+
+    #[test]
+    fn an_aws_error_is_a_failed_check_named_by_the_error_with_its_fix() {
+        let error = Error::Throttled(crate::error::AwsFailure {
+            operation: "DescribeDBSubnetGroups",
+            code: Some("Throttling".into()),
+            message: "Rate exceeded".into(),
+            source: "boom".into(),
+        });
+        let check = Check::error("subnet_group", &error);
+        assert!(!check.ok);
+        assert!(check.detail.starts_with("Throttled: "), "{}", check.detail);
+        assert_eq!(check.fix.as_deref(), Some(whose(Fault::Transient)));
+    }
+}

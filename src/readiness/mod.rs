@@ -1,0 +1,406 @@
+//! `check-readiness`: would a recovery started now work, and how much data
+//! would it lose? Run on a schedule, it tells on-call on a quiet afternoon
+//! what would otherwise surface in the worst hour.
+//!
+//! It composes, it does not copy: the restore's and the failover's own dry
+//! runs (the same code paths as a recovery), then the reads a dry run does
+//! not make (`read.rs`), each turned into a named check by the pure core
+//! (`checks.rs`). It never writes: only Describe, List and Get calls.
+//! A failed check is a result (`ready: false`), not an error; errors are for
+//! a bad event or configuration only.
+
+pub mod checks;
+pub mod read;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::info;
+
+use self::checks::Check;
+use crate::aws::{self, RegionalClients, SdkSettings};
+use crate::config::{self, ConfigError, Env};
+use crate::error::Error;
+use crate::failover::FailoverHandler;
+use crate::metrics::{self, Metric};
+use crate::restore::request::{RestoreRequest, Target};
+use crate::restore::{RestoreHandler, RestoreResult, rds};
+use crate::runtime::{Handler, Invocation};
+use crate::validate;
+
+/// The namespace of the readiness metrics unless `METRICS_NAMESPACE` says.
+pub const DEFAULT_NAMESPACE: &str = "dr-lambdas";
+
+/// The readiness input: the recovery workflow's input, either half optional
+/// (its `settings` are the workflow's, and ignored here).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Input {
+    #[serde(default)]
+    restore: Option<Value>,
+    #[serde(default)]
+    failover: Option<Value>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    settings: Option<Value>,
+}
+
+/// The answer: ready or not, the data-loss window, and every check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Readiness {
+    /// True when every check passed.
+    pub ready: bool,
+    /// When the checks ran (RFC 3339).
+    pub checked_at: String,
+    /// The data a recovery started now would lose; `null` when unknown.
+    pub data_loss_seconds: Option<i64>,
+    /// When the data a recovery now would restore is from; `null` when unknown.
+    pub recovery_point: Option<String>,
+    pub checks: Vec<Check>,
+}
+
+/// What the deployment configures beyond the two handlers'.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadinessSettings {
+    /// `RPO_TARGET_SECONDS`: the data-loss window that fails the check.
+    pub rpo_target_seconds: Option<i64>,
+    /// `METRICS_NAMESPACE`.
+    pub namespace: String,
+    /// `PRIVATE_HOSTED_ZONE_ID` and `DB_ENDPOINT_RECORD_NAME`: the database
+    /// name the workflow's cutover would UPSERT.
+    pub cutover: Option<(String, String)>,
+}
+
+impl ReadinessSettings {
+    fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        let rpo_target_seconds =
+            config::parse_var(env, "RPO_TARGET_SECONDS", None, |raw| {
+                match raw.parse::<i64>() {
+                    Ok(s) if s > 0 => Ok(Some(s)),
+                    _ => Err(format!("'{raw}' is not a positive number of seconds")),
+                }
+            })?;
+        let namespace = env
+            .get("METRICS_NAMESPACE")
+            .map_or_else(|| DEFAULT_NAMESPACE.to_owned(), |n| n.trim().to_owned());
+        let cutover = match (
+            env.get("PRIVATE_HOSTED_ZONE_ID"),
+            env.get("DB_ENDPOINT_RECORD_NAME"),
+        ) {
+            (Some(zone), Some(name)) => Some((zone.trim().to_owned(), name.trim().to_owned())),
+            _ => None,
+        };
+        Ok(ReadinessSettings {
+            rpo_target_seconds,
+            namespace,
+            cutover,
+        })
+    }
+}
+
+/// The clients of the reads the checks add.
+pub struct Clients {
+    pub rds: aws_sdk_rds::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub route53: aws_sdk_route53::Client,
+}
+
+/// The readiness handler, built once at init.
+pub struct ReadinessHandler {
+    restore: RestoreHandler,
+    failover: Option<FailoverHandler>,
+    rds: RegionalClients<aws_sdk_rds::Client>,
+    ec2: RegionalClients<aws_sdk_ec2::Client>,
+    kms: RegionalClients<aws_sdk_kms::Client>,
+    route53: aws_sdk_route53::Client,
+    settings: ReadinessSettings,
+}
+
+impl Handler for ReadinessHandler {
+    type Output = Readiness;
+
+    async fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        let restore = RestoreHandler::from_env(env).await?;
+        // The failover half needs the failover's own configuration; without
+        // it, only the restore half can be checked.
+        let failover = match env.get("PRIMARY_REGION") {
+            Some(_) => Some(FailoverHandler::from_env(env).await?),
+            None => None,
+        };
+        let settings = ReadinessSettings::from_env(env)?;
+        let sdk = aws::load_sdk_config(&SdkSettings::from_env(env)?).await;
+        let home_region = aws::home_region(&sdk)?;
+        let clients = Clients {
+            rds: aws_sdk_rds::Client::new(&sdk),
+            ec2: aws_sdk_ec2::Client::new(&sdk),
+            kms: aws_sdk_kms::Client::new(&sdk),
+            route53: aws_sdk_route53::Client::new(&sdk),
+        };
+        Ok(ReadinessHandler::new(
+            restore,
+            failover,
+            clients,
+            home_region,
+            settings,
+        ))
+    }
+
+    async fn handle(&self, event: Value, invocation: &Invocation) -> Result<Readiness, Error> {
+        let input: Input = validate::decode(event)?;
+        if input.restore.is_none() && input.failover.is_none() {
+            return Err(Error::invalid(
+                "restore",
+                "give the restore half, the failover half, or both (the recovery workflow's input)",
+            ));
+        }
+        let mut checks = Vec::new();
+        let mut restored: Option<RestoreResult> = None;
+        let mut database = "none".to_owned();
+        if let Some(restore) = input.restore {
+            let req = self.restore.request(restore.clone(), invocation)?;
+            database = req
+                .source
+                .source_db()
+                .or(req.target.cluster_id())
+                .unwrap_or(req.target.instance_id())
+                .to_owned();
+            let (found, result) = self.restore_checks(&req, restore, invocation).await;
+            checks.extend(found);
+            restored = result;
+            checks.push(checks::data_loss(
+                restored.as_ref().and_then(|r| r.data_loss_seconds),
+                self.settings.rpo_target_seconds,
+            ));
+        }
+        if let Some(failover) = input.failover {
+            checks.push(self.failover_check(failover, invocation).await?);
+        }
+        if let Some((zone, name)) = &self.settings.cutover {
+            checks.push(match read::cname(&self.route53, zone, name).await {
+                Ok(value) => checks::cutover_record(zone, name, value.as_deref()),
+                Err(e) => Check::error("cutover_record", &e),
+            });
+        }
+        let readiness = Readiness {
+            ready: checks.iter().all(|c| c.ok),
+            checked_at: crate::restore::request::rfc3339(invocation.received.into()),
+            data_loss_seconds: restored.as_ref().and_then(|r| r.data_loss_seconds),
+            recovery_point: restored.and_then(|r| r.recovery_point),
+            checks,
+        };
+        let failed = readiness.checks.iter().filter(|c| !c.ok).count();
+        info!(
+            ready = readiness.ready,
+            checks_failed = failed,
+            data_loss_seconds = readiness.data_loss_seconds,
+            failed = ?readiness.checks.iter().filter(|c| !c.ok).map(|c| c.check).collect::<Vec<_>>(),
+            "readiness checked"
+        );
+        // The metrics, as an EMF line on stdout.
+        println!(
+            "{}",
+            metrics::emf_line(
+                &self.settings.namespace,
+                ("Database", &database),
+                &[
+                    Metric {
+                        name: "Ready",
+                        unit: "None",
+                        value: Some(if readiness.ready { 1.0 } else { 0.0 }),
+                    },
+                    Metric {
+                        name: "ChecksFailed",
+                        unit: "Count",
+                        value: Some(failed as f64),
+                    },
+                    Metric {
+                        name: "DataLossSeconds",
+                        unit: "Seconds",
+                        value: readiness.data_loss_seconds.map(|s| s as f64),
+                    },
+                ],
+                invocation.received,
+            )
+        );
+        Ok(readiness)
+    }
+}
+
+impl ReadinessHandler {
+    /// A handler around existing handlers and clients (tests pass moto's or mocked ones).
+    pub fn new(
+        restore: RestoreHandler,
+        failover: Option<FailoverHandler>,
+        clients: Clients,
+        home_region: impl Into<String>,
+        settings: ReadinessSettings,
+    ) -> Self {
+        let home_region = home_region.into();
+        ReadinessHandler {
+            restore,
+            failover,
+            rds: RegionalClients::new(clients.rds, home_region.clone(), aws::rds_in_region),
+            ec2: RegionalClients::new(clients.ec2, home_region.clone(), aws::ec2_in_region),
+            kms: RegionalClients::new(clients.kms, home_region, aws::kms_in_region),
+            route53: clients.route53,
+            settings,
+        }
+    }
+
+    /// The restore half: the target's names, the dry run, and what its plan
+    /// would attach and read.
+    async fn restore_checks(
+        &self,
+        req: &RestoreRequest,
+        event: Value,
+        invocation: &Invocation,
+    ) -> (Vec<Check>, Option<RestoreResult>) {
+        let region = req.region.as_str();
+        let rds_client = self.rds.get(region);
+        let mut found = vec![target_free(&rds_client, req).await];
+        let name = checks::source_check(&req.source);
+        let result = match self.restore.handle(dry_run(event), invocation).await {
+            Ok(result) => result,
+            // The event parsed: what the dry run refused is a fact of the
+            // world (no snapshot, no backups, ...), a failed check.
+            Err(e) => {
+                found.push(Check::error(name, &e));
+                return (found, None);
+            }
+        };
+        found.push(checks::restore_source(name, &result));
+        let Some(steps) = &result.plan else {
+            return (found, Some(result));
+        };
+        let attached = checks::attached(steps);
+        found.push(match &attached.subnet_group {
+            None => checks::subnet_group(region, None, false),
+            Some(group) => match read::subnet_group_exists(&rds_client, group).await {
+                Ok(exists) => checks::subnet_group(region, Some(group), exists),
+                Err(e) => Check::error("subnet_group", &e),
+            },
+        });
+        found.push(if attached.security_groups.is_empty() {
+            checks::security_groups(region, &[], &[])
+        } else {
+            match read::security_groups_found(&self.ec2.get(region), &attached.security_groups)
+                .await
+            {
+                Ok(existing) => {
+                    checks::security_groups(region, &attached.security_groups, &existing)
+                }
+                Err(e) => Check::error("security_groups", &e),
+            }
+        });
+        found.push(groups_check(&rds_client, region, &attached.groups).await);
+        found.push(
+            self.key_check(req, &result, attached.backups_arn.as_deref())
+                .await,
+        );
+        (found, Some(result))
+    }
+
+    /// The encryption key of what the restore would read, usable where it restores.
+    async fn key_check(
+        &self,
+        req: &RestoreRequest,
+        result: &RestoreResult,
+        backups_arn: Option<&str>,
+    ) -> Check {
+        let region = req.region.as_str();
+        let rds_client = self.rds.get(region);
+        let read = match (&result.snapshot_id, backups_arn) {
+            (Some(snapshot), _) => {
+                let facts = match req.target {
+                    Target::Instance(_) => rds::describe_snapshot(&rds_client, snapshot).await,
+                    Target::Cluster { .. } => {
+                        rds::describe_cluster_snapshot(&rds_client, snapshot).await
+                    }
+                };
+                facts.map(|f| (format!("snapshot '{snapshot}'"), f.and_then(|f| f.kms_key)))
+            }
+            (None, Some(arn)) => read::backups_key(&rds_client, arn)
+                .await
+                .map(|key| (format!("replicated backups {arn}"), key)),
+            (None, None) => {
+                return Check::pass(
+                    "encryption_key",
+                    "the source runs in the restore's region: its key is in use",
+                );
+            }
+        };
+        let (of, key) = match read {
+            Ok(found) => found,
+            Err(e) => return Check::error("encryption_key", &e),
+        };
+        match key {
+            None => checks::encryption_key(region, &of, None),
+            Some(id) => match read::key_state(&self.kms.get(region), &id).await {
+                Ok(state) => checks::encryption_key(region, &of, Some((&id, &state))),
+                Err(e) => Check::error("encryption_key", &e),
+            },
+        }
+    }
+
+    /// The failover half: its own dry run, health pre-flight included.
+    async fn failover_check(&self, event: Value, invocation: &Invocation) -> Result<Check, Error> {
+        let Some(failover) = &self.failover else {
+            return Err(Error::Misconfigured {
+                variable: "PRIMARY_REGION",
+                reason: "is not set, so the failover half of the readiness input cannot be \
+                         checked: give this function the failover's configuration"
+                    .to_owned(),
+            });
+        };
+        match failover.handle(dry_run(event), invocation).await {
+            Ok(result) => Ok(checks::failover(&result)),
+            Err(e @ (Error::InvalidRequest { .. } | Error::NotAllowed { .. })) => Err(e),
+            Err(e) => Ok(Check::error("failover_plan", &e)),
+        }
+    }
+}
+
+/// `event` as a dry run: a readiness check never sends a change.
+fn dry_run(mut event: Value) -> Value {
+    if let Some(map) = event.as_object_mut() {
+        map.insert("dry_run".into(), Value::Bool(true));
+    }
+    event
+}
+
+/// Whether the names a recovery would create are free.
+async fn target_free(rds_client: &aws_sdk_rds::Client, req: &RestoreRequest) -> Check {
+    let mut names = vec![req.target.instance_id()];
+    let mut taken = Vec::new();
+    match rds::describe_instance(rds_client, req.target.instance_id()).await {
+        Ok(Some(found)) => taken.push(("instance", found.id)),
+        Ok(None) => {}
+        Err(e) => return Check::error("target_name_free", &e),
+    }
+    if let Some(cluster) = req.target.cluster_id() {
+        names.insert(0, cluster);
+        match rds::describe_cluster(rds_client, cluster).await {
+            Ok(Some(found)) => taken.insert(0, ("cluster", found.id)),
+            Ok(None) => {}
+            Err(e) => return Check::error("target_name_free", &e),
+        }
+    }
+    checks::target_free(&req.region, &names, &taken)
+}
+
+/// Whether each group a restore would attach exists.
+async fn groups_check(
+    rds_client: &aws_sdk_rds::Client,
+    region: &str,
+    wanted: &[(&'static str, String)],
+) -> Check {
+    let mut missing = Vec::new();
+    for (kind, name) in wanted {
+        match read::group_exists(rds_client, kind, name).await {
+            Ok(true) => {}
+            Ok(false) => missing.push((*kind, name.clone())),
+            Err(e) => return Check::error("groups", &e),
+        }
+    }
+    checks::groups(region, wanted, &missing)
+}
