@@ -26,6 +26,10 @@ template.yaml:
 - The Aurora writer's CreateDBInstance may use the option and subnet groups
   RDS authorises, as the instance restores may.
 - RestoreInstanceNamePattern admits lower case only.
+- check-readiness's role only reads; it logs at INFO or finer (its EMF
+  lines are INFO); the Ready alarm breaches on missing data and only pages;
+  a rule keeps AlarmTopicArn apart from FailoverTriggerTopicArn, and
+  AllowedAlarmNames defaults to the us-east-1 alarm.
 
 template-us-east-1.yaml:
 - The trigger topic may be published to only by the alarm of AlarmName, and
@@ -119,6 +123,7 @@ def main(paths):
         resources = template.get("Resources", {})
         if "RecoveryWorkflowRole" in resources:
             main_template_checks(template)
+            readiness_checks(template)
         if "FailoverTriggerTopic" in resources:
             alarm_template_checks(template)
     print(f"template: {'FAILED' if FAILED else 'every check passed'}")
@@ -276,6 +281,38 @@ def main_template_checks(template):
     check(
         not [s for s in statements(workflow["Statement"]) if mentions(s["Action"], "rds:")],
         "the workflow's role has no RDS access (it asks the restore function)",
+    )
+
+
+def readiness_checks(template):
+    resources = template["Resources"]
+    role = resources["CheckReadinessRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    writes = []
+    for statement in statements(role["Statement"]):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        for action in actions:
+            verb = action.split(":", 1)[1]
+            if not (verb.startswith(("Describe", "List", "Get")) or action in ("logs:CreateLogStream", "logs:PutLogEvents")):
+                writes.append(action)
+    check(not writes, f"check-readiness's role only reads {writes or ''}")
+    level = resources["CheckReadinessFunction"]["Properties"]["LoggingConfig"]["ApplicationLogLevel"]
+    check(
+        level in ("TRACE", "DEBUG", "INFO"),
+        "check-readiness logs at INFO or finer, so Lambda keeps its EMF metric lines (INFO)",
+    )
+    ready = resources["ReadinessNotReadyAlarm"]["Properties"]
+    check(
+        ready["TreatMissingData"] == "breaching" and ready["AlarmActions"] == [{"Ref": "AlarmTopicArn"}],
+        "the Ready alarm breaches on missing data (no check ran) and only pages",
+    )
+    rule = template["Rules"]["OurAlarmsNeverFailOver"]["Assertions"][0]["Assert"]
+    check(
+        rule == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, {"Ref": "FailoverTriggerTopicArn"}]}]},
+        "a rule refuses AlarmTopicArn equal to FailoverTriggerTopicArn: our alarms never move traffic",
+    )
+    check(
+        template["Parameters"]["AllowedAlarmNames"]["Default"] == "dr-primary-unhealthy",
+        "AllowedAlarmNames defaults to the us-east-1 template's alarm",
     )
 
 

@@ -254,6 +254,9 @@ def main():
                 # The restore function's: where the source of a point-in-time
                 # restore runs (its replicated backups are named by it).
                 "RESTORE_SOURCE_REGION": PRIMARY,
+                # check-readiness's: the database name the cutover would UPSERT.
+                "PRIVATE_HOSTED_ZONE_ID": private_zone_id(args.endpoint),
+                "DB_ENDPOINT_RECORD_NAME": DB_RECORD,
                 "REGION_ENDPOINTS": json.dumps(REGION_ENDPOINTS),
                 "REGION_HEALTH_CHECKS": json.dumps(health),
                 # Not the failover function's, but the workflow's (see scripts/lib.sh).

@@ -275,3 +275,35 @@ fn an_invalid_failover_event_comes_back_as_invalid_request() {
             .starts_with("secondary_region: must differ")
     );
 }
+
+#[test]
+fn the_readiness_sample_is_ready_in_the_seeded_world_and_says_what_it_checked() {
+    let Some(url) = lambda_url() else { return };
+
+    let (http, out) = invoke(&url, "check-readiness", &event("check-readiness.json"));
+
+    assert_eq!(http, 200, "{out}");
+    assert_eq!(out["ready"], true, "{out}");
+    let checks: Vec<&str> = out["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter_map(|c| c["check"].as_str())
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "target_name_free",
+            "latest_snapshot",
+            "subnet_group",
+            "security_groups",
+            "groups",
+            "encryption_key",
+            "data_loss",
+            "failover_plan",
+            "cutover_record"
+        ]
+    );
+    assert!(out["data_loss_seconds"].is_number(), "{out}");
+    assert!(out["checked_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+}
