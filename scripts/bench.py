@@ -97,6 +97,24 @@ def rds_answer(form):
             f"{body}</RestoreDBInstanceFromDBSnapshotResult>"
             "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></RestoreDBInstanceFromDBSnapshotResponse>"
         )
+    if action == "DescribeDBSubnetGroups":
+        return 200, (
+            f'<DescribeDBSubnetGroupsResponse xmlns="{RDS_NS}"><DescribeDBSubnetGroupsResult><DBSubnetGroups>'
+            "<DBSubnetGroup><DBSubnetGroupName>ecommerce-dr-subnets</DBSubnetGroupName>"
+            "<DBSubnetGroupDescription>recovery VPC</DBSubnetGroupDescription><VpcId>vpc-0bench</VpcId>"
+            "<SubnetGroupStatus>Complete</SubnetGroupStatus></DBSubnetGroup></DBSubnetGroups>"
+            "</DescribeDBSubnetGroupsResult>"
+            "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeDBSubnetGroupsResponse>"
+        )
+    if action == "DescribeSecurityGroups":
+        # EC2 (check-readiness): the same query protocol, its own namespace.
+        return 200, (
+            '<DescribeSecurityGroupsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+            "<requestId>r</requestId><securityGroupInfo><item><ownerId>123456789012</ownerId>"
+            "<groupId>sg-0a1b2c3d4e5f60718</groupId><groupName>orders-db</groupName>"
+            "<groupDescription>orders database</groupDescription><vpcId>vpc-0bench</vpcId></item>"
+            "</securityGroupInfo></DescribeSecurityGroupsResponse>"
+        )
     return 400, f"<ErrorResponse><Error><Code>InvalidAction</Code><Message>{action}</Message></Error></ErrorResponse>"
 
 
@@ -483,6 +501,7 @@ def main():
     parser.add_argument("--hello", required=True)
     parser.add_argument("--restore", required=True)
     parser.add_argument("--failover", required=True)
+    parser.add_argument("--readiness", required=True)
     parser.add_argument("--restore-tls", help="restore-database built with the bench-extra-root feature")
     parser.add_argument("--failover-tls", help="failover-region built with the bench-extra-root feature")
     parser.add_argument("--python", required=True, help="the .venv-bench python")
@@ -523,12 +542,21 @@ def main():
     base_env.update(item.split("=", 1) for item in args.env)
     restore_event = {"db_instance": "ecommerce-db-restored", "snapshot_id": "snapshot-2025-05-12"}
     failover_event = {"primary_region": "us-east-1", "secondary_region": "us-west-2"}
+    # The readiness sample, in the stub's one region: both dry runs, then the
+    # subnet group, the security group and the snapshot's key.
+    readiness_event = {
+        "restore": {"db_instance": "ecommerce-db-recovery", "snapshot_id": "latest",
+                    "source_db_instance": "ecommerce-db", "db_subnet_group": "ecommerce-dr-subnets",
+                    "vpc_security_group_ids": ["sg-0a1b2c3d4e5f60718"]},
+        "failover": failover_event,
+    }
     py = [args.python, "-m", "awslambdaric"]
     py_env = dict(base_env, PYTHONPATH=os.path.join(root, "bench", "python"), PYTHONDONTWRITEBYTECODE="1")
     functions = [
         ("hello world (Rust floor)", [args.hello], base_env, {}),
         ("restore-database (Rust)", [args.restore], base_env, restore_event),
         ("failover-region (Rust)", [args.failover], base_env, failover_event),
+        ("check-readiness (Rust)", [args.readiness], base_env, readiness_event),
         ("restore seed (boto3)", py + ["seed_functions.restore_database"], py_env, restore_event),
         ("failover seed (boto3)", py + ["seed_functions.failover_to_secondary"], py_env, failover_event),
     ]
@@ -571,6 +599,7 @@ def main():
         ("restore of `latest`", [args.restore], base_env, latest_event),
         ("failover of 1 record name", [args.failover], base_env, failover_event),
         ("failover of 3 record names", [args.failover], dict(base_env, RECORD_NAMES=three), failover_event),
+        ("readiness check of the sample (both halves)", [args.readiness], base_env, readiness_event),
         ("restore seed (boto3)", py + ["seed_functions.restore_database"], py_env, restore_event),
         ("failover seed (boto3)", py + ["seed_functions.failover_to_secondary"], py_env, failover_event),
     ]
@@ -620,13 +649,13 @@ def main():
     ]
 
     zips = json.loads(args.zips)
-    hello, restore, failover = rows[:3]
+    hello, restore, failover, readiness = rows[:4]
     floor = hello["init_med"]
-    rust_rows = [restore, failover]
+    rust_rows = [restore, failover, readiness]
     worst_init = max(r["init_med"] for r in rust_rows)
     worst_rss = max(r["rss_mib"] for r in rust_rows)
     size_rows = []
-    for fn in ("restore-database", "failover-region", "hello-world"):
+    for fn in ("restore-database", "failover-region", "check-readiness", "hello-world"):
         for arch in ("x86_64", "arm64"):
             sizes = zip_sizes(zips.get(fn, {}).get(arch))
             if sizes:
@@ -731,7 +760,7 @@ def main():
         lines.append(f"| zip ≤ 2.7 MB per function | largest {worst_zip / 1e6:.2f} MB | {verdict(worst_zip <= 2.7e6)} |")
     if args.build_seconds is not None:
         lines.append(
-            f"| clean debug build ≤ 120 s on 2 cores | {args.build_seconds:.0f} s (`cargo build`, both binaries, empty target dir) "
+            f"| clean debug build ≤ 120 s on 2 cores | {args.build_seconds:.0f} s (`cargo build`, every binary, empty target dir) "
             f"| {verdict(args.build_seconds <= 120)} |"
         )
     lines.append("")

@@ -193,6 +193,29 @@ fn only_failure<'a>(
         .expect("the check")
 }
 
+/// The readiness of a fresh world, its input changed by `edit`.
+async fn readiness_of(url: &str, edit: impl FnOnce(&World, &mut Value)) -> Readiness {
+    let sdk = sdk(url).await;
+    let world = world(&sdk, None).await;
+    let mut event = input(&world);
+    edit(&world, &mut event);
+    check(&handler(&sdk, settings(), None), event).await
+}
+
+/// A DNS-mode failover of `names` (under a zone of its own, with healthy
+/// region health checks), and that zone's id.
+async fn failover(r53: &aws_sdk_route53::Client, names: &[&str]) -> (FailoverHandler, String) {
+    let (zone, domain) = common::seed_weighted_zone(r53, &["shop"]).await;
+    let names = names.iter().map(|n| format!("{n}.{domain}")).collect();
+    let mut dns = common::dns_config(&zone, names);
+    dns.region_health_checks = common::region_health_checks(r53).await;
+    (common::dns_handler(r53.clone(), dns), zone)
+}
+
+fn failover_half() -> Value {
+    json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"})
+}
+
 #[tokio::test]
 async fn a_healthy_world_is_ready_with_a_data_loss_window() {
     let url = moto_or_skip!();
@@ -222,12 +245,11 @@ async fn a_healthy_world_is_ready_with_a_data_loss_window() {
 #[tokio::test]
 async fn a_subnet_group_missing_in_the_recovery_region_fails_its_check_naming_it() {
     let url = moto_or_skip!();
-    let sdk = sdk(&url).await;
-    let world = world(&sdk, None).await;
-    let mut event = input(&world);
-    event["restore"]["db_subnet_group"] = json!("deleted-subnets");
 
-    let readiness = check(&handler(&sdk, settings(), None), event).await;
+    let readiness = readiness_of(&url, |_, event| {
+        event["restore"]["db_subnet_group"] = json!("deleted-subnets");
+    })
+    .await;
 
     let failed = only_failure(&readiness, "subnet_group");
     assert_eq!(
@@ -239,13 +261,12 @@ async fn a_subnet_group_missing_in_the_recovery_region_fails_its_check_naming_it
 #[tokio::test]
 async fn a_security_group_missing_there_fails_its_check_naming_it() {
     let url = moto_or_skip!();
-    let sdk = sdk(&url).await;
-    let world = world(&sdk, None).await;
-    let mut event = input(&world);
-    event["restore"]["vpc_security_group_ids"] =
-        json!([world.security_group, "sg-0123456789abcdef0"]);
 
-    let readiness = check(&handler(&sdk, settings(), None), event).await;
+    let readiness = readiness_of(&url, |world, event| {
+        event["restore"]["vpc_security_group_ids"] =
+            json!([world.security_group, "sg-0123456789abcdef0"]);
+    })
+    .await;
 
     let failed = only_failure(&readiness, "security_groups");
     assert_eq!(
@@ -257,12 +278,11 @@ async fn a_security_group_missing_there_fails_its_check_naming_it() {
 #[tokio::test]
 async fn a_source_without_a_snapshot_fails_the_snapshot_and_the_data_loss_checks() {
     let url = moto_or_skip!();
-    let sdk = sdk(&url).await;
-    let world = world(&sdk, None).await;
-    let mut event = input(&world);
-    event["restore"]["source_db_instance"] = json!(common::unique("never-snapshotted"));
 
-    let readiness = check(&handler(&sdk, settings(), None), event).await;
+    let readiness = readiness_of(&url, |_, event| {
+        event["restore"]["source_db_instance"] = json!(common::unique("never-snapshotted"));
+    })
+    .await;
 
     let failed: Vec<&str> = readiness
         .checks
@@ -381,15 +401,11 @@ async fn a_data_loss_window_above_the_target_fails_its_check() {
 async fn a_failover_record_that_does_not_exist_fails_the_failover_check() {
     let url = moto_or_skip!();
     let sdk = sdk(&url).await;
-    let r53 = common::route53(&url);
-    let (zone, domain) = common::seed_weighted_zone(&r53, &["shop"]).await;
-    let mut dns = common::dns_config(&zone, vec![format!("missing.{domain}")]);
-    dns.region_health_checks = common::region_health_checks(&r53).await;
-    let failover = common::dns_handler(r53, dns);
+    let (failover, _) = failover(&common::route53(&url), &["missing"]).await;
 
     let readiness = check(
         &handler(&sdk, settings(), Some(failover)),
-        json!({"failover": {"primary_region": "us-east-1", "secondary_region": "us-west-2"}}),
+        json!({"failover": failover_half()}),
     )
     .await;
 
@@ -408,15 +424,12 @@ async fn a_readable_failover_with_a_healthy_target_passes_and_changes_nothing() 
     let url = moto_or_skip!();
     let sdk = sdk(&url).await;
     let r53 = common::route53(&url);
-    let (zone, domain) = common::seed_weighted_zone(&r53, &["shop"]).await;
-    let mut dns = common::dns_config(&zone, vec![format!("shop.{domain}")]);
-    dns.region_health_checks = common::region_health_checks(&r53).await;
-    let failover = common::dns_handler(r53.clone(), dns);
+    let (failover, zone) = failover(&r53, &["shop"]).await;
     let before = common::record_sets(&r53, &zone).await;
 
     let readiness = check(
         &handler(&sdk, settings(), Some(failover)),
-        json!({"failover": {"primary_region": "us-east-1", "secondary_region": "us-west-2"}}),
+        json!({"failover": failover_half()}),
     )
     .await;
 
@@ -432,13 +445,9 @@ async fn the_check_only_describes_lists_and_gets() {
     let sdk = sdk(&proxy.url).await;
     let world = world(&sdk, None).await;
     proxy.requests.lock().unwrap().clear();
-    let r53 = common::route53(&proxy.url);
-    let (zone, domain) = common::seed_weighted_zone(&r53, &["shop"]).await;
-    let mut dns = common::dns_config(&zone, vec![format!("shop.{domain}")]);
-    dns.region_health_checks = common::region_health_checks(&r53).await;
-    let failover = common::dns_handler(r53, dns);
+    let (failover, _) = failover(&common::route53(&proxy.url), &["shop"]).await;
     let mut event = input(&world);
-    event["failover"] = json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"});
+    event["failover"] = failover_half();
     let handler = handler(&sdk, settings(), Some(failover));
     proxy.requests.lock().unwrap().clear();
 
