@@ -305,6 +305,15 @@ def readiness_checks(template):
         ready["TreatMissingData"] == "breaching" and ready["AlarmActions"] == [{"Ref": "AlarmTopicArn"}],
         "the Ready alarm breaches on missing data (no check ran) and only pages",
     )
+    periods = template["Mappings"]["ReadinessPeriods"]
+    check(
+        set(periods) == {str(v) for v in template["Parameters"]["ReadinessIntervalMinutes"]["AllowedValues"]}
+        and all(
+            p["Rate"] == f"rate({m} {'minute' if m == '1' else 'minutes'})" and p["Seconds"] == 60 * int(m)
+            for m, p in periods.items()
+        ),
+        "every readiness interval has its period and a rate expression (singular unit for 1)",
+    )
     rule = template["Rules"]["OurAlarmsNeverFailOver"]["Assertions"][0]["Assert"]
     check(
         rule == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, {"Ref": "FailoverTriggerTopicArn"}]}]},
