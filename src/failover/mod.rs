@@ -14,6 +14,7 @@ pub mod dns;
 pub mod event;
 pub mod health;
 
+use aws_config::SdkConfig;
 use serde::Serialize;
 use serde_json::Value;
 use tracing::info;
@@ -121,13 +122,30 @@ impl Handler for FailoverHandler {
     type Output = FailoverResult;
 
     async fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
-        let config = FailoverConfig::from_env(env)?;
         let sdk = SdkSettings::from_env(env)?;
+        FailoverHandler::from_config(env, &aws::load_sdk_config(&sdk).await, &sdk)
+    }
+
+    /// Handles one event: decode, validate, read, plan, apply.
+    async fn handle(&self, event: Value, invocation: &Invocation) -> Result<FailoverResult, Error> {
+        self.failover(event, invocation).await
+    }
+}
+
+impl FailoverHandler {
+    /// The handler for `env`'s configuration, with SDK clients from
+    /// `sdk_config` (check-readiness shares one configuration among
+    /// handlers: each load builds an HTTP client and its TLS roots).
+    pub fn from_config(
+        env: &dyn Env,
+        sdk_config: &SdkConfig,
+        sdk: &SdkSettings,
+    ) -> Result<Self, ConfigError> {
+        let config = FailoverConfig::from_env(env)?;
         let mode = match env.get("FAILOVER_MODE").as_deref().map(str::trim) {
             None | Some("dns") => {
                 let dns = DnsConfig::from_env(env)?;
-                let sdk_config = aws::load_sdk_config(&sdk).await;
-                Mode::Dns(DnsMode::new(aws_sdk_route53::Client::new(&sdk_config), dns))
+                Mode::Dns(DnsMode::new(aws_sdk_route53::Client::new(sdk_config), dns))
             }
             Some("routing-control") => {
                 let regions = [
@@ -140,8 +158,7 @@ impl Handler for FailoverHandler {
                         "REQUIRE_HEALTHY_TARGET does not apply in routing-control mode: ARC safety rules guard the change"
                     );
                 }
-                let sdk_config = aws::load_sdk_config(&sdk).await;
-                let cluster = ArcCluster::new(&sdk_config, &arc.endpoints, &sdk);
+                let cluster = ArcCluster::new(sdk_config, &arc.endpoints, sdk);
                 Mode::RoutingControl(RoutingControlMode::new(cluster, arc))
             }
             Some(other) => {
@@ -154,8 +171,12 @@ impl Handler for FailoverHandler {
         Ok(FailoverHandler::new(config, mode))
     }
 
-    /// Handles one event: decode, validate, read, plan, apply.
-    async fn handle(&self, event: Value, invocation: &Invocation) -> Result<FailoverResult, Error> {
+    /// One event: decode, validate, read, plan, apply.
+    async fn failover(
+        &self,
+        event: Value,
+        invocation: &Invocation,
+    ) -> Result<FailoverResult, Error> {
         let req = match event::parse(event, &self.config)? {
             Intent::Skip { trigger, reason } => {
                 info!(trigger = %trigger, reason = %reason, "skipped: nothing changed");
@@ -222,9 +243,7 @@ impl Handler for FailoverHandler {
             reason: None,
         })
     }
-}
 
-impl FailoverHandler {
     /// A handler for `config`, moving traffic by `mode`.
     pub fn new(config: FailoverConfig, mode: Mode) -> Self {
         FailoverHandler { config, mode }

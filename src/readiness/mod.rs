@@ -120,15 +120,18 @@ impl Handler for ReadinessHandler {
     type Output = Readiness;
 
     async fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
-        let restore = RestoreHandler::from_env(env).await?;
+        // One SDK configuration for every client: each load builds an HTTP
+        // client and its TLS roots, the bulk of a cold start.
+        let settings_sdk = SdkSettings::from_env(env)?;
+        let sdk = aws::load_sdk_config(&settings_sdk).await;
+        let restore = RestoreHandler::from_config(env, &sdk)?;
         // The failover half needs the failover's own configuration; without
         // it, only the restore half can be checked.
         let failover = match env.get("PRIMARY_REGION") {
-            Some(_) => Some(FailoverHandler::from_env(env).await?),
+            Some(_) => Some(FailoverHandler::from_config(env, &sdk, &settings_sdk)?),
             None => None,
         };
         let settings = ReadinessSettings::from_env(env)?;
-        let sdk = aws::load_sdk_config(&SdkSettings::from_env(env)?).await;
         let home_region = aws::home_region(&sdk)?;
         let clients = Clients {
             rds: aws_sdk_rds::Client::new(&sdk),

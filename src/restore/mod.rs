@@ -24,6 +24,7 @@ pub mod status;
 pub mod step;
 pub mod tags;
 
+use aws_config::SdkConfig;
 use aws_sdk_rds::Client;
 use serde::Serialize;
 use serde_json::Value;
@@ -148,37 +149,7 @@ impl Handler for RestoreHandler {
 
     async fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let sdk = SdkSettings::from_env(env)?;
-        let allowlist = config::allowlist(env, "RESTORE_ALLOWED_INSTANCES")?;
-        let regions = config::allowlist(env, "RESTORE_ALLOWED_REGIONS")?;
-        let region_switch_restore = match env.get("REGION_SWITCH_RESTORE") {
-            None => None,
-            Some(raw) => Some(serde_json::from_str::<Value>(&raw).map_err(|e| {
-                ConfigError::new(
-                    "REGION_SWITCH_RESTORE",
-                    format!("is not a JSON restore event ({e})"),
-                )
-            })?),
-        };
-        let source_region = config::parse_var(env, "RESTORE_SOURCE_REGION", None, |raw| {
-            validate::region_name(raw).map(|()| Some(raw.to_owned()))
-        })?;
-        let replay_window_hours = config::parse_var(
-            env,
-            "REPLAY_WINDOW_HOURS",
-            DEFAULT_REPLAY_WINDOW_HOURS,
-            |raw| match raw.parse::<u64>() {
-                Ok(hours) if (1..=8760).contains(&hours) => Ok(hours),
-                _ => Err(format!("'{raw}' is not a number of hours from 1 to 8760")),
-            },
-        )?;
-        let config = aws::load_sdk_config(&sdk).await;
-        let home_region = aws::home_region(&config)?;
-        let mut handler = RestoreHandler::new(Client::new(&config), home_region, allowlist)
-            .with_allowed_regions(regions)
-            .with_source_region(source_region)
-            .with_replay_window_hours(replay_window_hours);
-        handler.region_switch_restore = region_switch_restore;
-        Ok(handler)
+        RestoreHandler::from_config(env, &aws::load_sdk_config(&sdk).await)
     }
 
     /// Handles one event: decode, validate, read, plan, apply.
@@ -352,6 +323,42 @@ impl RestoreHandler {
             source_region: None,
             replay_window_hours: DEFAULT_REPLAY_WINDOW_HOURS,
         }
+    }
+
+    /// The handler for `env`'s configuration, with SDK clients from
+    /// `config` (check-readiness shares one configuration among handlers:
+    /// each load builds an HTTP client and its TLS roots, the bulk of init).
+    pub fn from_config(env: &dyn Env, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        let allowlist = config::allowlist(env, "RESTORE_ALLOWED_INSTANCES")?;
+        let regions = config::allowlist(env, "RESTORE_ALLOWED_REGIONS")?;
+        let region_switch_restore = match env.get("REGION_SWITCH_RESTORE") {
+            None => None,
+            Some(raw) => Some(serde_json::from_str::<Value>(&raw).map_err(|e| {
+                ConfigError::new(
+                    "REGION_SWITCH_RESTORE",
+                    format!("is not a JSON restore event ({e})"),
+                )
+            })?),
+        };
+        let source_region = config::parse_var(env, "RESTORE_SOURCE_REGION", None, |raw| {
+            validate::region_name(raw).map(|()| Some(raw.to_owned()))
+        })?;
+        let replay_window_hours = config::parse_var(
+            env,
+            "REPLAY_WINDOW_HOURS",
+            DEFAULT_REPLAY_WINDOW_HOURS,
+            |raw| match raw.parse::<u64>() {
+                Ok(hours) if (1..=8760).contains(&hours) => Ok(hours),
+                _ => Err(format!("'{raw}' is not a number of hours from 1 to 8760")),
+            },
+        )?;
+        let home_region = aws::home_region(sdk)?;
+        let mut handler = RestoreHandler::new(Client::new(sdk), home_region, allowlist)
+            .with_allowed_regions(regions)
+            .with_source_region(source_region)
+            .with_replay_window_hours(replay_window_hours);
+        handler.region_switch_restore = region_switch_restore;
+        Ok(handler)
     }
 
     /// The event decoded and validated as this function's configuration
