@@ -283,6 +283,42 @@ def main_template_checks(template):
         "the workflow's role has no RDS access (it asks the restore function)",
     )
 
+    # A standby's promotion is the one documented change to an existing
+    # resource: only when StandbyNamePattern is set, only on that pattern
+    # (and the global database whose roles a switchover swaps).
+    promoting = ("rds:PromoteReadReplica", "rds:SwitchoverGlobalCluster", "rds:FailoverGlobalCluster")
+    gated = [
+        s for s in restore["Statement"]
+        if isinstance(s, dict) and "Fn::If" in s and s["Fn::If"][0] == "HasStandby"
+    ]
+    gated_statements = [s for g in gated for s in statements(g)]
+    ungated = [
+        s for s in statements([x for x in restore["Statement"] if x not in gated])
+        if any(mentions(s["Action"], a) for a in promoting)
+    ]
+    def on_pattern(statement):
+        for r in statement["Resource"]:
+            arn = r["Fn::Sub"]
+            if ":global-cluster:" in arn or "${PrimaryRegion}:${AWS::AccountId}:cluster:*" in arn:
+                continue
+            if not arn.endswith("${StandbyNamePattern}"):
+                return False
+        return True
+    check(
+        not ungated
+        and all(on_pattern(s) for s in gated_statements if any(mentions(s["Action"], a) for a in promoting)),
+        "promotion rights exist only with StandbyNamePattern, on that pattern's standbys (and the global database)",
+    )
+    check(
+        not [s for s in statements(restore["Statement"]) if mentions(s["Action"], "rds:Delete") or mentions(s["Action"], "rds:Modify")],
+        "the restore role can neither delete nor modify a database",
+    )
+    metrics = [s for s in statements(restore["Statement"]) if mentions(s["Action"], "cloudwatch:")]
+    check(
+        [s["Action"] for s in metrics] == ["cloudwatch:GetMetricData"],
+        "the restore role reads CloudWatch (a standby's lag) and writes nothing there",
+    )
+
 
 def readiness_checks(template):
     resources = template["Resources"]

@@ -1,5 +1,5 @@
 """Starts moto's server for the demo and the tests, with its Step Functions
-interpreter on and three of its deviations from AWS corrected, so that
+interpreter on and four of its deviations from AWS corrected, so that
 statemachine/recovery.asl.json runs for real against moto and our binaries.
 
 Relies on moto 5.2.5 (requirements-dev.txt pins it): the names patched below
@@ -25,6 +25,12 @@ What each correction corrects:
    one synthetic function error first ($DR_LAMBDA_INJECT, a JSON file:
    {"<function>": ["<errorType>", ...]}, consumed one per invocation); this
    stands for an error the function returns, not for a moto deviation.
+4. A promoted read replica. Real RDS clears the instance's
+   `ReadReplicaSourceDBInstanceIdentifier` when `PromoteReadReplica`
+   completes (and no longer lists it among its source's replicas); moto
+   keeps both, so a promoted replica would read as a replica forever and a
+   recovery from a standby would never become available. Both are cleared
+   here, as RDS does at the end of the promotion (moto promotes at once).
 
 Usage: moto_server.py -H 127.0.0.1 -p PORT (moto_server's own arguments).
 """
@@ -182,12 +188,33 @@ def patch():
             module.extract_json = extract_json
 
 
+def correct_promotion():
+    from moto.rds.models import RDSBackend
+
+    promote = RDSBackend.promote_read_replica
+
+    def promote_read_replica(self, db_kwargs):
+        database = promote(self, db_kwargs)
+        source = getattr(database, "source_db_instance_identifier", None)
+        if source:
+            try:
+                primary = self.find_db_from_id(source)
+                primary.remove_replica(database)
+            except Exception:  # the source was deleted, or is in another region
+                pass
+            database.source_db_instance_identifier = None
+        return database
+
+    RDSBackend.promote_read_replica = promote_read_replica
+
+
 def main():
     argv = sys.argv[1:]
     port = argv[argv.index("-p") + 1] if "-p" in argv else "5000"
     os.environ["MOTO_PORT"] = port
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     patch()
+    correct_promotion()
     moto_main(argv)
 
 

@@ -2,8 +2,9 @@
 
 RDS: in us-east-1 (primary) the orders database `ecommerce-db` with two
 manual snapshots; in us-west-2 (recovery region) a cross-region copy of the
-newest snapshot, as a DR backup plan leaves it, and the recovery VPC's DB
-subnet group `ecommerce-dr-subnets`. Also in us-east-1, the Aurora cluster
+newest snapshot, as a DR backup plan leaves it, a cross-region read replica
+`ecommerce-db-replica` (a warm standby), and the recovery VPC's DB subnet
+group `ecommerce-dr-subnets`. Also in us-east-1, the Aurora cluster
 `orders-aurora` (Serverless v2) with its writer and a cluster snapshot, copied
 to us-west-2 as `orders-aurora-2025-05-12-dr`; and the private zone
 `orders.internal` whose CNAME `db.orders.internal` is the application's name
@@ -79,6 +80,22 @@ def seed_rds(endpoint):
         SourceDBSnapshotIdentifier=arn,
         TargetDBSnapshotIdentifier="snapshot-2025-05-12-dr",
         SourceRegion=PRIMARY,
+    )
+    # A warm standby: a cross-region read replica of the orders database in
+    # the recovery region (events/restore-database-standby.json promotes it).
+    # Parameter groups are regional: the replica names one of its region
+    # (moto would otherwise copy the source's name, which us-west-2 lacks).
+    source_arn = east.describe_db_instances(DBInstanceIdentifier=SOURCE)["DBInstances"][0]["DBInstanceArn"]
+    west.create_db_parameter_group(
+        DBParameterGroupName="ecommerce-replica-pg15",
+        DBParameterGroupFamily="postgres15",
+        Description="orders standby parameters",
+    )
+    west.create_db_instance_read_replica(
+        DBInstanceIdentifier=f"{SOURCE}-replica",
+        SourceDBInstanceIdentifier=source_arn,
+        DBInstanceClass="db.r6g.large",
+        DBParameterGroupName="ecommerce-replica-pg15",
     )
     # The recovery VPC's DB subnet group: a restore where the source instance
     # does not exist must name one, or RDS would use the (public) default VPC.

@@ -25,6 +25,24 @@ fn samples(prefix: &str) -> Vec<(String, Value)> {
 }
 
 #[test]
+fn the_standby_sample_names_the_seeded_replica() {
+    let text = std::fs::read_to_string("events/restore-database-standby.json").expect("read");
+    let req = dr_lambdas::restore::request::parse(
+        serde_json::from_str(&text).expect("JSON"),
+        common::restore_scope(),
+    )
+    .expect("the standby sample decodes");
+    assert_eq!(
+        req.source,
+        dr_lambdas::restore::request::Source::Standby {
+            standby: "ecommerce-db-replica".into(),
+            allow_data_loss: false,
+            max_data_loss_seconds: None,
+        }
+    );
+}
+
+#[test]
 fn every_restore_sample_decodes_into_a_restore_request() {
     let all = samples("restore-");
     assert!(all.len() >= 10, "restore samples: {}", all.len());

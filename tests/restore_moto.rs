@@ -507,3 +507,120 @@ async fn a_replay_of_a_restore_older_than_the_window_is_refused_with_its_date() 
         Some("last-month")
     );
 }
+
+/// A primary instance and its read replica, in `HOME`.
+async fn seed_replica(rds: &Client, primary: &str, replica: &str) {
+    rds.create_db_instance()
+        .db_instance_identifier(primary)
+        .engine("postgres")
+        .db_instance_class("db.t4g.micro")
+        .allocated_storage(20)
+        .master_username("orders")
+        .master_user_password("not-a-secret-1")
+        .backup_retention_period(9)
+        .send()
+        .await
+        .expect("create the primary");
+    rds.create_db_instance_read_replica()
+        .db_instance_identifier(replica)
+        .source_db_instance_identifier(primary)
+        .send()
+        .await
+        .expect("create the read replica");
+}
+
+#[tokio::test]
+async fn a_read_replica_is_promoted_tagged_ours_and_the_replay_reports_it_available() {
+    // moto 5.2.5 keeps a promoted replica's source, which real RDS clears;
+    // scripts/moto_server.py clears it (its correction 4). Without that, the
+    // replay would read "restoring" forever; tests/restore_standby.rs shows
+    // both states as real RDS reports them.
+    let Some(url) = common::moto_url() else {
+        return;
+    };
+    let rds = common::rds(&url, HOME);
+    let primary = common::unique("standby-src");
+    let replica = common::unique("standby");
+    seed_replica(&rds, &primary, &replica).await;
+    let handler = RestoreHandler::new(rds.clone(), HOME, None);
+    let event = json!({"standby": replica});
+
+    let first = handler
+        .handle(event.clone(), &Invocation::new("req-1"))
+        .await
+        .expect("the promotion starts");
+    let replay = handler
+        .handle(event, &Invocation::new("req-2"))
+        .await
+        .expect("the replay answers");
+
+    assert_eq!(first.status, RestoreStatus::Restoring);
+    assert!(!first.replayed);
+    assert_eq!(first.instance_id, replica);
+    assert_eq!(replay.status, RestoreStatus::Available);
+    assert!(replay.replayed);
+    assert!(replay.endpoint.is_some(), "{replay:?}");
+    let promoted = rds
+        .describe_db_instances()
+        .db_instance_identifier(&replica)
+        .send()
+        .await
+        .expect("describe the promoted replica");
+    let db = &promoted.db_instances()[0];
+    assert_eq!(db.read_replica_source_db_instance_identifier(), None);
+    assert_eq!(
+        db.backup_retention_period(),
+        Some(9),
+        "the source's retention"
+    );
+    assert!(
+        db.tag_list()
+            .iter()
+            .any(|t| t.key() == Some("dr-lambdas:provenance")
+                && t.value() == Some(format!("standby:{replica}").as_str())),
+        "{:?}",
+        db.tag_list()
+    );
+}
+
+#[tokio::test]
+async fn a_limit_on_data_loss_with_no_lag_metric_is_refused_and_the_replica_stays_one() {
+    // moto publishes no ReplicaLag, and moto 5.2.5 does not even serve the
+    // CBOR protocol this CloudWatch SDK speaks (GetMetricData answers 404):
+    // either way the lag is unknown, which a limit refuses. The request real
+    // CloudWatch gets is proven in tests/restore_standby.rs.
+    let Some(url) = common::moto_url() else {
+        return;
+    };
+    let rds = common::rds(&url, HOME);
+    let primary = common::unique("standby-src");
+    let replica = common::unique("standby");
+    seed_replica(&rds, &primary, &replica).await;
+    let handler = RestoreHandler::new(rds.clone(), HOME, None)
+        .with_cloudwatch(common::cloudwatch(&url, HOME));
+
+    let err = handler
+        .handle(
+            json!({"standby": replica, "max_data_loss_seconds": 60}),
+            &Invocation::new("req-1"),
+        )
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.name(), "DataLossAboveLimit");
+    assert!(
+        err.to_string()
+            .contains("would lose an unknown amount of data"),
+        "{err}"
+    );
+    let still = rds
+        .describe_db_instances()
+        .db_instance_identifier(&replica)
+        .send()
+        .await
+        .expect("describe the replica");
+    assert_eq!(
+        still.db_instances()[0].read_replica_source_db_instance_identifier(),
+        Some(primary.as_str())
+    );
+}

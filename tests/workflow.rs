@@ -711,3 +711,66 @@ async fn a_workflow_in_us_east_1_recovers_a_database_restored_in_us_west_2() {
     // moto's interpreter publishes in the state machine's own region (a
     // deployed stack's AlarmTopicArn is in its own region).
 }
+
+#[tokio::test]
+async fn a_recovery_from_a_read_replica_promotes_it_points_the_name_at_it_and_moves_traffic() {
+    // moto promotes at once, and scripts/moto_server.py clears the promoted
+    // replica's source as RDS does (its correction 4): the wait reads once.
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let rds = common::rds(&world.moto, REGION);
+    let primary = common::unique("wf-primary");
+    let replica = common::unique("wf-standby");
+    rds.create_db_instance()
+        .db_instance_identifier(&primary)
+        .engine("postgres")
+        .db_instance_class("db.t4g.micro")
+        .allocated_storage(20)
+        .master_username("orders")
+        .master_user_password("not-a-secret-1")
+        .send()
+        .await
+        .expect("create the primary");
+    rds.create_db_instance_read_replica()
+        .db_instance_identifier(&replica)
+        .source_db_instance_identifier(&primary)
+        .send()
+        .await
+        .expect("create the read replica");
+    let mut workflow_input = input("unused");
+    workflow_input["restore"] = json!({"standby": replica, "region": REGION});
+
+    let execution = run(&world, &workflow_input).await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    assert_eq!(execution.path, succeeded_path());
+    assert_eq!(execution.output["restored"]["instance_id"], replica);
+    assert_eq!(db_record(&world).await, endpoint(&world, &replica).await);
+    assert_eq!(traffic_region(&world).await, "us-west-2");
+    let promoted = rds
+        .describe_db_instances()
+        .db_instance_identifier(&replica)
+        .send()
+        .await
+        .expect("describe the promoted replica");
+    assert_eq!(
+        promoted.db_instances()[0].read_replica_source_db_instance_identifier(),
+        None
+    );
+    let source = rds
+        .describe_db_instances()
+        .db_instance_identifier(&primary)
+        .send()
+        .await
+        .expect("describe the primary");
+    assert_eq!(
+        source.db_instances()[0].db_instance_status(),
+        Some("available"),
+        "the primary is untouched"
+    );
+    let messages = oncall_messages(&world);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].0, "dr-lambdas: recovery succeeded");
+}

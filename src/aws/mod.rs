@@ -252,6 +252,11 @@ client_in_region!(
     kms_in_region,
     aws_sdk_kms
 );
+client_in_region!(
+    /// A CloudWatch client for another region (a standby's replication lag).
+    cloudwatch_in_region,
+    aws_sdk_cloudwatch
+);
 
 #[cfg(test)]
 mod tests {

@@ -114,6 +114,62 @@ pub enum Error {
         status: String,
     },
 
+    /// The standby named is neither a read replica nor the secondary of an
+    /// Aurora global database (any more).
+    #[error(
+        "standby '{standby}' in {region} {reason}; nothing was changed. Name a read replica (aws rds \
+         describe-db-instances --region {region}) or the secondary cluster of an Aurora global \
+         database (aws rds describe-global-clusters), or restore a snapshot instead."
+    )]
+    NotAStandby {
+        standby: String,
+        region: String,
+        /// What it is instead, and what to do about it.
+        reason: String,
+    },
+
+    /// The standby cannot be promoted at the moment (RDS is backing it up,
+    /// or another switchover is under way); a retry may succeed.
+    #[error(
+        "standby '{standby}' in {region} cannot be promoted now: {detail}; it was not promoted \
+         (at most tagged, for the retry). Retry in a few minutes (a retry is safe); if it stays \
+         so, restore a snapshot instead."
+    )]
+    StandbyNotReady {
+        standby: String,
+        region: String,
+        detail: String,
+    },
+
+    /// The standby's lag is above the event's `max_data_loss_seconds`, or
+    /// unknown.
+    #[error(
+        "promoting standby '{standby}' would lose {lag}, more than max_data_loss_seconds allows \
+         ({limit} s); nothing was changed. Wait for the lag to fall and invoke again; or raise or \
+         drop max_data_loss_seconds if you accept the loss; or restore a point in time instead."
+    )]
+    DataLossAboveLimit {
+        standby: String,
+        /// The lag in words: `42 s of data (ReplicaLag ...)`, or why it is unknown.
+        lag: String,
+        limit: u64,
+    },
+
+    /// A lossless switchover needs the primary region, which did not answer.
+    #[error(
+        "the switchover of Aurora global database '{global}' needs its primary region {region}, \
+         which did not answer ({detail}); nothing was changed. A switchover loses no data but \
+         cannot run without the primary. To fail over now instead, losing what the secondary has \
+         not replicated ({lag}), invoke again with \"allow_data_loss\": true."
+    )]
+    PrimaryRegionUnreachable {
+        global: String,
+        region: String,
+        detail: String,
+        /// The secondary's lag in words: what a failover would lose.
+        lag: String,
+    },
+
     /// The configured hosted zone does not exist.
     #[error(
         "hosted zone '{zone_id}' does not exist; nothing was changed. Fix HOSTED_ZONE_ID in the function's configuration."
@@ -257,6 +313,10 @@ contract! {
     NoSnapshotAvailable => retryable: false, fault: Resources;
     InstanceAlreadyExists => retryable: false, fault: Resources;
     DatabaseRestoreFailed => retryable: false, fault: Resources;
+    NotAStandby => retryable: false, fault: Resources;
+    StandbyNotReady => retryable: true, fault: Resources;
+    DataLossAboveLimit => retryable: false, fault: Resources;
+    PrimaryRegionUnreachable => retryable: false, fault: Resources;
     HostedZoneNotFound => retryable: false, fault: Configuration;
     RecordNotFound => retryable: false, fault: Configuration;
     TargetUnhealthy => retryable: false, fault: Resources;
@@ -385,6 +445,27 @@ mod tests {
                 region: "us-east-1".into(),
                 status: "inaccessible-encryption-credentials".into(),
             },
+            Error::NotAStandby {
+                standby: "r".into(),
+                region: "us-west-2".into(),
+                reason: "is a standalone instance".into(),
+            },
+            Error::StandbyNotReady {
+                standby: "r".into(),
+                region: "us-west-2".into(),
+                detail: "it is backing-up".into(),
+            },
+            Error::DataLossAboveLimit {
+                standby: "r".into(),
+                lag: "120 s of data".into(),
+                limit: 60,
+            },
+            Error::PrimaryRegionUnreachable {
+                global: "g".into(),
+                region: "us-east-1".into(),
+                detail: "timed out".into(),
+                lag: "2 s of data".into(),
+            },
             Error::HostedZoneNotFound {
                 zone_id: "Z1".into(),
             },
@@ -470,13 +551,16 @@ mod tests {
     }
 
     #[test]
-    fn only_throttled_and_service_unavailable_are_retryable() {
+    fn a_standby_not_ready_throttling_and_unavailability_are_the_retryable_ones() {
         let retryable: Vec<&str> = one_of_each()
             .iter()
             .filter(|e| e.is_retryable())
             .map(Error::name)
             .collect();
-        assert_eq!(retryable, ["Throttled", "ServiceUnavailable"]);
+        assert_eq!(
+            retryable,
+            ["StandbyNotReady", "Throttled", "ServiceUnavailable"]
+        );
     }
 
     #[test]

@@ -82,6 +82,7 @@ pub fn source_check(source: &Source) -> &'static str {
         Source::Named { .. } => "named_snapshot",
         Source::Latest { .. } => "latest_snapshot",
         Source::PointInTime { .. } => "point_in_time",
+        Source::Standby { .. } => "standby",
     }
 }
 
@@ -113,6 +114,41 @@ pub fn restore_source(name: &'static str, result: &RestoreResult) -> Check {
         format!(
             "a restore into '{}' in {} would start now, from {from}",
             result.instance_id, result.region
+        ),
+    )
+}
+
+/// A standby's promotion dry run: it is still a standby, and would be
+/// promoted now with the plan's call.
+pub fn standby(result: &RestoreResult) -> Check {
+    if result.status != RestoreStatus::DryRun {
+        return Check::fail(
+            "standby",
+            format!(
+                "'{}' in {} is no longer a standby: it was promoted by dr-lambdas ({})",
+                result.cluster_id.as_deref().unwrap_or(&result.instance_id),
+                result.region,
+                result.status.as_str()
+            ),
+            "Set up a new standby (a read replica, or a global secondary) and name it in the \
+             readiness input: the database owner's fix.",
+        );
+    }
+    let call = result
+        .plan
+        .as_ref()
+        .and_then(|steps| steps.first())
+        .map_or("nothing", |s| s.operation());
+    let lag = match result.lag_seconds {
+        Some(s) => format!("{s} s behind"),
+        None => "lag unknown".to_owned(),
+    };
+    Check::pass(
+        "standby",
+        format!(
+            "'{}' in {} would be promoted now with {call} ({lag})",
+            result.cluster_id.as_deref().unwrap_or(&result.instance_id),
+            result.region
         ),
     )
 }
@@ -187,6 +223,8 @@ pub fn attached(steps: &[Step]) -> Attached {
             Step::Writer(w) => {
                 out.push("parameter group", &w.db_parameter_group_name);
             }
+            // A standby is promoted as it is: nothing new is attached.
+            Step::Promote(_) | Step::Switchover(_) | Step::Failover(_) | Step::TagStandby(_) => {}
         }
     }
     out

@@ -171,7 +171,7 @@ impl Handler for ReadinessHandler {
             checks.extend(found);
             restored = result;
             checks.push(checks::data_loss(
-                restored.as_ref().and_then(|r| r.data_loss_seconds),
+                restored.as_ref().and_then(window),
                 self.settings.rpo_target_seconds,
             ));
         }
@@ -187,7 +187,7 @@ impl Handler for ReadinessHandler {
         let readiness = Readiness {
             ready: checks.iter().all(|c| c.ok),
             checked_at: crate::restore::request::rfc3339(invocation.received.into()),
-            data_loss_seconds: restored.as_ref().and_then(|r| r.data_loss_seconds),
+            data_loss_seconds: restored.as_ref().and_then(window),
             recovery_point: restored.and_then(|r| r.recovery_point),
             checks,
         };
@@ -260,6 +260,14 @@ impl ReadinessHandler {
     ) -> (Vec<Check>, Option<RestoreResult>) {
         let region = req.region.as_str();
         let rds_client = self.rds.get(region);
+        // A standby is promoted in place: its checks are the promotion's
+        // dry run (still a standby? how far behind?), nothing to create.
+        if let crate::restore::request::Source::Standby { .. } = req.source {
+            return match self.restore.handle(dry_run(event), invocation).await {
+                Ok(result) => (vec![checks::standby(&result)], Some(result)),
+                Err(e) => (vec![Check::error("standby", &e)], None),
+            };
+        }
         let mut found = vec![target_free(&rds_client, req).await];
         let name = checks::source_check(&req.source);
         let result = match self.restore.handle(dry_run(event), invocation).await {
@@ -319,6 +327,7 @@ impl ReadinessHandler {
                     Target::Cluster { .. } => {
                         rds::describe_cluster_snapshot(&rds_client, snapshot).await
                     }
+                    Target::Standby(_) => Ok(None),
                 };
                 facts.map(|f| (format!("snapshot '{snapshot}'"), f.and_then(|f| f.kms_key)))
             }
@@ -372,6 +381,25 @@ fn dry_run(mut event: Value) -> Value {
 }
 
 /// Whether the names a recovery would create are free.
+/// The data a recovery now would lose: a standby's lag (a switchover would
+/// lose none, but an outage of the primary region leaves a failover, which
+/// loses the lag), else the restore's own window.
+fn window(result: &RestoreResult) -> Option<i64> {
+    if result.plan.as_ref().is_some_and(|steps| {
+        steps.iter().any(|s| {
+            matches!(
+                s,
+                crate::restore::step::Step::Switchover(_)
+                    | crate::restore::step::Step::Promote(_)
+                    | crate::restore::step::Step::Failover(_)
+            )
+        })
+    }) {
+        return result.lag_seconds;
+    }
+    result.data_loss_seconds
+}
+
 async fn target_free(rds_client: &aws_sdk_rds::Client, req: &RestoreRequest) -> Check {
     let mut names = vec![req.target.instance_id()];
     let mut taken = Vec::new();

@@ -109,6 +109,11 @@ pub struct InstanceFacts {
     pub endpoint: Option<String>,
     /// When RDS created the instance (`InstanceCreateTime`); `None` while creating.
     pub created: Option<DateTime>,
+    /// `DBInstanceArn`.
+    pub arn: Option<String>,
+    /// The instance this one is a read replica of (an identifier, or an ARN
+    /// for a cross-region source); `None` when it is not a replica.
+    pub replica_source: Option<String>,
     pub tags: Vec<(String, String)>,
 }
 
@@ -162,6 +167,12 @@ pub struct ClusterFacts {
     pub endpoint: Option<String>,
     /// When RDS created the cluster (`ClusterCreateTime`).
     pub created: Option<DateTime>,
+    /// `DBClusterArn`.
+    pub arn: Option<String>,
+    /// The Aurora global database the cluster is a member of, if any.
+    pub global_cluster: Option<String>,
+    /// Its DB instances: identifier, and whether it is the cluster's writer.
+    pub members: Vec<(String, bool)>,
     pub tags: Vec<(String, String)>,
 }
 
@@ -173,4 +184,68 @@ impl ClusterFacts {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// An Aurora global database (`DescribeGlobalClusters`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GlobalFacts {
+    pub id: String,
+    pub status: String,
+    /// Each member cluster's ARN, and whether it is the primary (the writer).
+    pub members: Vec<(String, bool)>,
+    /// A switchover or failover in progress, if any.
+    pub failover: Option<GlobalFailoverFacts>,
+}
+
+impl GlobalFacts {
+    /// The primary (writer) cluster's ARN.
+    pub fn primary(&self) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|(_, writer)| *writer)
+            .map(|(arn, _)| arn.as_str())
+    }
+}
+
+/// `FailoverState` of a global database: a switchover or failover under way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GlobalFailoverFacts {
+    /// `pending`, `failing-over` or `cancelling`.
+    pub status: String,
+    /// The ARN of the cluster being promoted.
+    pub to: Option<String>,
+    /// True for a failover that allows data loss, false for a switchover.
+    pub data_loss_allowed: bool,
+}
+
+/// How far a standby is behind its primary, from CloudWatch: the data a
+/// promotion now would lose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lag {
+    /// The metric read, e.g. `ReplicaLag` or `AuroraGlobalDBRPOLag`.
+    pub metric: &'static str,
+    /// Whole seconds, rounded up; `None` when unknown: no recent datapoint,
+    /// or RDS's -1 (which means unknown, not zero).
+    pub seconds: Option<i64>,
+    /// When the datapoint used was measured.
+    pub measured_at: Option<DateTime>,
+    /// Why it is unknown, or how old it is, in words.
+    pub note: String,
+}
+
+/// What a standby is, as RDS reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StandbyFacts {
+    /// A DB instance; a read replica while `replica_source` is set.
+    /// `source_retention` is the source's backup retention, when the source
+    /// could be read.
+    Instance {
+        instance: InstanceFacts,
+        source_retention: Option<i32>,
+    },
+    /// An Aurora DB cluster, and the global database it is a member of.
+    Cluster {
+        cluster: ClusterFacts,
+        global: Option<GlobalFacts>,
+    },
 }

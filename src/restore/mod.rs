@@ -12,11 +12,15 @@
 //! - `settings.rs`: which source settings a restore carries over, by RDS's rules;
 //! - `step.rs`: each call, in the API's field names;
 //! - `status.rs`: what an RDS status means for a restore;
-//! - `rds.rs`: the shell, the only code that calls RDS.
+//! - `rds.rs`: the shell, the only code that calls RDS;
+//! - `lag.rs`: a standby's replication lag, from CloudWatch;
+//! - `promote.rs`: the standby path: read it, plan, promote it in place.
 
 pub mod cluster;
 pub mod facts;
+pub mod lag;
 pub mod plan;
+mod promote;
 pub mod rds;
 pub mod request;
 pub mod settings;
@@ -79,6 +83,11 @@ pub struct RestoreResult {
     pub endpoint: Option<String>,
     /// The port of `endpoint`; `null` with it.
     pub port: Option<i32>,
+    /// A standby's replication lag when it was read, in seconds (absent
+    /// when unknown, or for a restore): what a promotion without a lossless
+    /// switchover loses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_seconds: Option<i64>,
     /// Calls not made yet (e.g. `CreateDBInstance` while the cluster is still
     /// being created): the same event, sent again, makes them. Empty when
     /// everything was sent. Always present: the workflow branches on it.
@@ -120,6 +129,7 @@ impl RestoreResult {
             cluster_status: None,
             endpoint: None,
             port: None,
+            lag_seconds: None,
             pending: Vec::new(),
             replayed: false,
             dry_run: req.dry_run,
@@ -137,7 +147,10 @@ pub const DEFAULT_REPLAY_WINDOW_HOURS: u64 = 24;
 /// The restore handler, built once at init.
 pub struct RestoreHandler {
     clients: RegionalClients<Client>,
+    /// Reads a standby's lag; set by `from_config` (`with_cloudwatch`).
+    cloudwatch: Option<RegionalClients<aws_sdk_cloudwatch::Client>>,
     allowlist: Option<Globs>,
+    standbys: Option<Globs>,
     regions: Option<Globs>,
     region_switch_restore: Option<Value>,
     source_region: Option<String>,
@@ -167,6 +180,16 @@ impl Handler for RestoreHandler {
             trigger = %req.trigger,
             "restore requested"
         );
+        if let Source::Standby { .. } = req.source {
+            return promote::promote(
+                &self.clients,
+                self.cloudwatch.as_ref(),
+                &req,
+                invocation,
+                now,
+            )
+            .await;
+        }
         let client = self.clients.get(&region);
 
         let existing = read_target(&client, &req).await?;
@@ -184,7 +207,7 @@ impl Handler for RestoreHandler {
             Some(cluster) => {
                 info!("the cluster exists from an earlier attempt; its writer is left to create");
                 (
-                    Resolved::Resumed(cluster),
+                    Resolved::Resumed(Box::new(cluster)),
                     read_source_writer(&client, &req).await?,
                 )
             }
@@ -313,11 +336,14 @@ async fn read_source_cluster(client: &Client, name: &str) -> Result<SourceFacts,
 }
 
 impl RestoreHandler {
-    /// A handler around an existing client for `home_region` (tests pass mocked ones).
+    /// A handler around an existing client for `home_region` (tests pass
+    /// mocked ones). Without `with_cloudwatch`, a standby's lag is unknown.
     pub fn new(client: Client, home_region: impl Into<String>, allowlist: Option<Globs>) -> Self {
         RestoreHandler {
+            cloudwatch: None,
             clients: RegionalClients::new(client, home_region, aws::rds_in_region),
             allowlist,
+            standbys: None,
             regions: None,
             region_switch_restore: None,
             source_region: None,
@@ -331,6 +357,7 @@ impl RestoreHandler {
     pub fn from_config(env: &dyn Env, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         let allowlist = config::allowlist(env, "RESTORE_ALLOWED_INSTANCES")?;
         let regions = config::allowlist(env, "RESTORE_ALLOWED_REGIONS")?;
+        let standbys = config::allowlist(env, "RESTORE_ALLOWED_STANDBYS")?;
         let region_switch_restore = match env.get("REGION_SWITCH_RESTORE") {
             None => None,
             Some(raw) => Some(serde_json::from_str::<Value>(&raw).map_err(|e| {
@@ -354,10 +381,12 @@ impl RestoreHandler {
         )?;
         let home_region = aws::home_region(sdk)?;
         let mut handler = RestoreHandler::new(Client::new(sdk), home_region, allowlist)
+            .with_cloudwatch(aws_sdk_cloudwatch::Client::new(sdk))
             .with_allowed_regions(regions)
             .with_source_region(source_region)
             .with_replay_window_hours(replay_window_hours);
         handler.region_switch_restore = region_switch_restore;
+        handler.standbys = standbys;
         Ok(handler)
     }
 
@@ -368,6 +397,7 @@ impl RestoreHandler {
             event,
             Scope {
                 allowlist: self.allowlist.as_ref(),
+                standbys: self.standbys.as_ref(),
                 regions: self.regions.as_ref(),
                 home_region: self.clients.home_region(),
                 account_id: invocation.account_id.as_deref(),
@@ -376,6 +406,17 @@ impl RestoreHandler {
                 source_region: self.source_region.as_deref(),
             },
         )
+    }
+
+    /// The CloudWatch client, for the home region, that reads a standby's
+    /// lag (other regions' clients derive from it).
+    pub fn with_cloudwatch(mut self, client: aws_sdk_cloudwatch::Client) -> Self {
+        self.cloudwatch = Some(RegionalClients::new(
+            client,
+            self.clients.home_region().to_owned(),
+            aws::cloudwatch_in_region,
+        ));
+        self
     }
 
     /// Where the source of a point-in-time restore runs unless the event
@@ -412,6 +453,7 @@ async fn resolve(
     match &req.target {
         Target::Instance(_) => resolve_for_instance(client, req, account).await,
         Target::Cluster { .. } => resolve_for_cluster(client, req).await,
+        Target::Standby(_) => Err(standby_elsewhere()),
     }
 }
 
@@ -458,6 +500,7 @@ async fn resolve_for_instance(
                 plan::resolve_point_in_time(name, region, source.instance.as_ref(), &backups)?;
             Ok((resolved, source))
         }
+        Source::Standby { .. } => Err(standby_elsewhere()),
     }
 }
 
@@ -490,6 +533,7 @@ async fn resolve_for_cluster(
             let resolved = plan::cluster_point_in_time(name, region, source.cluster.as_ref())?;
             Ok((resolved, source))
         }
+        Source::Standby { .. } => Err(standby_elsewhere()),
     }
 }
 
@@ -549,4 +593,11 @@ fn replayed(req: &RestoreRequest, replay: Replay, now: DateTime) -> RestoreResul
     }
     result.replayed = true;
     result
+}
+
+/// A standby reached a restore-only path: `handle` sends it to `promote`.
+fn standby_elsewhere() -> Error {
+    Error::Internal {
+        detail: "a standby request reached the snapshot restore path".to_owned(),
+    }
 }

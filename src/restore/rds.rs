@@ -1,7 +1,10 @@
 //! The imperative shell of the restore: the only code that talks to RDS.
 //!
 //! Only `Describe*` calls and the restore steps (each creating a new
-//! resource) are made; no call here can modify or delete an existing one.
+//! resource) are made; no call here can delete anything. The one documented
+//! exception to "never modify": a standby's promotion (`PromoteReadReplica`,
+//! `SwitchoverGlobalCluster`, `FailoverGlobalCluster`, and the tag that marks
+//! it ours), which changes that standby by design.
 
 use aws_sdk_rds::Client;
 use aws_sdk_rds::operation::create_db_instance::CreateDBInstanceError;
@@ -9,18 +12,25 @@ use aws_sdk_rds::operation::describe_db_cluster_snapshots::DescribeDBClusterSnap
 use aws_sdk_rds::operation::describe_db_clusters::DescribeDBClustersError;
 use aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError;
 use aws_sdk_rds::operation::describe_db_snapshots::DescribeDBSnapshotsError;
+use aws_sdk_rds::operation::describe_global_clusters::DescribeGlobalClustersError;
+use aws_sdk_rds::operation::failover_global_cluster::FailoverGlobalClusterError;
+use aws_sdk_rds::operation::promote_read_replica::PromoteReadReplicaError;
 use aws_sdk_rds::operation::restore_db_cluster_from_snapshot::RestoreDBClusterFromSnapshotError;
 use aws_sdk_rds::operation::restore_db_cluster_to_point_in_time::RestoreDBClusterToPointInTimeError;
 use aws_sdk_rds::operation::restore_db_instance_from_db_snapshot::RestoreDBInstanceFromDBSnapshotError;
 use aws_sdk_rds::operation::restore_db_instance_to_point_in_time::RestoreDBInstanceToPointInTimeError;
+use aws_sdk_rds::operation::switchover_global_cluster::SwitchoverGlobalClusterError;
 use aws_sdk_rds::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_rds::types::{
     DbCluster, DbClusterSnapshot, DbInstance, DbInstanceAutomatedBackup, DbSnapshot, Filter,
     ServerlessV2ScalingConfiguration, Tag,
 };
 
-use super::facts::{BackupFacts, Baseline, ClusterFacts, InstanceFacts, SnapshotFacts, Window};
-use super::step::Step;
+use super::facts::{
+    BackupFacts, Baseline, ClusterFacts, GlobalFacts, GlobalFailoverFacts, InstanceFacts,
+    SnapshotFacts, Window,
+};
+use super::step::{GlobalTarget, Step};
 use crate::error::{Error, from_sdk};
 
 /// What a step's call answered.
@@ -320,7 +330,201 @@ pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied
                 },
             }
         }
+        Step::Promote(p) => {
+            let sent = client
+                .promote_read_replica()
+                .db_instance_identifier(&p.db_instance_identifier)
+                .backup_retention_period(p.backup_retention_period)
+                .send()
+                .await;
+            match sent {
+                Ok(out) => Ok(started(out.db_instance())),
+                Err(e) => match e.as_service_error() {
+                    // e.g. `backing-up`: RDS promotes an available replica only.
+                    Some(PromoteReadReplicaError::InvalidDbInstanceStateFault(fault)) => {
+                        Err(Error::StandbyNotReady {
+                            standby: p.db_instance_identifier.clone(),
+                            region: region.to_owned(),
+                            detail: format!(
+                                "RDS refused PromoteReadReplica: {}",
+                                fault.message().unwrap_or("InvalidDBInstanceState")
+                            ),
+                        })
+                    }
+                    _ => Err(from_sdk("PromoteReadReplica", e)),
+                },
+            }
+        }
+        Step::Switchover(t) => {
+            let sent = client
+                .switchover_global_cluster()
+                .global_cluster_identifier(&t.global_cluster_identifier)
+                .target_db_cluster_identifier(&t.target_db_cluster_identifier)
+                .send()
+                .await;
+            match sent {
+                Ok(out) => Ok(started_global(out.global_cluster())),
+                Err(e) => {
+                    let refused = match e.as_service_error() {
+                        Some(SwitchoverGlobalClusterError::InvalidGlobalClusterStateFault(f)) => {
+                            f.message().map(str::to_owned)
+                        }
+                        Some(SwitchoverGlobalClusterError::InvalidDbClusterStateFault(f)) => {
+                            f.message().map(str::to_owned)
+                        }
+                        _ => None,
+                    };
+                    match refused {
+                        Some(message) => Err(global_not_ready(
+                            t,
+                            region,
+                            "SwitchoverGlobalCluster",
+                            &message,
+                        )),
+                        None => Err(from_sdk("SwitchoverGlobalCluster", e)),
+                    }
+                }
+            }
+        }
+        Step::Failover(f) => {
+            let t = &f.target;
+            let sent = client
+                .failover_global_cluster()
+                .global_cluster_identifier(&t.global_cluster_identifier)
+                .target_db_cluster_identifier(&t.target_db_cluster_identifier)
+                .allow_data_loss(f.allow_data_loss)
+                .send()
+                .await;
+            match sent {
+                Ok(out) => Ok(started_global(out.global_cluster())),
+                Err(e) => {
+                    let refused = match e.as_service_error() {
+                        Some(FailoverGlobalClusterError::InvalidGlobalClusterStateFault(f)) => {
+                            f.message().map(str::to_owned)
+                        }
+                        Some(FailoverGlobalClusterError::InvalidDbClusterStateFault(f)) => {
+                            f.message().map(str::to_owned)
+                        }
+                        _ => None,
+                    };
+                    match refused {
+                        Some(message) => Err(global_not_ready(
+                            t,
+                            region,
+                            "FailoverGlobalCluster",
+                            &message,
+                        )),
+                        None => Err(from_sdk("FailoverGlobalCluster", e)),
+                    }
+                }
+            }
+        }
+        Step::TagStandby(t) => {
+            client
+                .add_tags_to_resource()
+                .resource_name(&t.resource_name)
+                .set_tags(Some(sdk_tags(&t.tags)))
+                .send()
+                .await
+                .map_err(|e| from_sdk("AddTagsToResource", e))?;
+            Ok(Applied::Started {
+                status: "tagged".to_owned(),
+            })
+        }
     }
+}
+
+fn started_global(global: Option<&aws_sdk_rds::types::GlobalCluster>) -> Applied {
+    Applied::Started {
+        status: global
+            .and_then(|g| g.status())
+            .unwrap_or("switching-over")
+            .to_owned(),
+    }
+}
+
+/// A switchover or failover RDS refused for the state of the global
+/// database or the cluster: a retry later may succeed.
+fn global_not_ready(t: &GlobalTarget, region: &str, operation: &str, message: &str) -> Error {
+    Error::StandbyNotReady {
+        standby: t
+            .target_db_cluster_identifier
+            .rsplit(':')
+            .next()
+            .unwrap_or(&t.target_db_cluster_identifier)
+            .to_owned(),
+        region: region.to_owned(),
+        detail: format!(
+            "RDS refused {operation} on global database '{}': {message}",
+            t.global_cluster_identifier
+        ),
+    }
+}
+
+/// Reads an Aurora global database; `None` when it does not exist.
+pub async fn describe_global_cluster(
+    client: &Client,
+    id: &str,
+) -> Result<Option<GlobalFacts>, Error> {
+    match client
+        .describe_global_clusters()
+        .global_cluster_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.global_clusters().first().map(|g| GlobalFacts {
+            id: g.global_cluster_identifier().unwrap_or(id).to_owned(),
+            status: g.status().unwrap_or("unknown").to_owned(),
+            members: g
+                .global_cluster_members()
+                .iter()
+                .filter_map(|m| Some((m.db_cluster_arn()?.to_owned(), m.is_writer() == Some(true))))
+                .collect(),
+            // The API documents FailoverState as empty unless a switchover
+            // or failover was asked for: one without a status is none.
+            failover: g
+                .failover_state()
+                .filter(|f| f.status().is_some())
+                .map(|f| GlobalFailoverFacts {
+                    status: f
+                        .status()
+                        .map_or_else(|| "unknown".to_owned(), |s| s.as_str().to_owned()),
+                    to: f.to_db_cluster_arn().map(str::to_owned),
+                    data_loss_allowed: f.is_data_loss_allowed() == Some(true),
+                }),
+        })),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(DescribeGlobalClustersError::GlobalClusterNotFoundFault(_))
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(from_sdk("DescribeGlobalClusters", e)),
+    }
+}
+
+/// The global database cluster `arn` is a member of, found among the
+/// account's global databases (first page: up to 100), for a cluster whose
+/// description does not name it.
+pub async fn global_cluster_of(client: &Client, arn: &str) -> Result<Option<String>, Error> {
+    let out = client
+        .describe_global_clusters()
+        .max_records(100)
+        .send()
+        .await
+        .map_err(|e| from_sdk("DescribeGlobalClusters", e))?;
+    Ok(out
+        .global_clusters()
+        .iter()
+        .find(|g| {
+            g.global_cluster_members()
+                .iter()
+                .any(|m| m.db_cluster_arn() == Some(arn))
+        })
+        .and_then(|g| g.global_cluster_identifier())
+        .map(str::to_owned))
 }
 
 /// Reads a cluster's facts; `None` when it does not exist.
@@ -447,6 +651,23 @@ fn cluster_facts(c: &DbCluster) -> ClusterFacts {
         earliest_restorable_time: c.earliest_restorable_time().copied(),
         endpoint: c.endpoint().map(str::to_owned),
         created: c.cluster_create_time().copied(),
+        arn: c.db_cluster_arn().map(str::to_owned),
+        // An identifier; moto gives the ARN, whose last part is the identifier.
+        global_cluster: c
+            .global_cluster_identifier()
+            .and_then(|g| g.rsplit(':').next())
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned),
+        members: c
+            .db_cluster_members()
+            .iter()
+            .filter_map(|m| {
+                Some((
+                    m.db_instance_identifier()?.to_owned(),
+                    m.is_cluster_writer() == Some(true),
+                ))
+            })
+            .collect(),
         tags: tag_pairs(c.tag_list()),
     }
 }
@@ -605,6 +826,10 @@ fn instance_facts(db: &DbInstance) -> InstanceFacts {
         db_cluster: db.db_cluster_identifier().map(str::to_owned),
         endpoint: db.endpoint().and_then(|e| e.address()).map(str::to_owned),
         created: db.instance_create_time().copied(),
+        arn: db.db_instance_arn().map(str::to_owned),
+        replica_source: db
+            .read_replica_source_db_instance_identifier()
+            .map(str::to_owned),
         tags: tag_pairs(db.tag_list()),
     }
 }

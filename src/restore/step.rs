@@ -23,6 +23,21 @@ pub enum Step {
     /// `CreateDBInstance` in the restored cluster: its writer.
     #[serde(rename = "CreateDBInstance")]
     Writer(Writer),
+    /// `PromoteReadReplica`: the read replica becomes a standalone instance.
+    #[serde(rename = "PromoteReadReplica")]
+    Promote(Promote),
+    /// `SwitchoverGlobalCluster`: the global secondary becomes the primary,
+    /// without data loss, once it has caught up.
+    #[serde(rename = "SwitchoverGlobalCluster")]
+    Switchover(GlobalTarget),
+    /// `FailoverGlobalCluster` with `AllowDataLoss`: the global secondary
+    /// becomes the primary now, losing what it had not replicated.
+    #[serde(rename = "FailoverGlobalCluster")]
+    Failover(GlobalFailover),
+    /// `AddTagsToResource` on a promoted standby: marks the promotion as
+    /// ours, so that a replay recognises it.
+    #[serde(rename = "AddTagsToResource")]
+    TagStandby(TagStandby),
 }
 
 impl Step {
@@ -34,8 +49,54 @@ impl Step {
             Step::ClusterFromSnapshot(_) => "RestoreDBClusterFromSnapshot",
             Step::ClusterToPointInTime(_) => "RestoreDBClusterToPointInTime",
             Step::Writer(_) => "CreateDBInstance",
+            Step::Promote(_) => "PromoteReadReplica",
+            Step::Switchover(_) => "SwitchoverGlobalCluster",
+            Step::Failover(_) => "FailoverGlobalCluster",
+            Step::TagStandby(_) => "AddTagsToResource",
         }
     }
+}
+
+/// A `PromoteReadReplica` request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Promote {
+    #[serde(rename = "DBInstanceIdentifier")]
+    pub db_instance_identifier: String,
+    /// Always sent, and never 0: a promoted primary without backups is a
+    /// new risk (RDS's own default is 1 day).
+    #[serde(rename = "BackupRetentionPeriod")]
+    pub backup_retention_period: i32,
+}
+
+/// A `SwitchoverGlobalCluster` request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GlobalTarget {
+    #[serde(rename = "GlobalClusterIdentifier")]
+    pub global_cluster_identifier: String,
+    /// The secondary's ARN: the API asks for it, so that Aurora finds the
+    /// cluster in its region.
+    #[serde(rename = "TargetDbClusterIdentifier")]
+    pub target_db_cluster_identifier: String,
+}
+
+/// A `FailoverGlobalCluster` request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GlobalFailover {
+    #[serde(flatten)]
+    pub target: GlobalTarget,
+    /// Always true: without it the API switches over instead.
+    #[serde(rename = "AllowDataLoss")]
+    pub allow_data_loss: bool,
+}
+
+/// An `AddTagsToResource` request on the promoted standby.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TagStandby {
+    /// The instance's or cluster's ARN.
+    #[serde(rename = "ResourceName")]
+    pub resource_name: String,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
 }
 
 /// A `RestoreDBClusterFromSnapshot` request.

@@ -1,7 +1,8 @@
 //! The tags a restore writes, and what they say about an existing instance.
 //!
 //! One tag, `dr-lambdas:provenance`, says what a restore was asked to do
-//! (`snapshot:<id>`, `latest:<source>`, `pitr:<source>@<time|latest>`), so
+//! (`snapshot:<id>`, `latest:<source>`, `pitr:<source>@<time|latest>`,
+//! `standby:<id>`), so
 //! that recognising a replay is one comparison whatever the source. Instances restored by earlier versions
 //! carry `requested-snapshot` and `source-instance` instead; they are still
 //! read.
@@ -44,6 +45,7 @@ pub fn provenance(source: &Source) -> String {
         Source::Named { snapshot, .. } => format!("snapshot:{snapshot}"),
         Source::Latest { source } => format!("latest:{source}"),
         Source::PointInTime { source, time } => format!("pitr:{source}@{}", time.as_text()),
+        Source::Standby { standby, .. } => format!("standby:{standby}"),
     })
 }
 
@@ -187,6 +189,7 @@ fn describe(provenance: &str) -> String {
             Some((source, time)) => format!("to a point in time of '{source}' ({time})"),
             None => format!("as '{provenance}'"),
         },
+        Some(("standby", standby)) => format!("by the promotion of standby '{standby}'"),
         _ => format!("as '{provenance}'"),
     }
 }

@@ -55,6 +55,18 @@ pub fn rds(url: &str, region: &str) -> aws_sdk_rds::Client {
     aws_sdk_rds::Client::from_conf(config)
 }
 
+/// A CloudWatch client for `region` that talks to moto.
+pub fn cloudwatch(url: &str, region: &str) -> aws_sdk_cloudwatch::Client {
+    let config = aws_sdk_cloudwatch::Config::builder()
+        .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatch::config::Region::new(region.to_owned()))
+        .endpoint_url(url)
+        .credentials_provider(credentials())
+        .http_client(dr_lambdas::aws::http_client())
+        .build();
+    aws_sdk_cloudwatch::Client::from_conf(config)
+}
+
 /// A Route 53 client that talks to moto.
 pub fn route53(url: &str) -> aws_sdk_route53::Client {
     let config = aws_sdk_route53::Config::builder()
@@ -295,6 +307,7 @@ pub fn dns_handler(
 pub fn restore_scope() -> dr_lambdas::restore::request::Scope<'static> {
     dr_lambdas::restore::request::Scope {
         allowlist: None,
+        standbys: None,
         regions: None,
         home_region: "us-east-1",
         account_id: Some("123456789012"),

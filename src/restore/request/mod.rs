@@ -13,6 +13,7 @@ use crate::validate::{self, Globs};
 
 mod overrides;
 mod source;
+mod standby;
 mod target;
 
 /// The restore event as it arrives (`events/restore-database*.json`).
@@ -58,6 +59,12 @@ pub(super) struct RawRequest {
     #[serde(default)]
     tags: Option<BTreeMap<String, String>>,
     #[serde(default)]
+    standby: Option<String>,
+    #[serde(default)]
+    allow_data_loss: Option<bool>,
+    #[serde(default)]
+    max_data_loss_seconds: Option<u64>,
+    #[serde(default)]
     dry_run: Option<bool>,
 }
 
@@ -82,6 +89,16 @@ pub enum Source {
     Latest { source: String },
     /// `source`'s data as it was at `time`, from its automated backups.
     PointInTime { source: String, time: RestoreTime },
+    /// A warm standby, promoted in place: a read replica, or the secondary
+    /// cluster of an Aurora global database.
+    Standby {
+        standby: String,
+        /// `FailoverGlobalCluster` with `AllowDataLoss` when the primary
+        /// region does not answer; never by default.
+        allow_data_loss: bool,
+        /// Refuse a promotion whose lag is above this, or unknown.
+        max_data_loss_seconds: Option<u64>,
+    },
 }
 
 /// The moment a point-in-time restore goes back to.
@@ -115,6 +132,7 @@ impl Source {
         match self {
             Source::Named { source, .. } => source.as_deref(),
             Source::Latest { source } | Source::PointInTime { source, .. } => Some(source),
+            Source::Standby { standby, .. } => Some(standby),
         }
     }
 
@@ -124,6 +142,7 @@ impl Source {
             Source::Named { snapshot, .. } => snapshot.clone(),
             Source::Latest { .. } => "latest".to_owned(),
             Source::PointInTime { time, .. } => format!("restore_time {}", time.as_text()),
+            Source::Standby { .. } => "standby".to_owned(),
         }
     }
 
@@ -135,6 +154,7 @@ impl Source {
             Source::PointInTime { source, time } => {
                 format!("'{source}' at {}", time.as_text())
             }
+            Source::Standby { standby, .. } => format!("the promotion of standby '{standby}'"),
         }
     }
 }
@@ -147,6 +167,9 @@ pub enum Target {
     /// A new Aurora DB cluster, and its writer instance (without which the
     /// cluster accepts no connection).
     Cluster { id: String, writer: String },
+    /// Nothing new: the standby (a read replica, or a global secondary
+    /// cluster) becomes the database. Which one it is, RDS says.
+    Standby(String),
 }
 
 impl Target {
@@ -154,7 +177,7 @@ impl Target {
     /// the cluster's writer.
     pub fn instance_id(&self) -> &str {
         match self {
-            Target::Instance(id) => id,
+            Target::Instance(id) | Target::Standby(id) => id,
             Target::Cluster { writer, .. } => writer,
         }
     }
@@ -162,7 +185,7 @@ impl Target {
     /// The cluster, for an Aurora target.
     pub fn cluster_id(&self) -> Option<&str> {
         match self {
-            Target::Instance(_) => None,
+            Target::Instance(_) | Target::Standby(_) => None,
             Target::Cluster { id, .. } => Some(id),
         }
     }
@@ -172,6 +195,7 @@ impl Target {
         match self {
             Target::Instance(_) => "source_db_instance",
             Target::Cluster { .. } => "source_db_cluster",
+            Target::Standby(_) => "standby",
         }
     }
 }
@@ -218,6 +242,8 @@ pub struct RestoreRequest {
 pub struct Scope<'a> {
     /// `RESTORE_ALLOWED_INSTANCES`.
     pub allowlist: Option<&'a Globs>,
+    /// `RESTORE_ALLOWED_STANDBYS`: the standbys a promotion may name.
+    pub standbys: Option<&'a Globs>,
     /// `RESTORE_ALLOWED_REGIONS`: where the role may restore.
     pub regions: Option<&'a Globs>,
     /// The function's own region: the default target.
@@ -256,8 +282,20 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             })?;
     }
     let raw: RawRequest = validate::decode(event)?;
-    let (target, source_db) = target::decide(&raw)?;
     let region = region(&raw, &scope)?;
+    if let Some((target, source)) = standby::decide(&raw)? {
+        names_allowed(&target, &scope)?;
+        return Ok(RestoreRequest {
+            target,
+            source,
+            region,
+            source_region: None,
+            overrides: Overrides::default(),
+            dry_run: raw.dry_run.unwrap_or(false),
+            trigger,
+        });
+    }
+    let (target, source_db) = target::decide(&raw)?;
     let source = source::decide(&raw, source_db, &target, &region, &scope)?;
     let source_region = source::source_region(&raw, &source, &target, &scope)?;
     let overrides = overrides::decide(&raw)?;
@@ -295,12 +333,24 @@ fn region(raw: &RawRequest, scope: &Scope<'_>) -> Result<String, Error> {
     Ok(region)
 }
 
-/// Every identifier the restore creates is within `RESTORE_ALLOWED_INSTANCES`.
+/// Every identifier the restore creates is within `RESTORE_ALLOWED_INSTANCES`;
+/// a standby it promotes, within `RESTORE_ALLOWED_STANDBYS`.
 fn names_allowed(target: &Target, scope: &Scope<'_>) -> Result<(), Error> {
+    if let Target::Standby(id) = target {
+        return match scope.standbys {
+            Some(allowed) if !allowed.matches(id) => Err(Error::NotAllowed {
+                subject: format!("standby '{id}'"),
+                variable: "RESTORE_ALLOWED_STANDBYS",
+                allowed: allowed.display(),
+            }),
+            _ => Ok(()),
+        };
+    }
     if let Some(allowed) = scope.allowlist {
         let created = match target {
             Target::Instance(id) => vec![("db_instance", id)],
             Target::Cluster { id, writer } => vec![("db_cluster", id), ("writer_instance", writer)],
+            Target::Standby(_) => Vec::new(),
         };
         if let Some((field, id)) = created.into_iter().find(|(_, id)| !allowed.matches(id)) {
             return Err(Error::NotAllowed {
@@ -329,6 +379,7 @@ mod tests {
     fn scope(allowlist: Option<&Globs>) -> Scope<'_> {
         Scope {
             allowlist,
+            standbys: None,
             regions: None,
             home_region: "us-east-1",
             account_id: Some(ACCOUNT),
@@ -882,5 +933,66 @@ mod tests {
         assert!(req.trigger.to_string().starts_with("region-switch:p"));
         let unset = parse(step, scope(None)).unwrap_err();
         assert_eq!(unset.name(), "Misconfigured");
+    }
+
+    #[test]
+    fn a_standby_event_names_the_standby_and_its_limits() {
+        let req = parse(
+            json!({"standby": "Orders-Replica", "region": "us-west-2", "allow_data_loss": true,
+                   "max_data_loss_seconds": 60}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(req.target, Target::Standby("orders-replica".into()));
+        assert_eq!(
+            req.source,
+            Source::Standby {
+                standby: "orders-replica".into(),
+                allow_data_loss: true,
+                max_data_loss_seconds: Some(60)
+            }
+        );
+        assert_eq!(req.region, "us-west-2");
+    }
+
+    #[test]
+    fn bad_standby_events_are_refused_naming_the_field() {
+        let cases = [
+            (
+                json!({"standby": "r", "snapshot_id": "latest"}),
+                "snapshot_id",
+                "cannot be given with standby",
+            ),
+            (
+                json!({"standby": "r", "db_instance": "a"}),
+                "db_instance",
+                "cannot be given with standby",
+            ),
+            (
+                json!({"standby": "r", "max_data_loss_seconds": 60000000}),
+                "max_data_loss_seconds",
+                "give seconds, not milliseconds",
+            ),
+            (
+                json!({"db_instance": "a", "snapshot_id": "s", "allow_data_loss": true}),
+                "allow_data_loss",
+                "applies to a standby promotion only",
+            ),
+            (
+                json!({"standby": "1r"}),
+                "standby",
+                "must start with a letter",
+            ),
+            (
+                json!({"standby": "r", "max_data_loss_seconds": -1}),
+                "max_data_loss_seconds",
+                "invalid value",
+            ),
+        ];
+        for (event, field, reason) in cases {
+            let (f, r) = err(event.clone());
+            assert_eq!(f, field, "{event}");
+            assert!(r.contains(reason), "{event}: {r}");
+        }
     }
 }

@@ -135,6 +135,12 @@ fn own_snapshot(
     let wanted = match target {
         Target::Instance(_) => "snapshot",
         Target::Cluster { .. } => "cluster-snapshot",
+        Target::Standby(_) => {
+            return Err(Error::invalid(
+                "snapshot_id",
+                "cannot be given with standby: a standby is promoted, not restored",
+            ));
+        }
     };
     // RDS stores snapshot identifiers in lower case.
     match snapshot {
@@ -146,6 +152,7 @@ fn own_snapshot(
                 match target {
                     Target::Instance(_) => "db_instance",
                     Target::Cluster { .. } => "db_cluster",
+                    Target::Standby(_) => "standby",
                 }
             ),
         )),

@@ -43,7 +43,8 @@ pub(super) fn decide(raw: &RawRequest) -> Result<(Target, Option<String>), Error
             (None, None) => {
                 return Err(Error::invalid(
                     "db_instance",
-                    "is required (or db_cluster, for an Aurora cluster)",
+                    "is required (or db_cluster, for an Aurora cluster; or standby, to promote a read \
+                     replica or an Aurora global secondary)",
                 ));
             }
             (Some(instance), None) => {
