@@ -132,7 +132,9 @@ fn every_restore_sample_event_runs_through_the_runtime_api() {
                     assert_eq!(out["data_loss_seconds"], Value::Null, "{file}: {out}");
                     assert!(
                         out["replayed"] == json!(true)
-                            || out["notes"].to_string().contains("the lag could not be read"),
+                            || out["notes"]
+                                .to_string()
+                                .contains("the lag could not be read"),
                         "{file}: {out}"
                     );
                     continue;
