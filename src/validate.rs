@@ -297,6 +297,40 @@ pub fn group_name(name: &str) -> Result<(), String> {
 /// (`restore::tags`): an event may not set them.
 pub const OWN_TAG_PREFIX: &str = "dr-lambdas:";
 
+/// The tag that marks what a drill created; its value is the drill's marker
+/// (its execution's name, in RDS's tag characters). The drill's cleanup
+/// deletes only what carries it.
+pub const DRILL_TAG: &str = "dr-lambdas:drill";
+
+/// The length of a drill's identifier suffix: `-d` and 8 lower-case hex digits.
+pub const DRILL_SUFFIX_LEN: usize = 10;
+
+/// Whether `id` is a drill's identifier: it ends in `-d` and 8 lower-case
+/// hex digits (`orders-dr-d1a2b3c4e`), a shape production names do not take
+/// by accident, and the one the drill's IAM delete right is limited to.
+pub fn is_drill_identifier(id: &str) -> bool {
+    let Some(at) = id.len().checked_sub(DRILL_SUFFIX_LEN) else {
+        return false;
+    };
+    let Some(suffix) = id.get(at..) else {
+        return false;
+    };
+    at > 0
+        && suffix.starts_with("-d")
+        && suffix[2..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A drill's marker: 1–80 characters (an execution's name, at most), RDS's
+/// tag characters.
+pub fn drill_marker(marker: &str) -> Result<(), String> {
+    if marker.is_empty() || marker.chars().count() > 80 {
+        return Err("must be 1 to 80 characters".to_owned());
+    }
+    tag_value(marker)
+}
+
 /// A resource tag key an event may set: 1–128 characters, not in the
 /// reserved `aws:` and `rds:` spaces, nor in dr-lambdas' own.
 pub fn tag_key(key: &str) -> Result<(), String> {

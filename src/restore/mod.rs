@@ -83,6 +83,10 @@ pub struct RestoreResult {
     pub endpoint: Option<String>,
     /// The port of `endpoint`; `null` with it.
     pub port: Option<i32>,
+    /// The engine (`postgres`, `aurora-mysql`, ...), once RDS reports the
+    /// database; `null` before. Always present: the drill's validation
+    /// function gets it.
+    pub engine: Option<String>,
     /// A standby's replication lag when it was read, in seconds (absent
     /// when unknown, or for a restore): what a promotion without a lossless
     /// switchover loses.
@@ -129,6 +133,7 @@ impl RestoreResult {
             cluster_status: None,
             endpoint: None,
             port: None,
+            engine: None,
             lag_seconds: None,
             pending: Vec::new(),
             replayed: false,
@@ -591,6 +596,7 @@ fn replayed(req: &RestoreRequest, replay: Replay, now: DateTime) -> RestoreResul
         result.endpoint = replay.endpoint;
         result.port = replay.port;
     }
+    result.engine = replay.engine;
     result.replayed = true;
     result
 }

@@ -33,6 +33,8 @@ pub struct Replay {
     pub endpoint: Option<String>,
     /// The port of that endpoint.
     pub port: Option<i32>,
+    /// The engine RDS reports.
+    pub engine: Option<String>,
 }
 
 /// The oldest earlier request a replay may continue: older restores under
@@ -177,6 +179,9 @@ pub fn progress(
             Some(c) => c.port,
             None => instance.port,
         },
+        engine: cluster
+            .and_then(|c| c.engine.clone())
+            .or_else(|| instance.engine.clone()),
     }))
 }
 
@@ -434,6 +439,59 @@ pub fn restore_point(
 /// own (RDS copies those only into a request without tags, and ours always
 /// has some).
 pub fn plan_restore(
+    req: &RestoreRequest,
+    resolved: &Resolved,
+    source: &SourceFacts,
+    request_id: &str,
+    now: DateTime,
+) -> Result<RestorePlan, Error> {
+    let mut planned = plan_target(req, resolved, source, request_id, now)?;
+    if req.drill.is_some() {
+        as_drill(req, &mut planned);
+    }
+    Ok(planned)
+}
+
+/// A drill's restore is thrown away at its end: no deletion protection
+/// (its cleanup must be able to delete it), Single-AZ unless the event says
+/// (a drill need not double the bill), and no log exports (RDS would leave a
+/// log group per drill name behind, never expiring).
+fn as_drill(req: &RestoreRequest, planned: &mut RestorePlan) {
+    let multi_az = req.overrides.multi_az.unwrap_or(false);
+    for step in &mut planned.steps {
+        match step {
+            Step::InstanceFromSnapshot(s) => {
+                s.settings.deletion_protection = Some(false);
+                s.settings.multi_az = Some(multi_az);
+                s.settings.enable_cloudwatch_logs_exports.clear();
+            }
+            Step::InstanceToPointInTime(s) => {
+                s.settings.deletion_protection = Some(false);
+                s.settings.multi_az = Some(multi_az);
+                s.settings.enable_cloudwatch_logs_exports.clear();
+            }
+            Step::ClusterFromSnapshot(s) => {
+                s.settings.deletion_protection = Some(false);
+                s.settings.enable_cloudwatch_logs_exports.clear();
+            }
+            Step::ClusterToPointInTime(s) => {
+                s.settings.deletion_protection = Some(false);
+                s.settings.enable_cloudwatch_logs_exports.clear();
+            }
+            Step::Writer(_)
+            | Step::Promote(_)
+            | Step::Switchover(_)
+            | Step::Failover(_)
+            | Step::TagStandby(_) => {}
+        }
+    }
+    planned.notes.push(
+        "a drill: no deletion protection, no log exports, and Single-AZ unless the event says"
+            .to_owned(),
+    );
+}
+
+fn plan_target(
     req: &RestoreRequest,
     resolved: &Resolved,
     source: &SourceFacts,
@@ -718,6 +776,7 @@ pub struct StandbyState {
     /// Where the application connects, once `status` is `available`.
     pub endpoint: Option<String>,
     pub port: Option<i32>,
+    pub engine: Option<String>,
 }
 
 /// How far a standby request has got.
@@ -768,6 +827,7 @@ pub fn standby_progress(
                 cluster_status: None,
                 endpoint: instance.endpoint.clone(),
                 port: instance.port,
+                engine: instance.engine.clone(),
             };
             match (ours, promoted) {
                 // Ours, and no longer a replica: promoted (or being).
@@ -850,6 +910,7 @@ pub fn standby_progress(
                 cluster_status: Some(cluster.status.clone()),
                 endpoint: cluster.endpoint.clone(),
                 port: cluster.port,
+                engine: cluster.engine.clone(),
             };
             if primary || coming {
                 let tag = |key: &str| cluster.tag(key).map(str::to_owned);
@@ -1069,6 +1130,7 @@ mod tests {
             overrides: Overrides::default(),
             dry_run: false,
             trigger: crate::trigger::Trigger::Direct,
+            drill: None,
         }
     }
 
@@ -1449,6 +1511,7 @@ mod tests {
                 cluster_status: None,
                 endpoint: None,
                 port: None,
+                engine: None,
             }
         );
     }
@@ -1777,6 +1840,7 @@ mod standby_tests {
             overrides: Overrides::default(),
             dry_run: false,
             trigger: crate::trigger::Trigger::Direct,
+            drill: None,
         }
     }
 

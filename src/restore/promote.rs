@@ -265,5 +265,6 @@ fn result_of(
         result.endpoint = state.endpoint;
         result.port = state.port;
     }
+    result.engine = state.engine;
     result
 }

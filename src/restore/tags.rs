@@ -95,6 +95,9 @@ pub fn own_tags(req: &RestoreRequest, recorded: &Recorded, request_id: &str) -> 
         own.push(Tag::new(TAG_REQUESTED_AT, &rfc3339(at)));
     }
     own.push(Tag::new(TAG_REQUEST_ID, &fit(request_id)));
+    if let Some(marker) = &req.drill {
+        own.push(Tag::new(crate::validate::DRILL_TAG, marker));
+    }
     own
 }
 
@@ -167,6 +170,15 @@ pub fn same_request(
     req: &RestoreRequest,
     tag: impl Fn(&str) -> Option<String>,
 ) -> Result<(), String> {
+    // A drill's restore and a recovery's are never each other's replay,
+    // nor two drills'.
+    let drill = tag(crate::validate::DRILL_TAG);
+    if drill != req.drill {
+        return Err(match (drill, &req.drill) {
+            (Some(other), _) => format!("was restored by drill '{other}'"),
+            (None, _) => "was not restored by this drill".to_owned(),
+        });
+    }
     let found = provenances_of(&tag);
     let wanted = provenance(&req.source);
     match found.first() {
@@ -210,6 +222,7 @@ mod tests {
             overrides: Overrides::default(),
             dry_run: false,
             trigger: crate::trigger::Trigger::Direct,
+            drill: None,
         }
     }
 

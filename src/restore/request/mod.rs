@@ -59,6 +59,8 @@ pub(super) struct RawRequest {
     #[serde(default)]
     tags: Option<BTreeMap<String, String>>,
     #[serde(default)]
+    drill: Option<String>,
+    #[serde(default)]
     standby: Option<String>,
     #[serde(default)]
     allow_data_loss: Option<bool>,
@@ -235,6 +237,10 @@ pub struct RestoreRequest {
     pub dry_run: bool,
     /// What asked for it: direct, or an ARC Region switch step.
     pub trigger: Trigger,
+    /// A drill's marker (`dr-lambdas:drill`): what the drill restores is
+    /// tagged with it, without deletion protection, Single-AZ unless the
+    /// event says; and it is part of the replay identity.
+    pub drill: Option<String>,
 }
 
 /// What the function's configuration and invocation bound a request by.
@@ -283,6 +289,16 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
     }
     let raw: RawRequest = validate::decode(event)?;
     let region = region(&raw, &scope)?;
+    if let Some(marker) = &raw.drill {
+        check("drill", validate::drill_marker(marker))?;
+        if raw.standby.is_some() {
+            return Err(Error::invalid(
+                "drill",
+                "cannot be given with standby: a drill of a standby would promote production's \
+                 replica. Drill a snapshot or point-in-time restore instead",
+            ));
+        }
+    }
     if let Some((target, source)) = standby::decide(&raw)? {
         names_allowed(&target, &scope)?;
         return Ok(RestoreRequest {
@@ -293,6 +309,7 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
             overrides: Overrides::default(),
             dry_run: raw.dry_run.unwrap_or(false),
             trigger,
+            drill: None,
         });
     }
     let (target, source_db) = target::decide(&raw)?;
@@ -300,6 +317,9 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
     let source_region = source::source_region(&raw, &source, &target, &scope)?;
     let overrides = overrides::decide(&raw)?;
     names_allowed(&target, &scope)?;
+    if raw.drill.is_some() {
+        drill_names(&target)?;
+    }
     Ok(RestoreRequest {
         target,
         source,
@@ -308,7 +328,32 @@ pub fn parse(event: Value, scope: Scope<'_>) -> Result<RestoreRequest, Error> {
         overrides,
         dry_run: raw.dry_run.unwrap_or(false),
         trigger,
+        drill: raw.drill,
     })
+}
+
+/// A drill creates only drill identifiers (`-d` and 8 hex digits): the only
+/// names its cleanup may delete, so that a drill event can never take a
+/// production name.
+fn drill_names(target: &Target) -> Result<(), Error> {
+    let created = match target {
+        Target::Instance(id) => vec![("db_instance", id)],
+        Target::Cluster { id, writer } => vec![("db_cluster", id), ("writer_instance", writer)],
+        Target::Standby(_) => Vec::new(),
+    };
+    match created
+        .into_iter()
+        .find(|(_, id)| !validate::is_drill_identifier(id))
+    {
+        Some((field, id)) => Err(Error::invalid(
+            field,
+            format!(
+                "'{id}' is not a drill identifier (it must end in -d and 8 hex digits): a drill \
+                 restores only under the names the recovery workflow's \"drill\": true derives"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Where to restore: the event's region, or the function's own; within
