@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod drill;
 pub mod error;
 pub mod failover;
 pub mod metrics;

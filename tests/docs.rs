@@ -185,7 +185,12 @@ fn shell_lines(text: &str) -> Vec<String> {
 #[test]
 fn every_local_command_in_the_docs_names_a_script_function_or_resource_that_exists() {
     let template = fs::read_to_string("template.yaml").expect("read template.yaml");
-    let functions = ["restore-database", "failover-region", "check-readiness"];
+    let functions = [
+        "restore-database",
+        "failover-region",
+        "check-readiness",
+        "drill",
+    ];
     let mut wrong = Vec::new();
     for (page, text) in pages() {
         for line in shell_lines(&text) {

@@ -170,6 +170,21 @@ pub enum Error {
         lag: String,
     },
 
+    /// A drill's cleanup found something it may not delete: not a drill
+    /// identifier, or without this drill's tag. Nothing was deleted.
+    #[error(
+        "the drill's cleanup refused to delete {kind} '{id}' in {region}: {reason}; nothing was \
+         deleted. It is not this drill's: if it is a leftover of yours, delete it yourself \
+         (aws rds delete-db-{kind} --region {region} ...); otherwise, look at who created it."
+    )]
+    DrillCleanupRefused {
+        /// `instance` or `cluster`.
+        kind: &'static str,
+        id: String,
+        region: String,
+        reason: String,
+    },
+
     /// The configured hosted zone does not exist.
     #[error(
         "hosted zone '{zone_id}' does not exist; nothing was changed. Fix HOSTED_ZONE_ID in the function's configuration."
@@ -317,6 +332,7 @@ contract! {
     StandbyNotReady => retryable: true, fault: Resources;
     DataLossAboveLimit => retryable: false, fault: Resources;
     PrimaryRegionUnreachable => retryable: false, fault: Resources;
+    DrillCleanupRefused => retryable: false, fault: Resources;
     HostedZoneNotFound => retryable: false, fault: Configuration;
     RecordNotFound => retryable: false, fault: Configuration;
     TargetUnhealthy => retryable: false, fault: Resources;
@@ -465,6 +481,12 @@ mod tests {
                 region: "us-east-1".into(),
                 detail: "timed out".into(),
                 lag: "2 s of data".into(),
+            },
+            Error::DrillCleanupRefused {
+                kind: "instance",
+                id: "ecommerce-db".into(),
+                region: "us-west-2".into(),
+                reason: "its name is not a drill identifier".into(),
             },
             Error::HostedZoneNotFound {
                 zone_id: "Z1".into(),

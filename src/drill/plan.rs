@@ -1,0 +1,462 @@
+//! The pure core of a drill: its marker and names, the restore and failover
+//! it runs instead of the input's, and its report (timeline, recovery time,
+//! data loss). Nothing here calls AWS.
+
+use aws_sdk_rds::primitives::{DateTime, DateTimeFormat};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::error::Error;
+use crate::restore::request::rfc3339;
+use crate::validate::{self, DRILL_SUFFIX_LEN};
+
+/// RDS identifiers are at most 63 characters.
+const MAX_IDENTIFIER: usize = 63;
+
+/// The drill's marker: its execution's name in RDS's tag characters (at
+/// most 80), the value of `dr-lambdas:drill` on all it creates.
+pub fn marker(execution: &str) -> String {
+    let cleaned: String = execution
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric()
+                || matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
+            {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(80)
+        .collect();
+    if cleaned.is_empty() {
+        "drill".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// `-d` and 8 hex digits from the execution's name: fresh for every drill,
+/// so a drill never collides with production or an earlier drill's leftover.
+pub fn suffix(execution: &str) -> String {
+    let hash = execution.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("-d{hash:08x}")
+}
+
+/// `name` with the drill suffix, cut so that the whole is a valid identifier
+/// (at most 63 characters, no trailing or doubled hyphen).
+pub fn drill_name(name: &str, suffix: &str) -> String {
+    let head: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .take(MAX_IDENTIFIER - DRILL_SUFFIX_LEN)
+        .collect();
+    let head = head.trim_end_matches('-');
+    format!("{head}{suffix}")
+}
+
+/// The base a drill's names start with, for `name`: what the leftovers of
+/// earlier drills of the same input are found by.
+pub fn drill_base(name: &str) -> String {
+    drill_name(name, "")
+}
+
+/// What a drill runs instead of the recovery input: the restore under drill
+/// names, tagged with the marker; the failover as a dry run. A standby is
+/// refused: a drill would promote production's replica.
+pub fn drill_inputs(
+    restore: &Value,
+    failover: &Value,
+    execution: &str,
+) -> Result<(Value, Value), Error> {
+    let Some(event) = restore.as_object() else {
+        return Err(Error::invalid(
+            "restore",
+            "must be the recovery's restore event (a JSON object)",
+        ));
+    };
+    if event.contains_key("standby") {
+        return Err(Error::invalid(
+            "restore.standby",
+            "a drill cannot promote a standby: it would promote production's replica, and \
+             nothing could undo it. Drill a snapshot or point-in-time restore instead",
+        ));
+    }
+    let suffix = suffix(execution);
+    let mut drill: Map<String, Value> = event.clone();
+    let text = |field: &str| event.get(field).and_then(Value::as_str).map(str::to_owned);
+    match (text("db_instance"), text("db_cluster")) {
+        (Some(instance), None) => {
+            drill.insert("db_instance".into(), json!(drill_name(&instance, &suffix)));
+        }
+        (None, Some(cluster)) => {
+            let writer = text("writer_instance").unwrap_or_else(|| format!("{cluster}-writer"));
+            drill.insert("db_cluster".into(), json!(drill_name(&cluster, &suffix)));
+            drill.insert(
+                "writer_instance".into(),
+                json!(drill_name(&writer, &suffix)),
+            );
+        }
+        _ => {
+            return Err(Error::invalid(
+                "restore.db_instance",
+                "a drill needs the restore's db_instance (or db_cluster) to name its copy after",
+            ));
+        }
+    }
+    drill.insert("drill".into(), json!(marker(execution)));
+    let mut dry = failover.as_object().cloned().unwrap_or_default();
+    dry.insert("dry_run".into(), json!(true));
+    Ok((Value::Object(drill), Value::Object(dry)))
+}
+
+/// What a drill's report is read from: the workflow's state at its end.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DrillState {
+    /// `$$.Execution.StartTime`.
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub skip: Option<String>,
+    #[serde(default)]
+    pub restored: Option<Value>,
+    #[serde(default)]
+    pub timeline: Option<Timeline>,
+    #[serde(default)]
+    pub validation: Option<Validation>,
+    /// The workflow's `ValidateDrill` result: `{"answer": <the function's answer>}`.
+    #[serde(default)]
+    pub validation_raw: Option<Value>,
+    #[serde(default)]
+    pub failure: Option<Value>,
+    #[serde(default)]
+    pub cleanup: Option<Value>,
+    #[serde(default)]
+    pub cleanup_failure: Option<Value>,
+    #[serde(default)]
+    pub failed_over: Option<Value>,
+}
+
+/// When each step ended (`$$.State.EnteredTime` of the state after it).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Timeline {
+    #[serde(default)]
+    pub database_available: Option<String>,
+    #[serde(default)]
+    pub cutover_in_sync: Option<String>,
+    #[serde(default)]
+    pub validated: Option<String>,
+}
+
+/// The validation function's answer.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct Validation {
+    #[serde(default)]
+    pub valid: bool,
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// The newest record the restored data holds (RFC 3339): the drill's
+    /// data loss is measured from the data itself.
+    #[serde(default)]
+    pub newest_record_at: Option<String>,
+}
+
+/// How a drill ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+/// A drill's report: what on-call gets, and what the metrics say.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub outcome: Outcome,
+    /// `dr-lambdas: drill succeeded | FAILED | skipped`.
+    pub subject: String,
+    /// Each step, timestamped (RFC 3339), `null` where it did not happen.
+    pub timeline: Value,
+    /// Request to validated (or to the cutover in sync, without validation).
+    pub recovery_time_seconds: Option<i64>,
+    /// From the validation's newest record, else the restore's own window.
+    pub data_loss_seconds: Option<i64>,
+    /// Each step's result; never a row of the user's data.
+    pub steps: Value,
+}
+
+fn time(text: Option<&str>) -> Option<DateTime> {
+    text.and_then(|t| DateTime::from_str(t, DateTimeFormat::DateTimeWithOffset).ok())
+}
+
+/// The report of a drill whose workflow ended in `state`.
+pub fn report(state: &DrillState) -> Report {
+    let validation = state
+        .validation_raw
+        .as_ref()
+        .and_then(|raw| raw.get("answer"))
+        .map(|answer| {
+            serde_json::from_value::<Validation>(answer.clone()).unwrap_or_else(|e| Validation {
+                valid: false,
+                detail: Some(format!("the validation function's answer is not {{valid, detail, newest_record_at}}: {e}")),
+                newest_record_at: None,
+            })
+        })
+        .or_else(|| state.validation.clone());
+    let state = &DrillState {
+        validation,
+        ..state.clone()
+    };
+    let started = time(state.started_at.as_deref());
+    let timeline = state.timeline.clone().unwrap_or_default();
+    let cleaned = state
+        .cleanup
+        .as_ref()
+        .and_then(|c| c.get("cleaned_at"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let validation_failed = state.validation.as_ref().is_some_and(|v| !v.valid);
+    // A cluster still being deleted after the cleanup's last call is a
+    // leftover: not a clean drill.
+    let left_pending = state
+        .cleanup
+        .as_ref()
+        .and_then(|c| c.get("pending"))
+        .and_then(Value::as_array)
+        .is_some_and(|p| !p.is_empty());
+    let outcome = if state.skip.is_some() {
+        Outcome::Skipped
+    } else if state.failure.is_some()
+        || state.cleanup_failure.is_some()
+        || validation_failed
+        || left_pending
+    {
+        Outcome::Failed
+    } else {
+        Outcome::Succeeded
+    };
+    let end = time(timeline.validated.as_deref()).or(time(timeline.cutover_in_sync.as_deref()));
+    let recovery_time_seconds = match (outcome, started, end) {
+        (Outcome::Succeeded, Some(s), Some(e)) => Some((e.secs() - s.secs()).max(0)),
+        _ => None,
+    };
+    let newest = state
+        .validation
+        .as_ref()
+        .and_then(|v| time(v.newest_record_at.as_deref()));
+    let data_loss_seconds = match (newest, started) {
+        (Some(n), Some(s)) => Some((s.secs() - n.secs()).max(0)),
+        _ => state
+            .restored
+            .as_ref()
+            .and_then(|r| r.get("data_loss_seconds"))
+            .and_then(Value::as_i64),
+    };
+    let subject = format!(
+        "dr-lambdas: drill {}",
+        match outcome {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "FAILED",
+            Outcome::Skipped => "skipped",
+        }
+    );
+    Report {
+        outcome,
+        subject,
+        timeline: json!({
+            "requested": started.map(rfc3339),
+            "database_available": timeline.database_available,
+            "cutover_in_sync": timeline.cutover_in_sync,
+            "validated": timeline.validated,
+            "cleaned_up": cleaned,
+        }),
+        recovery_time_seconds,
+        data_loss_seconds,
+        steps: json!({
+            "skipped": state.skip,
+            "restore": state.restored.as_ref().map(summary),
+            "failover_dry_run": state.failed_over,
+            "validation": state.validation,
+            "failure": state.failure,
+            "cleanup": state.cleanup,
+            "cleanup_failure": state.cleanup_failure,
+        }),
+    }
+}
+
+/// What the report keeps of the restore's result: names, statuses and
+/// times, never anything read from the data.
+fn summary(restored: &Value) -> Value {
+    let keep = [
+        "instance_id",
+        "cluster_id",
+        "status",
+        "snapshot_id",
+        "region",
+        "recovery_point",
+        "data_loss_seconds",
+        "endpoint",
+    ];
+    let mut out = Map::new();
+    for key in keep {
+        if let Some(v) = restored.get(key) {
+            out.insert(key.to_owned(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// Whether `id` may be deleted as a drill's: a drill identifier (`-d` and 8
+/// hex digits) whose `dr-lambdas:drill` tag is `marker` (any drill's, for a
+/// leftover sweep: `None`). `Err` says why not.
+pub fn deletable(id: &str, tag: Option<&str>, marker: Option<&str>) -> Result<(), String> {
+    if !validate::is_drill_identifier(id) {
+        return Err("its name is not a drill identifier (-d and 8 hex digits)".to_owned());
+    }
+    match (tag, marker) {
+        (None, _) => Err(format!("it carries no {} tag", validate::DRILL_TAG)),
+        (Some(found), Some(wanted)) if found != wanted => Err(format!(
+            "its {} tag is '{found}', not this drill's '{wanted}'",
+            validate::DRILL_TAG
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drill_restores_under_fresh_suffixed_names_tagged_with_its_marker() {
+        let (restore, failover) = drill_inputs(
+            &json!({"db_instance": "ecommerce-db-dr", "snapshot_id": "latest",
+                    "source_db_instance": "ecommerce-db", "region": "us-west-2"}),
+            &json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"}),
+            "drill-2026-12-01",
+        )
+        .unwrap();
+        let name = restore["db_instance"].as_str().unwrap();
+        assert!(name.starts_with("ecommerce-db-dr-d"), "{name}");
+        assert!(validate::is_drill_identifier(name), "{name}");
+        assert_eq!(restore["drill"], "drill-2026-12-01");
+        assert_eq!(restore["snapshot_id"], "latest");
+        assert_eq!(failover["dry_run"], true);
+    }
+
+    #[test]
+    fn two_drills_get_two_names() {
+        assert_ne!(suffix("drill-1"), suffix("drill-2"));
+        assert_eq!(suffix("drill-1"), suffix("drill-1"));
+    }
+
+    #[test]
+    fn a_cluster_drill_suffixes_the_cluster_and_its_writer() {
+        let (restore, _) = drill_inputs(
+            &json!({"db_cluster": "orders-dr", "snapshot_id": "s"}),
+            &json!({}),
+            "x",
+        )
+        .unwrap();
+        let sfx = suffix("x");
+        assert_eq!(restore["db_cluster"], format!("orders-dr{sfx}"));
+        assert_eq!(restore["writer_instance"], format!("orders-dr-writer{sfx}"));
+    }
+
+    #[test]
+    fn a_long_name_is_cut_to_63_characters_without_a_trailing_hyphen() {
+        let long = format!("{}-x", "a".repeat(52));
+        let name = drill_name(&long, &suffix("x"));
+        assert!(name.len() <= 63, "{name}");
+        assert!(!name.contains("--"), "{name}");
+        assert!(validate::is_drill_identifier(&name));
+    }
+
+    #[test]
+    fn a_drill_of_a_standby_is_refused() {
+        let err = drill_inputs(&json!({"standby": "orders-replica"}), &json!({}), "x").unwrap_err();
+        assert_eq!(err.name(), "InvalidRequest");
+        assert!(err.to_string().contains("production's replica"), "{err}");
+    }
+
+    #[test]
+    fn the_marker_keeps_only_rds_tag_characters() {
+        assert_eq!(marker("drill#1 (manual)"), "drill-1--manual-");
+        assert_eq!(marker(""), "drill");
+    }
+
+    #[test]
+    fn only_a_drill_identifier_with_this_drills_tag_is_deletable() {
+        let id = format!("orders-dr{}", suffix("x"));
+        assert_eq!(deletable(&id, Some("x"), Some("x")), Ok(()));
+        assert!(deletable(&id, Some("y"), Some("x")).is_err());
+        assert!(deletable(&id, None, Some("x")).is_err());
+        assert!(deletable("ecommerce-db", Some("x"), Some("x")).is_err());
+        assert_eq!(deletable(&id, Some("y"), None), Ok(()), "a leftover sweep");
+    }
+
+    fn state(value: Value) -> DrillState {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn the_recovery_time_runs_from_the_request_to_the_validation() {
+        let report = report(&state(json!({
+            "started_at": "2026-12-01T04:00:00.000Z",
+            "restored": {"instance_id": "x", "data_loss_seconds": 300},
+            "timeline": {"database_available": "2026-12-01T04:12:00Z",
+                         "cutover_in_sync": "2026-12-01T04:13:00Z",
+                         "validated": "2026-12-01T04:14:30Z"},
+            "validation": {"valid": true, "newest_record_at": "2026-12-01T03:59:00Z"},
+            "cleanup": {"cleaned_at": "2026-12-01T04:16:00Z"}
+        })));
+        assert_eq!(report.outcome, Outcome::Succeeded);
+        assert_eq!(report.subject, "dr-lambdas: drill succeeded");
+        assert_eq!(report.recovery_time_seconds, Some(870));
+        assert_eq!(report.data_loss_seconds, Some(60), "from the data itself");
+        assert_eq!(report.timeline["cleaned_up"], "2026-12-01T04:16:00Z");
+    }
+
+    #[test]
+    fn without_validation_the_recovery_time_ends_at_the_cutover_and_the_loss_is_the_restores() {
+        let report = report(&state(json!({
+            "started_at": "2026-12-01T04:00:00Z",
+            "restored": {"data_loss_seconds": 300},
+            "timeline": {"cutover_in_sync": "2026-12-01T04:10:00Z"}
+        })));
+        assert_eq!(report.recovery_time_seconds, Some(600));
+        assert_eq!(report.data_loss_seconds, Some(300));
+    }
+
+    #[test]
+    fn a_failed_validation_fails_the_drill_and_has_no_recovery_time() {
+        let report = report(&state(json!({
+            "started_at": "2026-12-01T04:00:00Z",
+            "timeline": {"validated": "2026-12-01T04:10:00Z"},
+            "validation": {"valid": false, "detail": "orders table empty"}
+        })));
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(report.subject, "dr-lambdas: drill FAILED");
+        assert_eq!(report.recovery_time_seconds, None);
+    }
+
+    #[test]
+    fn a_skipped_drill_says_why() {
+        let report = report(&state(json!({"skip": "a recovery is running"})));
+        assert_eq!(report.outcome, Outcome::Skipped);
+        assert_eq!(report.steps["skipped"], "a recovery is running");
+    }
+
+    #[test]
+    fn a_cluster_still_being_deleted_after_the_last_cleanup_fails_the_drill() {
+        let report = report(&state(json!({
+            "started_at": "2026-12-01T04:00:00Z",
+            "timeline": {"cutover_in_sync": "2026-12-01T04:10:00Z"},
+            "cleanup": {"deleted": [], "pending": ["cluster 'orders-dr-d0000beef'"]}
+        })));
+        assert_eq!(report.outcome, Outcome::Failed);
+    }
+}
