@@ -314,6 +314,7 @@ fn the_readiness_sample_is_ready_in_the_seeded_world_and_says_what_it_checked() 
         checks,
         [
             "target_name_free",
+            "drill_leftovers",
             "latest_snapshot",
             "subnet_group",
             "security_groups",

@@ -230,6 +230,7 @@ async fn a_healthy_world_is_ready_with_a_data_loss_window() {
         names,
         [
             "target_name_free",
+            "drill_leftovers",
             "latest_snapshot",
             "subnet_group",
             "security_groups",
@@ -291,7 +292,11 @@ async fn a_source_without_a_snapshot_fails_the_snapshot_and_the_data_loss_checks
         .map(|c| c.check)
         .collect();
     assert_eq!(failed, ["latest_snapshot", "data_loss"]);
-    let snapshot = &readiness.checks[1];
+    let snapshot = readiness
+        .checks
+        .iter()
+        .find(|c| c.check == "latest_snapshot")
+        .expect("the snapshot check");
     assert!(
         snapshot.detail.starts_with("SourceInstanceNotFound: "),
         "{}",
@@ -530,4 +535,38 @@ async fn a_malformed_restore_half_is_an_invalid_request_not_a_failed_check() {
         .unwrap_err();
 
     assert_eq!(err.name(), "InvalidRequest");
+}
+
+#[tokio::test]
+async fn a_database_an_earlier_drill_left_behind_fails_the_leftover_check_naming_it() {
+    let url = moto_or_skip!();
+    let sdk = sdk(&url).await;
+    let world = world(&sdk, None).await;
+    let leftover = format!("{}-d0000beef", world.target);
+    common::rds(&url, WEST)
+        .create_db_instance()
+        .db_instance_identifier(&leftover)
+        .engine("postgres")
+        .db_instance_class("db.t4g.micro")
+        .allocated_storage(20)
+        .master_username("x")
+        .master_user_password("not-a-secret-1")
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("dr-lambdas:drill")
+                .value("drill-1")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("a leftover");
+
+    let readiness = check(&handler(&sdk, settings(), None), input(&world)).await;
+
+    let check = only_failure(&readiness, "drill_leftovers");
+    assert!(
+        check.detail.contains(&format!("instance '{leftover}'")),
+        "{}",
+        check.detail
+    );
 }

@@ -153,6 +153,31 @@ pub fn standby(result: &RestoreResult) -> Check {
     )
 }
 
+/// No earlier drill of this restore left a database behind (an execution
+/// time-out can skip its cleanup): `found` are the leftovers' names.
+pub fn drill_leftovers(region: &str, found: &[String]) -> Check {
+    if found.is_empty() {
+        return Check::pass(
+            "drill_leftovers",
+            format!("no drill of this restore left a database in {region}"),
+        );
+    }
+    Check::fail(
+        "drill_leftovers",
+        format!(
+            "drills left {} in {region}: {} (each costs a running database)",
+            if found.len() == 1 {
+                "a database"
+            } else {
+                "databases"
+            },
+            found.join(", ")
+        ),
+        "The next drill deletes them before it starts; or delete them now (aws rds \
+         delete-db-instance --skip-final-snapshot ...): the database owner's fix.",
+    )
+}
+
 /// The target's names are free: a recovery would create, not replay or be
 /// refused. `taken` lists `(kind, id)` of what exists under them.
 pub fn target_free(region: &str, names: &[&str], taken: &[(&'static str, String)]) -> Check {

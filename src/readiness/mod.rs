@@ -268,7 +268,10 @@ impl ReadinessHandler {
                 Err(e) => (vec![Check::error("standby", &e)], None),
             };
         }
-        let mut found = vec![target_free(&rds_client, req).await];
+        let mut found = vec![
+            target_free(&rds_client, req).await,
+            drill_leftovers(&rds_client, req).await,
+        ];
         let name = checks::source_check(&req.source);
         let result = match self.restore.handle(dry_run(event), invocation).await {
             Ok(result) => result,
@@ -398,6 +401,31 @@ fn window(result: &RestoreResult) -> Option<i64> {
         return result.lag_seconds;
     }
     result.data_loss_seconds
+}
+
+/// What earlier drills of this restore left behind.
+async fn drill_leftovers(rds_client: &aws_sdk_rds::Client, req: &RestoreRequest) -> Check {
+    let mut bases = vec![req.target.instance_id()];
+    bases.extend(req.target.cluster_id());
+    let mut found = Vec::new();
+    for base in bases {
+        match crate::drill::cleanup::leftovers(rds_client, &crate::drill::plan::drill_base(base))
+            .await
+        {
+            Ok((instances, clusters)) => {
+                found.extend(
+                    instances
+                        .into_iter()
+                        .map(|(id, _)| format!("instance '{id}'")),
+                );
+                found.extend(clusters.into_iter().map(|id| format!("cluster '{id}'")));
+            }
+            Err(e) => return Check::error("drill_leftovers", &e),
+        }
+    }
+    found.sort();
+    found.dedup();
+    checks::drill_leftovers(&req.region, &found)
 }
 
 async fn target_free(rds_client: &aws_sdk_rds::Client, req: &RestoreRequest) -> Check {
