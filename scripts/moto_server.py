@@ -1,5 +1,5 @@
 """Starts moto's server for the demo and the tests, with its Step Functions
-interpreter on and four of its deviations from AWS corrected, so that
+interpreter on and five of its deviations from AWS corrected, so that
 statemachine/recovery.asl.json runs for real against moto and our binaries.
 
 Relies on moto 5.2.5 (requirements-dev.txt pins it): the names patched below
@@ -25,16 +25,27 @@ What each correction corrects:
    one synthetic function error first ($DR_LAMBDA_INJECT, a JSON file:
    {"<function>": ["<errorType>", ...]}, consumed one per invocation); this
    stands for an error the function returns, not for a moto deviation.
+   A Lambda task of `drill-validator` (the drill's validation function,
+   the user's own in a deployment) is answered here by a stub: valid, its
+   newest record 90 s old; or, when the injection file asks for "Invalid",
+   `{"valid": false}`.
 4. A promoted read replica. Real RDS clears the instance's
    `ReadReplicaSourceDBInstanceIdentifier` when `PromoteReadReplica`
    completes (and no longer lists it among its source's replicas); moto
    keeps both, so a promoted replica would read as a replica forever and a
    recovery from a standby would never become available. Both are cleared
    here, as RDS does at the end of the promotion (moto promotes at once).
+5. A restore's explicit `false`. moto's instance restores copy the source's
+   settings, then apply only the request's truthy values: an explicit
+   `DeletionProtection=false` (what a drill sends, so that its cleanup can
+   delete the copy) or `MultiAZ=false` is dropped, and the copy inherits the
+   source's `true`. Real RDS applies what the request says. Those two are
+   applied here.
 
 Usage: moto_server.py -H 127.0.0.1 -p PORT (moto_server's own arguments).
 """
 
+import datetime
 import importlib
 import io
 import json
@@ -84,6 +95,18 @@ class CargoLambda:
     def invoke(self, FunctionName, Payload=b"", **_):
         name = FunctionName.split(":")[-1]
         error = injected_error(name)
+        if name == "drill-validator" and error in (None, "Invalid"):
+            newest = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=90)
+            answer = (
+                {"valid": False, "detail": "injected by the test: the orders table is empty"}
+                if error == "Invalid"
+                else {
+                    "valid": True,
+                    "detail": "stub validator (scripts/moto_server.py): connected, orders readable",
+                    "newest_record_at": newest.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+            )
+            return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(answer).encode())}
         if error is not None:
             body = json.dumps({"errorType": error, "errorMessage": f"injected by the test: {error}"})
             return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(body.encode())}
@@ -208,6 +231,28 @@ def correct_promotion():
     RDSBackend.promote_read_replica = promote_read_replica
 
 
+def correct_explicit_false():
+    from moto.rds.models import RDSBackend
+
+    def applying_false(restore, position):
+        def restore_applying_false(self, *args, **kwargs):
+            database = restore(self, *args, **kwargs)
+            overrides = args[position] if len(args) > position else kwargs.get("overrides", {})
+            for key in ("deletion_protection", "multi_az"):
+                if overrides.get(key) is False:
+                    setattr(database, key, False)
+            return database
+
+        return restore_applying_false
+
+    RDSBackend.restore_db_instance_from_db_snapshot = applying_false(
+        RDSBackend.restore_db_instance_from_db_snapshot, 1
+    )
+    RDSBackend.restore_db_instance_to_point_in_time = applying_false(
+        RDSBackend.restore_db_instance_to_point_in_time, 2
+    )
+
+
 def main():
     argv = sys.argv[1:]
     port = argv[argv.index("-p") + 1] if "-p" in argv else "5000"
@@ -215,6 +260,7 @@ def main():
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     patch()
     correct_promotion()
+    correct_explicit_false()
     moto_main(argv)
 
 

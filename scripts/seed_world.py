@@ -33,6 +33,8 @@ AURORA = "orders-aurora"
 PRIVATE_ZONE = "orders.internal."
 # As the template's DbEndpointRecordName takes it: lower case, no trailing dot.
 DB_RECORD = "db.orders.internal"
+# The drill's own name for its database: never the production one.
+DRILL_RECORD = "drill.db.orders.internal"
 ONCALL = "dr-oncall"
 
 
@@ -274,11 +276,14 @@ def main():
                 # check-readiness's: the database name the cutover would UPSERT.
                 "PRIVATE_HOSTED_ZONE_ID": private_zone_id(args.endpoint),
                 "DB_ENDPOINT_RECORD_NAME": DB_RECORD,
+                # The drill function's: the only record its cleanup may delete.
+                "DRILL_DB_ENDPOINT_RECORD_NAME": DRILL_RECORD,
                 "REGION_ENDPOINTS": json.dumps(REGION_ENDPOINTS),
                 "REGION_HEALTH_CHECKS": json.dumps(health),
                 # Not the failover function's, but the workflow's (see scripts/lib.sh).
                 "DR_PRIVATE_ZONE_ID": private_zone_id(args.endpoint),
                 "DR_DB_RECORD": DB_RECORD,
+                "DR_DRILL_RECORD": DRILL_RECORD,
                 "DR_ONCALL_TOPIC_ARN": topic,
                 "DR_ONCALL_QUEUE_URL": queue,
             }

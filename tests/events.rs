@@ -123,6 +123,30 @@ fn the_recovery_workflow_samples_restore_in_the_region_they_fail_over_to() {
 }
 
 #[test]
+fn the_drill_sample_is_the_recovery_sample_as_a_drill_whose_restore_becomes_a_drills() {
+    let drill = workflow_sample("recovery-drill.json");
+    let recovery = workflow_sample("recovery-workflow.json");
+    assert_eq!(drill["drill"], true);
+    assert_eq!(drill["restore"], recovery["restore"]);
+    assert_eq!(drill["failover"], recovery["failover"]);
+    // What the drill function turns it into decodes as a drill's restore.
+    let (restore, failover) = dr_lambdas::drill::plan::drill_inputs(
+        &drill["restore"],
+        &drill["failover"],
+        "drill-sample",
+    )
+    .expect("a drill of the sample");
+    let req = request::parse(restore, common::restore_scope()).expect("the drill's restore");
+    assert_eq!(req.drill.as_deref(), Some("drill-sample"));
+    assert!(
+        req.target
+            .instance_id()
+            .starts_with("ecommerce-db-recovered-d")
+    );
+    assert_eq!(failover["dry_run"], true);
+}
+
+#[test]
 fn every_file_in_events_is_a_known_fixture() {
     for entry in fs::read_dir("events").expect("events/") {
         let name = entry
@@ -133,6 +157,7 @@ fn every_file_in_events_is_a_known_fixture() {
         let known = name.starts_with("restore-")
             || name.starts_with("failover-region")
             || name.starts_with("recovery-workflow")
+            || name == "recovery-drill.json"
             || name == "check-readiness.json"
             || name == "env.json";
         assert!(known, "events/{name} is covered by no test");

@@ -183,7 +183,7 @@ fn the_workflow_branches_on_every_status_the_restore_function_reports() {
         set([RestoreStatus::Failed.as_str()].into_iter())
     );
     assert_eq!(
-        on("IsCutoverConfigured"),
+        on("MarkDatabaseAvailable"),
         set([RestoreStatus::Available.as_str()].into_iter())
     );
     assert_eq!(
@@ -195,10 +195,14 @@ fn the_workflow_branches_on_every_status_the_restore_function_reports() {
         def["States"]["IsDatabaseAvailable"]["Default"],
         "WaitForDatabase"
     );
-    let named: BTreeSet<String> = ["DatabaseBroken", "IsCutoverConfigured", "RestoreWasDryRun"]
-        .into_iter()
-        .flat_map(on)
-        .collect();
+    let named: BTreeSet<String> = [
+        "DatabaseBroken",
+        "MarkDatabaseAvailable",
+        "RestoreWasDryRun",
+    ]
+    .into_iter()
+    .flat_map(on)
+    .collect();
     let all = set(RestoreStatus::ALL.iter().map(|s| s.as_str()));
     assert_eq!(
         all.difference(&named).collect::<Vec<_>>(),
@@ -272,9 +276,18 @@ fn traffic_moves_only_after_the_database_name_is_in_sync() {
 fn every_way_into_the_restore_passes_the_poll_counter_and_the_defaults() {
     let def = definition();
     let states = def["States"].as_object().expect("States");
+    // A recovery, or a drill once it has its inputs: both after the settings.
     assert_eq!(
         into(&def, "StartRestore"),
+        set(["IsDrill", "UseDrillInputs"].into_iter())
+    );
+    assert_eq!(
+        into(&def, "IsDrill"),
         set(["ApplyPollSettings"].into_iter())
+    );
+    assert!(
+        states["UseDrillInputs"]["Parameters"]["config.$"] == "$.config",
+        "a drill keeps the settings"
     );
     assert_eq!(
         into(&def, "MergePollSettings"),

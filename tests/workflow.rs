@@ -39,6 +39,7 @@ struct World {
     db_record: String,
     topic: String,
     queue: String,
+    drill_record: String,
     inject: String,
 }
 
@@ -61,6 +62,7 @@ fn world() -> Option<World> {
         db_record: var("DR_DB_RECORD"),
         topic: var("DR_ONCALL_TOPIC_ARN"),
         queue: var("DR_ONCALL_QUEUE_URL"),
+        drill_record: var("DR_DRILL_RECORD"),
         inject: var("DR_LAMBDA_INJECT"),
     })
 }
@@ -131,6 +133,9 @@ async fn state_machine(world: &World, region: &str) -> String {
             ("DbEndpointRecordName", &world.db_record),
             ("DbEndpointTtl", "30"),
             ("AlarmTopicArn", &world.topic),
+            ("DrillFunctionArn", "drill"),
+            // Answered by scripts/moto_server.py's stub validator.
+            ("DrillValidationFunctionArn", "drill-validator"),
         ] {
             definition = definition.replace(&format!("${{{key}}}"), value);
         }
@@ -190,6 +195,12 @@ async fn run(world: &World, input: &Value) -> Execution {
 
 /// Runs the workflow deployed in `region` on `input`, to its end.
 async fn run_in(world: &World, region: &str, input: &Value) -> Execution {
+    let arn = start_in(world, region, input).await;
+    wait_for(world, region, arn).await
+}
+
+/// Starts the workflow deployed in `region` on `input`; its execution ARN.
+async fn start_in(world: &World, region: &str, input: &Value) -> String {
     let machine = state_machine(world, region).await;
     let started = sfn(
         world,
@@ -203,10 +214,14 @@ async fn run_in(world: &World, region: &str, input: &Value) -> Execution {
             "input": input.to_string(),
         }),
     );
-    let arn = started["executionArn"]
+    started["executionArn"]
         .as_str()
         .expect("executionArn")
-        .to_owned();
+        .to_owned()
+}
+
+/// Waits for execution `arn` to end; how it ended.
+async fn wait_for(world: &World, region: &str, arn: String) -> Execution {
     let begun = Instant::now();
     let described = loop {
         let described = sfn(
@@ -402,13 +417,14 @@ fn succeeded_path() -> Vec<String> {
         "HasPollSettings",
         "MergePollSettings",
         "ApplyPollSettings",
+        "IsDrill",
         "StartRestore",
         "RestoreDatabase",
         "CountRestorePoll",
         "IsDatabaseAvailable",
         "WaitForDatabase",
     ]);
-    path.extend(replayed_path().into_iter().skip(5));
+    path.extend(replayed_path().into_iter().skip(6));
     path
 }
 
@@ -420,10 +436,12 @@ fn replayed_path() -> Vec<String> {
         "HasPollSettings",
         "MergePollSettings",
         "ApplyPollSettings",
+        "IsDrill",
         "StartRestore",
         "RestoreDatabase",
         "CountRestorePoll",
         "IsDatabaseAvailable",
+        "MarkDatabaseAvailable",
         "IsCutoverConfigured",
         "ReadCurrentDbRecord",
         "IsCurrentRecordTheName",
@@ -551,6 +569,7 @@ async fn a_refused_restore_fails_with_its_error_and_cause_and_changes_no_dns() {
             "HasPollSettings",
             "MergePollSettings",
             "ApplyPollSettings",
+            "IsDrill",
             "StartRestore",
             "RestoreDatabase",
             "ReportFailure",
@@ -773,4 +792,428 @@ async fn a_recovery_from_a_read_replica_promotes_it_points_the_name_at_it_and_mo
     let messages = oncall_messages(&world);
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(messages[0].0, "dr-lambdas: recovery succeeded");
+}
+
+/// The drill sample, polling every second.
+fn drill_input() -> Value {
+    let text = std::fs::read_to_string("events/recovery-drill.json").expect("read the sample");
+    let mut input: Value = serde_json::from_str(&text).expect("the sample is JSON");
+    input["settings"] = json!({"database_poll_seconds": 1, "dns_poll_seconds": 1});
+    input
+}
+
+/// The drill record's CNAME values (none once a drill is cleaned up).
+async fn drill_record(world: &World) -> Vec<String> {
+    let r53 = common::route53(&world.moto);
+    let sets = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&world.private_zone)
+        .send()
+        .await
+        .expect("list the private zone");
+    let wanted = format!("{}.", world.drill_record.trim_end_matches('.'));
+    sets.resource_record_sets()
+        .iter()
+        .filter(|r| r.name() == wanted)
+        .flat_map(|r| r.resource_records().iter().map(|v| v.value().to_owned()))
+        .collect()
+}
+
+/// The instances in `REGION` whose names start with `prefix`.
+async fn instances_named(world: &World, prefix: &str) -> Vec<String> {
+    let rds = common::rds(&world.moto, REGION);
+    let out = rds
+        .describe_db_instances()
+        .send()
+        .await
+        .expect("describe instances");
+    out.db_instances()
+        .iter()
+        .filter_map(|d| d.db_instance_identifier())
+        .filter(|id| id.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The path every drill that restores takes up to its restore.
+fn drill_start() -> Vec<String> {
+    states(&[
+        "Settings",
+        "HasPollSettings",
+        "MergePollSettings",
+        "ApplyPollSettings",
+        "IsDrill",
+        "ListRunningExecutions",
+        "IsAnotherExecutionRunning",
+        "PrepareDrill",
+        "IsDrillSkipped",
+        "UseDrillInputs",
+        "StartRestore",
+        "RestoreDatabase",
+    ])
+}
+
+fn ends_with(path: &[String], tail: &[&str]) -> bool {
+    path.len() >= tail.len() && path[path.len() - tail.len()..] == states(tail)[..]
+}
+
+#[tokio::test]
+async fn a_drill_restores_cuts_over_its_own_record_validates_reports_and_leaves_nothing_behind() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let production_record = db_record(&world).await;
+
+    let execution = run(&world, &drill_input()).await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    assert_eq!(
+        execution.path[..12],
+        drill_start()[..],
+        "{:?}",
+        execution.path
+    );
+    assert!(
+        ends_with(
+            &execution.path,
+            &[
+                "FailoverRegion",
+                "IsDnsChangePending",
+                "ReportSuccess",
+                "MarkCutoverInSync",
+                "IsValidationConfigured",
+                "ValidateDrill",
+                "MarkValidated",
+                "CleanupDrill",
+                "IsCleanupDone",
+                "ReportDrill",
+                "IsDrillNotified",
+                "NotifyDrill",
+                "DrillOutcome",
+                "DrillSucceeded",
+            ]
+        ),
+        "{:?}",
+        execution.path
+    );
+    let restored = execution.output["restored"]["instance_id"]
+        .as_str()
+        .expect("the drill's instance");
+    assert!(
+        restored.starts_with("ecommerce-db-recovered-d"),
+        "{restored}"
+    );
+    assert_eq!(execution.output["failed_over"]["status"], "DRY_RUN");
+    // Nothing left: no drill database, no drill record; production as it was.
+    assert_eq!(
+        instances_named(&world, "ecommerce-db-recovered-d").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(drill_record(&world).await, Vec::<String>::new());
+    assert_eq!(db_record(&world).await, production_record);
+    assert_eq!(
+        traffic_region(&world).await,
+        "us-east-1",
+        "a dry run moves nothing"
+    );
+    let messages = oncall_messages(&world);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].0, "dr-lambdas: drill succeeded");
+    let report = &messages[0].1;
+    assert_eq!(report["outcome"], "succeeded");
+    for step in [
+        "requested",
+        "database_available",
+        "cutover_in_sync",
+        "validated",
+        "cleaned_up",
+    ] {
+        assert!(report["timeline"][step].is_string(), "{step}: {report}");
+    }
+    assert!(report["recovery_time_seconds"].is_u64(), "{report}");
+    // The stub validator's newest record is 90 s old at its answer.
+    let loss = report["data_loss_seconds"].as_i64().expect("a data loss");
+    assert!((60..=180).contains(&loss), "{report}");
+    assert_eq!(
+        report["steps"]["cleanup"]["deleted"][0],
+        format!("instance '{restored}'")
+    );
+}
+
+#[tokio::test]
+async fn a_drill_whose_validation_fails_is_failed_and_still_cleaned_up() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    std::fs::write(&world.inject, r#"{"drill-validator": ["Invalid"]}"#).expect("inject");
+
+    let execution = run(&world, &drill_input()).await;
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.error.as_deref(), Some("DrillFailed"));
+    assert!(
+        ends_with(
+            &execution.path,
+            &[
+                "ValidateDrill",
+                "MarkValidated",
+                "CleanupDrill",
+                "IsCleanupDone",
+                "ReportDrill",
+                "IsDrillNotified",
+                "NotifyDrill",
+                "DrillOutcome",
+                "DrillFailed"
+            ]
+        ),
+        "{:?}",
+        execution.path
+    );
+    assert_eq!(
+        instances_named(&world, "ecommerce-db-recovered-d").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(drill_record(&world).await, Vec::<String>::new());
+    let messages = oncall_messages(&world);
+    assert_eq!(messages[0].0, "dr-lambdas: drill FAILED");
+    assert_eq!(messages[0].1["steps"]["validation"]["valid"], false);
+}
+
+#[tokio::test]
+async fn a_drill_whose_restore_fails_is_failed_and_cleans_up_what_there_is() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    std::fs::write(&world.inject, r#"{"restore-database": ["AwsError"]}"#).expect("inject");
+
+    let execution = run(&world, &drill_input()).await;
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.error.as_deref(), Some("DrillFailed"));
+    assert!(
+        ends_with(
+            &execution.path,
+            &[
+                "RestoreDatabase",
+                "ReportFailure",
+                "IsDrillPrepared",
+                "CleanupDrill",
+                "IsCleanupDone",
+                "ReportDrill",
+                "IsDrillNotified",
+                "NotifyDrill",
+                "DrillOutcome",
+                "DrillFailed"
+            ]
+        ),
+        "{:?}",
+        execution.path
+    );
+    assert_eq!(
+        instances_named(&world, "ecommerce-db-recovered-d").await,
+        Vec::<String>::new()
+    );
+    let messages = oncall_messages(&world);
+    assert_eq!(messages[0].0, "dr-lambdas: drill FAILED");
+    assert_eq!(messages[0].1["steps"]["failure"]["Error"], "AwsError");
+}
+
+#[tokio::test]
+async fn a_drill_of_the_production_instance_restores_a_copy_and_never_touches_production() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let rds = common::rds(&world.moto, "us-east-1");
+    let before = rds
+        .describe_db_instances()
+        .db_instance_identifier("ecommerce-db")
+        .send()
+        .await
+        .expect("production exists");
+    let mut input = drill_input();
+    // The production instance's own name, in its own region.
+    input["restore"] = json!({"db_instance": "ecommerce-db", "snapshot_id": "latest",
+                              "source_db_instance": "ecommerce-db", "region": "us-east-1"});
+
+    let execution = run(&world, &input).await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    let restored = execution.output["restored"]["instance_id"]
+        .as_str()
+        .expect("restored");
+    assert!(restored.starts_with("ecommerce-db-d"), "{restored}");
+    let after = rds
+        .describe_db_instances()
+        .db_instance_identifier("ecommerce-db")
+        .send()
+        .await
+        .expect("production still exists");
+    // Everything but latest_restorable_time, which moto computes as "now".
+    let facts = |d: &aws_sdk_rds::types::DbInstance| {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            d.db_instance_status(),
+            d.instance_create_time(),
+            d.deletion_protection(),
+            d.multi_az(),
+            d.db_instance_class(),
+            d.endpoint(),
+            d.tag_list(),
+            d.backup_retention_period()
+        )
+    };
+    assert_eq!(
+        facts(&before.db_instances()[0]),
+        facts(&after.db_instances()[0]),
+        "production untouched"
+    );
+    let left = rds.describe_db_instances().send().await.expect("describe");
+    assert!(
+        !left
+            .db_instances()
+            .iter()
+            .any(|d| d.db_instance_identifier() == Some(restored)),
+        "the copy is gone"
+    );
+    oncall_messages(&world);
+}
+
+#[tokio::test]
+async fn a_drill_of_a_standby_is_refused_and_the_replica_is_still_a_replica() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let rds = common::rds(&world.moto, REGION);
+    let primary = common::unique("drill-primary");
+    let replica = common::unique("drill-standby");
+    rds.create_db_instance()
+        .db_instance_identifier(&primary)
+        .engine("postgres")
+        .db_instance_class("db.t4g.micro")
+        .allocated_storage(20)
+        .master_username("orders")
+        .master_user_password("not-a-secret-1")
+        .send()
+        .await
+        .expect("create the primary");
+    rds.create_db_instance_read_replica()
+        .db_instance_identifier(&replica)
+        .source_db_instance_identifier(&primary)
+        .send()
+        .await
+        .expect("create the read replica");
+    let mut input = drill_input();
+    input["restore"] = json!({"standby": replica, "region": REGION});
+
+    let execution = run(&world, &input).await;
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert!(
+        ends_with(
+            &execution.path,
+            &[
+                "PrepareDrill",
+                "ReportFailure",
+                "IsDrillPrepared",
+                "ReportDrill",
+                "IsDrillNotified",
+                "NotifyDrill",
+                "DrillOutcome",
+                "DrillFailed"
+            ]
+        ),
+        "{:?}",
+        execution.path
+    );
+    let still = rds
+        .describe_db_instances()
+        .db_instance_identifier(&replica)
+        .send()
+        .await
+        .expect("describe the replica");
+    assert_eq!(
+        still.db_instances()[0].read_replica_source_db_instance_identifier(),
+        Some(primary.as_str())
+    );
+    let messages = oncall_messages(&world);
+    assert_eq!(messages[0].0, "dr-lambdas: drill FAILED");
+    assert_eq!(messages[0].1["steps"]["failure"]["Error"], "InvalidRequest");
+}
+
+#[tokio::test]
+async fn two_drills_in_a_row_each_restore_a_fresh_database() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+
+    let first = run(&world, &drill_input()).await;
+    let second = run(&world, &drill_input()).await;
+
+    assert_eq!(first.status, "SUCCEEDED", "{first:?}");
+    assert_eq!(second.status, "SUCCEEDED", "{second:?}");
+    let name = |e: &Execution| {
+        e.output["restored"]["instance_id"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert_ne!(name(&first), name(&second));
+    assert_eq!(
+        second.output["restored"]["replayed"],
+        Value::Null,
+        "selected out"
+    );
+    assert_eq!(
+        instances_named(&world, "ecommerce-db-recovered-d").await,
+        Vec::<String>::new()
+    );
+    oncall_messages(&world);
+}
+
+#[tokio::test]
+async fn a_drill_while_a_recovery_runs_is_skipped_and_the_recovery_goes_on() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let mut recovery = input(&common::unique("wf-during-drill"));
+    // Its first answer is "restoring": it waits 5 s before asking again.
+    recovery["settings"]["database_poll_seconds"] = json!(5);
+    let running = start_in(&world, REGION, &recovery).await;
+
+    let drill = run(&world, &drill_input()).await;
+    let recovered = wait_for(&world, REGION, running).await;
+
+    assert_eq!(drill.status, "SUCCEEDED", "{drill:?}");
+    assert!(
+        ends_with(
+            &drill.path,
+            &[
+                "IsAnotherExecutionRunning",
+                "SkipDrillForRunningExecution",
+                "ReportDrill",
+                "IsDrillNotified",
+                "NotifyDrill",
+                "DrillOutcome",
+                "DrillSkipped"
+            ]
+        ),
+        "{:?}",
+        drill.path
+    );
+    assert_eq!(recovered.status, "SUCCEEDED", "{recovered:?}");
+    let messages = oncall_messages(&world);
+    let subjects: Vec<&str> = messages.iter().map(|(s, _)| s.as_str()).collect();
+    assert!(
+        subjects.contains(&"dr-lambdas: drill skipped"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&"dr-lambdas: recovery succeeded"),
+        "{subjects:?}"
+    );
 }
