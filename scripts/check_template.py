@@ -124,6 +124,7 @@ def main(paths):
         if "RecoveryWorkflowRole" in resources:
             main_template_checks(template)
             readiness_checks(template)
+            drill_checks(template)
         if "FailoverTriggerTopic" in resources:
             alarm_template_checks(template)
     print(f"template: {'FAILED' if FAILED else 'every check passed'}")
@@ -243,16 +244,18 @@ def main_template_checks(template):
 
     workflow = resources["RecoveryWorkflowRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     changes = [
-        s for s in statements(workflow["Statement"]) if s["Action"] == "route53:ChangeResourceRecordSets"
+        s.get("Condition", {}).get("ForAllValues:StringEquals", {})
+        for s in statements(workflow["Statement"])
+        if s["Action"] == "route53:ChangeResourceRecordSets"
     ]
-    only = changes[0].get("Condition", {}).get("ForAllValues:StringEquals", {}) if len(changes) == 1 else {}
+    upsert = lambda record: {
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [{"Ref": record}],
+        "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
+        "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
+    }
     check(
-        only == {
-            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [{"Ref": "DbEndpointRecordName"}],
-            "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
-            "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
-        },
-        "the workflow may UPSERT the CNAME DbEndpointRecordName and nothing else",
+        sorted(changes, key=json.dumps) == sorted([upsert("DbEndpointRecordName"), upsert("DrillDbEndpointRecordName")], key=json.dumps),
+        "the workflow may UPSERT the CNAME DbEndpointRecordName (a recovery) or DrillDbEndpointRecordName (a drill), nothing else",
     )
     name_pattern = template["Parameters"]["DbEndpointRecordName"]["AllowedPattern"]
     check(
@@ -317,6 +320,69 @@ def main_template_checks(template):
     check(
         [s["Action"] for s in metrics] == ["cloudwatch:GetMetricData"],
         "the restore role reads CloudWatch (a standby's lag) and writes nothing there",
+    )
+
+
+def drill_checks(template):
+    resources = template["Resources"]
+    allows = [
+        (name, s)
+        for name, r in resources.items()
+        if r["Type"] == "AWS::IAM::Role"
+        for policy in r["Properties"].get("Policies", [])
+        for s in statements(policy["PolicyDocument"]["Statement"])
+        if s.get("Effect") == "Allow"
+    ]
+    deletes = [(name, s) for name, s in allows if "rds:Delete" in json.dumps(s["Action"])]
+    check(
+        bool(deletes) and all(name == "DrillRole" for name, _ in deletes),
+        "only the drill's role may delete a database (the project's only delete)",
+    )
+    check(
+        all(
+            s.get("Condition") == {"Null": {"aws:ResourceTag/dr-lambdas:drill": "false"}}
+            and all(r["Fn::Sub"].endswith("-d????????") for r in s["Resource"])
+            for _, s in deletes
+        ),
+        "every rds:Delete* needs the dr-lambdas:drill tag and a drill name (-d and 8 hex digits)",
+    )
+    drill = [s for name, s in allows if name == "DrillRole"]
+    check(
+        not [s for s in drill if "Tag" in json.dumps(s["Action"])],
+        "the drill's role holds no tagging right (a tag must never become a delete)",
+    )
+    record_changes = [
+        s.get("Condition", {}).get("ForAllValues:StringEquals", {})
+        for s in drill
+        if s["Action"] == "route53:ChangeResourceRecordSets"
+    ]
+    check(
+        record_changes == [{
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [{"Ref": "DrillDbEndpointRecordName"}],
+            "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
+            "route53:ChangeResourceRecordSetsActions": ["DELETE"],
+        }],
+        "the drill's role may DELETE the drill record only",
+    )
+    schedule = resources.get("DrillScheduleEntry", {})
+    check(
+        schedule.get("Condition") == "HasDrillSchedule"
+        and schedule["Properties"]["Target"]["Input"] == {"Ref": "DrillInput"}
+        and template["Conditions"]["HasDrillSchedule"] == {"Fn::And": [
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "DrillSchedule"}, ""]}]},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "DrillInput"}, ""]}]},
+        ]},
+        "the drill runs on DrillSchedule with DrillInput, and not at all when either is empty",
+    )
+    alarm = resources.get("DrillMaxAgeAlarm", {}).get("Properties", {})
+    days = template["Parameters"]["DrillMaxAgeDays"]
+    check(
+        alarm.get("MetricName") == "DrillSucceeded"
+        and alarm.get("TreatMissingData") == "breaching"
+        and alarm.get("Period") == 86400
+        and alarm.get("EvaluationPeriods") == {"Ref": "DrillMaxAgeDays"}
+        and days.get("MaxValue") == 7,
+        "the drill alarm fires when no drill succeeded in DrillMaxAgeDays (at most 7) days, missing data breaching",
     )
 
 
