@@ -50,7 +50,7 @@ pub(super) async fn promote(
         }
         StandbyProgress::Standby(state) => state,
     };
-    let facts = with_source_retention(rds, facts).await;
+    let facts = with_source_retention(rds, region, facts).await;
     let (metrics, id, source_region): (&[LagMetric], &str, Option<String>) = match &facts {
         StandbyFacts::Instance { instance, .. } => (&[LagMetric::ReplicaLag], &instance.id, None),
         StandbyFacts::Cluster { cluster, global } => (
@@ -164,8 +164,13 @@ async fn read_standby(client: &Client, req: &RestoreRequest) -> Result<StandbyFa
 
 /// A replica without backups of its own keeps its source's retention when
 /// promoted: read it, within `PRIMARY_READ_SECONDS`; unread, the plan's
-/// default applies.
-async fn with_source_retention(rds: &RegionalClients<Client>, facts: StandbyFacts) -> StandbyFacts {
+/// default applies. A source named without an ARN runs beside the replica,
+/// in `region`.
+async fn with_source_retention(
+    rds: &RegionalClients<Client>,
+    region: &str,
+    facts: StandbyFacts,
+) -> StandbyFacts {
     let StandbyFacts::Instance { instance, .. } = facts else {
         return facts;
     };
@@ -177,7 +182,7 @@ async fn with_source_retention(rds: &RegionalClients<Client>, facts: StandbyFact
     let source_retention = match source {
         None => None,
         Some(source) => {
-            let (region, id) = located(&source, rds.home_region());
+            let (region, id) = located(&source, region);
             let client = rds.get(&region);
             match tokio::time::timeout(
                 Duration::from_secs(PRIMARY_READ_SECONDS),
