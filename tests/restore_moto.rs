@@ -508,27 +508,6 @@ async fn a_replay_of_a_restore_older_than_the_window_is_refused_with_its_date() 
     );
 }
 
-/// A primary instance and its read replica, in `HOME`.
-async fn seed_replica(rds: &Client, primary: &str, replica: &str) {
-    rds.create_db_instance()
-        .db_instance_identifier(primary)
-        .engine("postgres")
-        .db_instance_class("db.t4g.micro")
-        .allocated_storage(20)
-        .master_username("orders")
-        .master_user_password("not-a-secret-1")
-        .backup_retention_period(9)
-        .send()
-        .await
-        .expect("create the primary");
-    rds.create_db_instance_read_replica()
-        .db_instance_identifier(replica)
-        .source_db_instance_identifier(primary)
-        .send()
-        .await
-        .expect("create the read replica");
-}
-
 #[tokio::test]
 async fn a_read_replica_is_promoted_tagged_ours_and_the_replay_reports_it_available() {
     // moto 5.2.5 keeps a promoted replica's source, which real RDS clears;
@@ -541,7 +520,7 @@ async fn a_read_replica_is_promoted_tagged_ours_and_the_replay_reports_it_availa
     let rds = common::rds(&url, HOME);
     let primary = common::unique("standby-src");
     let replica = common::unique("standby");
-    seed_replica(&rds, &primary, &replica).await;
+    common::seed_replica(&rds, &primary, &replica).await;
     let handler = RestoreHandler::new(rds.clone(), HOME, None);
     let event = json!({"standby": replica});
 
@@ -595,7 +574,7 @@ async fn a_limit_on_data_loss_with_no_lag_metric_is_refused_and_the_replica_stay
     let rds = common::rds(&url, HOME);
     let primary = common::unique("standby-src");
     let replica = common::unique("standby");
-    seed_replica(&rds, &primary, &replica).await;
+    common::seed_replica(&rds, &primary, &replica).await;
     let handler = RestoreHandler::new(rds.clone(), HOME, None)
         .with_cloudwatch(common::cloudwatch(&url, HOME));
 

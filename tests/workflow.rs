@@ -742,22 +742,7 @@ async fn a_recovery_from_a_read_replica_promotes_it_points_the_name_at_it_and_mo
     let rds = common::rds(&world.moto, REGION);
     let primary = common::unique("wf-primary");
     let replica = common::unique("wf-standby");
-    rds.create_db_instance()
-        .db_instance_identifier(&primary)
-        .engine("postgres")
-        .db_instance_class("db.t4g.micro")
-        .allocated_storage(20)
-        .master_username("orders")
-        .master_user_password("not-a-secret-1")
-        .send()
-        .await
-        .expect("create the primary");
-    rds.create_db_instance_read_replica()
-        .db_instance_identifier(&replica)
-        .source_db_instance_identifier(&primary)
-        .send()
-        .await
-        .expect("create the read replica");
+    common::seed_replica(&rds, &primary, &replica).await;
     let mut workflow_input = input("unused");
     workflow_input["restore"] = json!({"standby": replica, "region": REGION});
 
@@ -1091,22 +1076,7 @@ async fn a_drill_of_a_standby_is_refused_and_the_replica_is_still_a_replica() {
     let rds = common::rds(&world.moto, REGION);
     let primary = common::unique("drill-primary");
     let replica = common::unique("drill-standby");
-    rds.create_db_instance()
-        .db_instance_identifier(&primary)
-        .engine("postgres")
-        .db_instance_class("db.t4g.micro")
-        .allocated_storage(20)
-        .master_username("orders")
-        .master_user_password("not-a-secret-1")
-        .send()
-        .await
-        .expect("create the primary");
-    rds.create_db_instance_read_replica()
-        .db_instance_identifier(&replica)
-        .source_db_instance_identifier(&primary)
-        .send()
-        .await
-        .expect("create the read replica");
+    common::seed_replica(&rds, &primary, &replica).await;
     let mut input = drill_input();
     input["restore"] = json!({"standby": replica, "region": REGION});
 

@@ -316,3 +316,25 @@ pub fn restore_scope() -> dr_lambdas::restore::request::Scope<'static> {
         source_region: None,
     }
 }
+
+/// A primary instance (backups kept 9 days) and its read replica, in
+/// `rds`'s region: a warm standby for the standby and drill tests.
+pub async fn seed_replica(rds: &aws_sdk_rds::Client, primary: &str, replica: &str) {
+    rds.create_db_instance()
+        .db_instance_identifier(primary)
+        .engine("postgres")
+        .db_instance_class("db.t4g.micro")
+        .allocated_storage(20)
+        .master_username("orders")
+        .master_user_password("not-a-secret-1")
+        .backup_retention_period(9)
+        .send()
+        .await
+        .expect("create the primary");
+    rds.create_db_instance_read_replica()
+        .db_instance_identifier(replica)
+        .source_db_instance_identifier(primary)
+        .send()
+        .await
+        .expect("create the read replica");
+}
