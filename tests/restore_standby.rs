@@ -691,3 +691,33 @@ async fn a_secondary_that_is_already_the_writer_is_replayed_as_available_with_it
     );
     assert_eq!(out["instance_id"], "orders-west-1");
 }
+
+#[tokio::test]
+async fn a_switchover_refused_for_the_global_databases_state_is_retryable_standby_not_ready() {
+    // Even without a message from RDS: the refusal is the state's, not ours.
+    let refuse = mock!(Client::switchover_global_cluster).then_error(|| {
+        aws_sdk_rds::operation::switchover_global_cluster::SwitchoverGlobalClusterError::InvalidGlobalClusterStateFault(
+            aws_sdk_rds::types::error::InvalidGlobalClusterStateFault::builder().build(),
+        )
+    });
+    let (calls, tagged) = (Calls::default(), Tagged::default());
+    let err = run(
+        &[
+            &no_instance(SECONDARY),
+            &secondary_cluster(false),
+            &global(false, None),
+            &primary(true),
+            &tag(&calls, &tagged),
+            &refuse,
+        ],
+        None,
+        json!({"standby": SECONDARY, "region": "us-west-2"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.name(), "StandbyNotReady");
+    assert!(
+        err.to_string().contains("InvalidGlobalClusterState"),
+        "{err}"
+    );
+}

@@ -206,6 +206,33 @@ fn started_cluster(cluster: Option<&DbCluster>) -> Applied {
     }
 }
 
+/// A switchover's or failover's answer: refused for the state of the global
+/// database or the cluster is `StandbyNotReady` (a retry later may
+/// succeed), with or without RDS's message. The two operations have their
+/// own error enums, of the same shape: hence a macro.
+macro_rules! global_answer {
+    ($sent:expr, $error:ident, $operation:literal, $target:expr, $region:expr) => {
+        match $sent {
+            Ok(out) => Ok(started_global(out.global_cluster())),
+            Err(e) => match e.as_service_error() {
+                Some($error::InvalidGlobalClusterStateFault(fault)) => Err(global_not_ready(
+                    $target,
+                    $region,
+                    $operation,
+                    fault.message().unwrap_or("InvalidGlobalClusterState"),
+                )),
+                Some($error::InvalidDbClusterStateFault(fault)) => Err(global_not_ready(
+                    $target,
+                    $region,
+                    $operation,
+                    fault.message().unwrap_or("InvalidDBClusterState"),
+                )),
+                _ => Err(from_sdk($operation, e)),
+            },
+        }
+    };
+}
+
 /// Sends one step: the only calls here that change anything, each creating
 /// a NEW resource.
 pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied, Error> {
@@ -362,29 +389,13 @@ pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied
                 .target_db_cluster_identifier(&t.target_db_cluster_identifier)
                 .send()
                 .await;
-            match sent {
-                Ok(out) => Ok(started_global(out.global_cluster())),
-                Err(e) => {
-                    let refused = match e.as_service_error() {
-                        Some(SwitchoverGlobalClusterError::InvalidGlobalClusterStateFault(f)) => {
-                            f.message().map(str::to_owned)
-                        }
-                        Some(SwitchoverGlobalClusterError::InvalidDbClusterStateFault(f)) => {
-                            f.message().map(str::to_owned)
-                        }
-                        _ => None,
-                    };
-                    match refused {
-                        Some(message) => Err(global_not_ready(
-                            t,
-                            region,
-                            "SwitchoverGlobalCluster",
-                            &message,
-                        )),
-                        None => Err(from_sdk("SwitchoverGlobalCluster", e)),
-                    }
-                }
-            }
+            global_answer!(
+                sent,
+                SwitchoverGlobalClusterError,
+                "SwitchoverGlobalCluster",
+                t,
+                region
+            )
         }
         Step::Failover(f) => {
             let t = &f.target;
@@ -395,29 +406,13 @@ pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied
                 .allow_data_loss(f.allow_data_loss)
                 .send()
                 .await;
-            match sent {
-                Ok(out) => Ok(started_global(out.global_cluster())),
-                Err(e) => {
-                    let refused = match e.as_service_error() {
-                        Some(FailoverGlobalClusterError::InvalidGlobalClusterStateFault(f)) => {
-                            f.message().map(str::to_owned)
-                        }
-                        Some(FailoverGlobalClusterError::InvalidDbClusterStateFault(f)) => {
-                            f.message().map(str::to_owned)
-                        }
-                        _ => None,
-                    };
-                    match refused {
-                        Some(message) => Err(global_not_ready(
-                            t,
-                            region,
-                            "FailoverGlobalCluster",
-                            &message,
-                        )),
-                        None => Err(from_sdk("FailoverGlobalCluster", e)),
-                    }
-                }
-            }
+            global_answer!(
+                sent,
+                FailoverGlobalClusterError,
+                "FailoverGlobalCluster",
+                t,
+                region
+            )
         }
         Step::TagStandby(t) => {
             client
