@@ -26,6 +26,11 @@ template.yaml:
 - The Aurora writer's CreateDBInstance may use the option and subnet groups
   RDS authorises, as the instance restores may.
 - RestoreInstanceNamePattern admits lower case only.
+- A scheduled run is always a drill (its Input wraps DrillInput); a Rule
+  keeps the drill record apart from the production record, and both
+  patterns admit normalized names only; the drill function knows every
+  production record; the validation function is the drill function's to
+  invoke, not the workflow's; a failed drill pages.
 - check-readiness's role only reads; it logs at INFO or finer (its EMF
   lines are INFO); the Ready alarm breaches on missing data and only pages;
   a rule keeps AlarmTopicArn apart from FailoverTriggerTopicArn, and
@@ -367,12 +372,60 @@ def drill_checks(template):
     schedule = resources.get("DrillScheduleEntry", {})
     check(
         schedule.get("Condition") == "HasDrillSchedule"
-        and schedule["Properties"]["Target"]["Input"] == {"Ref": "DrillInput"}
+        and schedule["Properties"]["Target"]["Input"]
+        == {"Fn::Sub": '{"drill": true, "rehearse": ${DrillInput}}'}
         and template["Conditions"]["HasDrillSchedule"] == {"Fn::And": [
             {"Fn::Not": [{"Fn::Equals": [{"Ref": "DrillSchedule"}, ""]}]},
             {"Fn::Not": [{"Fn::Equals": [{"Ref": "DrillInput"}, ""]}]},
         ]},
-        "the drill runs on DrillSchedule with DrillInput, and not at all when either is empty",
+        "the drill runs on DrillSchedule with DrillInput wrapped as a drill's rehearsal "
+        "(a scheduled run is always a drill), and not at all when either is empty",
+    )
+    # The drill record is never the production record: a Rule compares the
+    # two strings, which is name equality only while both patterns refuse
+    # upper case and a trailing dot.
+    params = template["Parameters"]
+    rule = template["Rules"].get("DrillRecordIsNotProduction", {})
+    check(
+        rule.get("RuleCondition") == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DrillDbEndpointRecordName"}, ""]}]}
+        and rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [
+            {"Ref": "DrillDbEndpointRecordName"}, {"Ref": "DbEndpointRecordName"}]}]},
+        "a Rule refuses DrillDbEndpointRecordName equal to DbEndpointRecordName",
+    )
+    for name in ("DrillDbEndpointRecordName", "DbEndpointRecordName"):
+        pattern = params[name]["AllowedPattern"]
+        check(
+            re.fullmatch(pattern, "db.orders.internal") is not None
+            and all(re.fullmatch(pattern, v) is None for v in
+                    ("DB.orders.internal", "db.Orders.internal", "db.orders.internal.")),
+            f"{name} admits only normalized names (no upper case, no trailing dot)",
+        )
+    env = resources["DrillFunction"]["Properties"]["Environment"]["Variables"]
+    check(
+        env.get("PRODUCTION_RECORD_NAMES") == {"Fn::If": ["HasDbCutover", {"Ref": "DbEndpointRecordName"}, {"Ref": "AWS::NoValue"}]}
+        and env.get("PRIVATE_HOSTED_ZONE_ID", {}).get("Fn::If", [None])[0] == "HasDbCutover",
+        "the drill function knows every production record whenever a cutover is configured",
+    )
+    reads = [s for s in drill if s["Action"] == "route53:ListResourceRecordSets"]
+    check(
+        len(reads) == 1,
+        "the drill's role may read the zone's records (is the drill record a drill's? does production point at a leftover?)",
+    )
+    workflow = [s for name, s in allows if name == "RecoveryWorkflowRole"]
+    invokes = [s for s in drill if s["Action"] == "lambda:InvokeFunction"]
+    check(
+        invokes and all(s["Resource"] == {"Ref": "DrillValidationFunctionArn"} for s in invokes)
+        and not any("DrillValidationFunctionArn" in json.dumps(s) for s in workflow),
+        "the validation function is the drill function's to invoke, never the workflow's",
+    )
+    failed = resources.get("DrillFailedAlarm", {}).get("Properties", {})
+    check(
+        failed.get("MetricName") == "DrillSucceeded"
+        and failed.get("Statistic") == "Minimum"
+        and failed.get("ComparisonOperator") == "LessThanThreshold"
+        and failed.get("Threshold") == 1
+        and failed.get("TreatMissingData") == "notBreaching",
+        "a failed drill (DrillSucceeded 0) pages on the drill's topic, no drill pages nothing",
     )
     alarm = resources.get("DrillMaxAgeAlarm", {}).get("Properties", {})
     days = template["Parameters"]["DrillMaxAgeDays"]

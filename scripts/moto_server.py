@@ -1,5 +1,5 @@
 """Starts moto's server for the demo and the tests, with its Step Functions
-interpreter on and five of its deviations from AWS corrected, so that
+interpreter on and six of its deviations from AWS corrected, so that
 statemachine/recovery.asl.json runs for real against moto and our binaries.
 
 Relies on moto 5.2.5 (requirements-dev.txt pins it): the names patched below
@@ -25,10 +25,13 @@ What each correction corrects:
    one synthetic function error first ($DR_LAMBDA_INJECT, a JSON file:
    {"<function>": ["<errorType>", ...]}, consumed one per invocation); this
    stands for an error the function returns, not for a moto deviation.
-   A Lambda task of `drill-validator` (the drill's validation function,
-   the user's own in a deployment) is answered here by a stub: valid, its
-   newest record 90 s old; or, when the injection file asks for "Invalid",
-   `{"valid": false}`.
+6. The drill's validation function. The drill function invokes it through
+   the Lambda API (the workflow never does), which moto runs only in
+   Docker. `drill-validator` (the user's own function in a deployment) is
+   answered here by a stub: valid, its newest record 90 s old; when the
+   injection file asks for "Invalid", `{"valid": false}`; for "Huge", a
+   valid answer of 300 KB (more than Step Functions takes); for any other
+   name, that function error.
 4. A promoted read replica. Real RDS clears the instance's
    `ReadReplicaSourceDBInstanceIdentifier` when `PromoteReadReplica`
    completes (and no longer lists it among its source's replicas); moto
@@ -95,18 +98,6 @@ class CargoLambda:
     def invoke(self, FunctionName, Payload=b"", **_):
         name = FunctionName.split(":")[-1]
         error = injected_error(name)
-        if name == "drill-validator" and error in (None, "Invalid"):
-            newest = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=90)
-            answer = (
-                {"valid": False, "detail": "injected by the test: the orders table is empty"}
-                if error == "Invalid"
-                else {
-                    "valid": True,
-                    "detail": "stub validator (scripts/moto_server.py): connected, orders readable",
-                    "newest_record_at": newest.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                }
-            )
-            return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(answer).encode())}
         if error is not None:
             body = json.dumps({"errorType": error, "errorMessage": f"injected by the test: {error}"})
             return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(body.encode())}
@@ -253,6 +244,34 @@ def correct_explicit_false():
     )
 
 
+def stub_validator():
+    """The drill's validation function, answered over moto's Lambda API (6. above)."""
+    from moto.awslambda.models import LambdaBackend
+
+    original = LambdaBackend.invoke
+
+    def invoke(self, function_name, qualifier, body, headers, response_headers):
+        if function_name.split(":")[-1] != "drill-validator":
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        error = injected_error("drill-validator")
+        newest = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=90)
+        answer = {
+            "valid": True,
+            "detail": "stub validator (scripts/moto_server.py): connected, orders readable",
+            "newest_record_at": newest.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if error == "Invalid":
+            answer = {"valid": False, "detail": "injected by the test: the orders table is empty"}
+        elif error == "Huge":
+            answer["detail"] = "x" * (300 * 1024)
+        elif error is not None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            answer = {"errorType": error, "errorMessage": f"injected by the test: {error}"}
+        return json.dumps(answer).encode()
+
+    LambdaBackend.invoke = invoke
+
+
 def main():
     argv = sys.argv[1:]
     port = argv[argv.index("-p") + 1] if "-p" in argv else "5000"
@@ -261,6 +280,7 @@ def main():
     patch()
     correct_promotion()
     correct_explicit_false()
+    stub_validator()
     moto_main(argv)
 
 

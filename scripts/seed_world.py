@@ -278,6 +278,10 @@ def main():
                 "DB_ENDPOINT_RECORD_NAME": DB_RECORD,
                 # The drill function's: the only record its cleanup may delete.
                 "DRILL_DB_ENDPOINT_RECORD_NAME": DRILL_RECORD,
+                # Every production record a drill must never touch.
+                "PRODUCTION_RECORD_NAMES": DB_RECORD,
+                # Answered by scripts/moto_server.py's stub validator.
+                "DRILL_VALIDATION_FUNCTION_ARN": "drill-validator",
                 "REGION_ENDPOINTS": json.dumps(REGION_ENDPOINTS),
                 "REGION_HEALTH_CHECKS": json.dumps(health),
                 # Not the failover function's, but the workflow's (see scripts/lib.sh).

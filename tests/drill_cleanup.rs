@@ -114,14 +114,14 @@ async fn a_database_without_this_drills_tag_is_refused_and_nothing_is_deleted() 
             RuleMode::MatchAny,
             [&described(instance(DRILL_DB, tag)), &delete(&sent)]
         );
-        let err = cleanup(
+        let out = cleanup(
             &handler(rds, no_cloudwatch(), DrillSettings::default()),
             "drill-1",
             DRILL_DB,
         )
         .await
-        .unwrap_err();
-        assert_eq!(err.name(), "DrillCleanupRefused", "{tag:?}");
+        .unwrap();
+        assert_eq!(out["failed"][0]["error"], "DrillCleanupRefused", "{tag:?}");
         assert!(sent.lock().unwrap().is_empty(), "{tag:?}");
     }
 }
@@ -139,15 +139,16 @@ async fn a_production_name_is_refused_even_with_the_drills_tag() {
             &delete(&sent)
         ]
     );
-    let err = cleanup(
+    let out = cleanup(
         &handler(rds, no_cloudwatch(), DrillSettings::default()),
         "drill-1",
         "ecommerce-db",
     )
     .await
-    .unwrap_err();
-    assert_eq!(err.name(), "DrillCleanupRefused");
-    assert!(err.to_string().contains("not a drill identifier"), "{err}");
+    .unwrap();
+    assert_eq!(out["failed"][0]["error"], "DrillCleanupRefused");
+    let message = out["failed"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("not a drill identifier"), "{message}");
     assert!(sent.lock().unwrap().is_empty());
 }
 
@@ -170,9 +171,9 @@ async fn against_moto_an_untagged_lookalike_survives_the_cleanup() {
         .expect("create the lookalike");
     let handler = handler(rds.clone(), no_cloudwatch(), DrillSettings::default());
 
-    let err = cleanup(&handler, "drill-1", &lookalike).await.unwrap_err();
+    let out = cleanup(&handler, "drill-1", &lookalike).await.unwrap();
 
-    assert_eq!(err.name(), "DrillCleanupRefused");
+    assert_eq!(out["failed"][0]["error"], "DrillCleanupRefused");
     let still = rds
         .describe_db_instances()
         .db_instance_identifier(&lookalike)
@@ -201,7 +202,7 @@ fn alarm_in(state: StateValue) -> aws_sdk_cloudwatch::Client {
     mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&rule])
 }
 
-async fn prepare(cloudwatch: aws_sdk_cloudwatch::Client) -> Value {
+async fn sweep(cloudwatch: aws_sdk_cloudwatch::Client) -> Value {
     let rds = mock_client!(
         aws_sdk_rds,
         RuleMode::MatchAny,
@@ -220,10 +221,10 @@ async fn prepare(cloudwatch: aws_sdk_cloudwatch::Client) -> Value {
     };
     handler(rds, cloudwatch, settings)
         .handle(
-            json!({"action": "prepare", "execution": "drill-1",
-                   "restore": {"db_instance": "orders-dr", "snapshot_id": "latest",
-                               "source_db_instance": "orders", "region": "us-west-2"},
-                   "failover": {"primary_region": "us-east-1", "secondary_region": "us-west-2"}}),
+            json!({"action": "sweep",
+                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "snapshot_id": "latest",
+                               "source_db_instance": "orders", "region": "us-west-2",
+                               "drill": "drill-1"}}),
             &Invocation::new("req-1"),
         )
         .await
@@ -232,7 +233,7 @@ async fn prepare(cloudwatch: aws_sdk_cloudwatch::Client) -> Value {
 
 #[tokio::test]
 async fn a_drill_is_skipped_while_the_primarys_alarm_is_in_alarm() {
-    let out = prepare(alarm_in(StateValue::Alarm)).await;
+    let out = sweep(alarm_in(StateValue::Alarm)).await;
     assert!(
         out["skip"]
             .as_str()
@@ -243,16 +244,8 @@ async fn a_drill_is_skipped_while_the_primarys_alarm_is_in_alarm() {
 }
 
 #[tokio::test]
-async fn a_drill_prepares_when_the_primarys_alarm_is_quiet() {
-    let out = prepare(alarm_in(StateValue::Ok)).await;
+async fn a_drill_sweeps_when_the_primarys_alarm_is_quiet() {
+    let out = sweep(alarm_in(StateValue::Ok)).await;
     assert_eq!(out["skip"], Value::Null, "{out}");
-    assert!(
-        out["restore"]["db_instance"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("orders-dr-d"),
-        "{out}"
-    );
-    assert_eq!(out["restore"]["drill"], "drill-1");
-    assert_eq!(out["failover"]["dry_run"], true);
+    assert_eq!(out["deleted"], json!([]));
 }

@@ -561,11 +561,57 @@ async fn a_database_an_earlier_drill_left_behind_fails_the_leftover_check_naming
         .await
         .expect("a leftover");
 
-    let readiness = check(&handler(&sdk, settings(), None), input(&world)).await;
+    // moto stamps the leftover's creation "now": checked five hours later,
+    // it is older than any drill can run.
+    let mut later = invocation();
+    later.received = std::time::SystemTime::now() + std::time::Duration::from_secs(5 * 3600);
+    let readiness = handler(&sdk, settings(), None)
+        .handle(input(&world), &later)
+        .await
+        .unwrap();
 
     let check = only_failure(&readiness, "drill_leftovers");
     assert!(
         check.detail.contains(&format!("instance '{leftover}'")),
+        "{}",
+        check.detail
+    );
+}
+
+#[tokio::test]
+async fn a_drill_copy_younger_than_a_drill_can_run_is_a_drill_in_progress_not_a_failure() {
+    let url = moto_or_skip!();
+    let sdk = sdk(&url).await;
+    let world = world(&sdk, None).await;
+    let copy = format!("{}-d0000cafe", world.target);
+    common::rds(&url, WEST)
+        .create_db_instance()
+        .db_instance_identifier(&copy)
+        .engine("postgres")
+        .db_instance_class("db.t4g.micro")
+        .allocated_storage(20)
+        .master_username("x")
+        .master_user_password("not-a-secret-1")
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("dr-lambdas:drill")
+                .value("drill-running")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("a running drill's copy");
+
+    let readiness = check(&handler(&sdk, settings(), None), input(&world)).await;
+
+    let check = readiness
+        .checks
+        .iter()
+        .find(|c| c.check == "drill_leftovers")
+        .expect("the check");
+    assert!(check.ok, "{check:?}");
+    assert!(
+        check.detail.starts_with("drill in progress"),
         "{}",
         check.detail
     );

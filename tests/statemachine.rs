@@ -246,28 +246,33 @@ fn traffic_moves_only_after_the_database_name_is_in_sync() {
         kept.contains("States.StringSplit($.ChangeInfo.Id, '/')"),
         "{kept}"
     );
-    assert_eq!(sync["then"], "FailoverRegion");
+    assert_eq!(sync["then"], "DoesTrafficMove");
     assert_eq!(states["StartCutoverSync"]["Next"], "GetDnsChange");
     assert_eq!(
         states["GetDnsChange"]["Parameters"]["Id.$"],
         "$.dns_wait.change_id"
     );
-    // Into FailoverRegion: without a cutover, or from the wait once INSYNC.
+    // Into the traffic's choice: without a cutover, or from the wait once
+    // INSYNC; into FailoverRegion only through that choice.
     assert_eq!(
-        into(&def, "FailoverRegion"),
+        into(&def, "DoesTrafficMove"),
         set(["IsCutoverConfigured", "IsDnsInSync"].into_iter())
     );
-    let leads = |variable| values_leading_to(&def, "IsDnsInSync", variable, "FailoverRegion");
+    assert_eq!(
+        into(&def, "FailoverRegion"),
+        set(["DoesTrafficMove"].into_iter())
+    );
+    let leads = |variable| values_leading_to(&def, "IsDnsInSync", variable, "DoesTrafficMove");
     assert_eq!(leads("$.dns.status"), set(["INSYNC"].into_iter()));
     assert_eq!(
         leads("$.dns_wait.then"),
-        set(["FailoverRegion"].into_iter())
+        set(["DoesTrafficMove"].into_iter())
     );
     let not_configured = values_leading_to(
         &def,
         "IsCutoverConfigured",
         "$.deployment.zone_id",
-        "FailoverRegion",
+        "DoesTrafficMove",
     );
     assert_eq!(not_configured, set([""].into_iter()));
 }
@@ -276,22 +281,24 @@ fn traffic_moves_only_after_the_database_name_is_in_sync() {
 fn every_way_into_the_restore_passes_the_poll_counter_and_the_defaults() {
     let def = definition();
     let states = def["States"].as_object().expect("States");
-    // A recovery, or a drill once it has its inputs: both after the settings.
+    // A recovery, or a drill once swept: both after the settings and the
+    // pre-flight's dry runs.
     assert_eq!(
         into(&def, "StartRestore"),
-        set(["IsDrill", "UseDrillInputs"].into_iter())
+        set(["IsDrill", "IsDrillSkipped"].into_iter())
     );
     assert_eq!(
         into(&def, "IsDrill"),
-        set(["ApplyPollSettings"].into_iter())
-    );
-    assert!(
-        states["UseDrillInputs"]["Parameters"]["config.$"] == "$.config",
-        "a drill keeps the settings"
+        set(["IsTrafficMoved", "DryRunFailover"].into_iter())
     );
     assert_eq!(
         into(&def, "MergePollSettings"),
-        set(["DefaultPollSettings", "HasPollSettings"].into_iter())
+        set(["UseCheckedInput"].into_iter())
+    );
+    // The pre-flight always gives settings (an empty object at least).
+    assert_eq!(
+        states["UseCheckedInput"]["Parameters"]["settings.$"],
+        "$.preflight.checked.settings"
     );
     // One defaults object, holding every setting the definition reads.
     let defaults = states["MergePollSettings"]["Parameters"]["defaults"]
@@ -311,4 +318,276 @@ fn every_way_into_the_restore_passes_the_poll_counter_and_the_defaults() {
         );
     }
     assert_eq!(defaults.len(), 4, "a default nothing reads: {defaults:?}");
+}
+
+/// Every state a state can go to next: `Next`, `Default`, each Choice
+/// rule's and each Catch's. With `topic`, the branches a Choice takes only
+/// when no on-call topic is configured are left out.
+fn successors(body: &Value, topic: bool) -> Vec<String> {
+    let mut out: Vec<String> = ["Next", "Default"]
+        .iter()
+        .filter_map(|k| body[*k].as_str().map(str::to_owned))
+        .collect();
+    for rule in body["Choices"].as_array().into_iter().flatten() {
+        let no_topic = rule["Variable"] == "$.deployment.topic_arn" && rule["StringEquals"] == "";
+        if !(topic && no_topic) {
+            out.extend(rule["Next"].as_str().map(str::to_owned));
+        }
+    }
+    for rule in body["Catch"].as_array().into_iter().flatten() {
+        out.extend(rule["Next"].as_str().map(str::to_owned));
+    }
+    out
+}
+
+fn is_end(body: &Value) -> bool {
+    body["Type"] == "Succeed" || body["Type"] == "Fail" || body["End"] == true
+}
+
+fn is_notify(body: &Value) -> bool {
+    body["Resource"] == "arn:aws:states:::sns:publish"
+}
+
+/// The states that change something in AWS: the restore, the sweep, the
+/// database name, the traffic, the cleanup.
+const CHANGES: [&str; 5] = [
+    "RestoreDatabase",
+    "SweepLeftovers",
+    "PointDbRecordAtRestored",
+    "FailoverRegion",
+    "CleanupDrill",
+];
+
+/// The states reachable from `from` (itself included), never through `stop`.
+fn reachable(def: &Value, from: &str, stop: &dyn Fn(&Value) -> bool) -> BTreeSet<String> {
+    let states = &def["States"];
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![from.to_owned()];
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        for next in successors(&states[&name], true) {
+            if !stop(&states[&next]) {
+                todo.push(next);
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn every_path_from_the_first_change_to_an_end_passes_a_notify_state() {
+    let def = definition();
+    for change in CHANGES {
+        assert!(def["States"][change].is_object(), "{change} is a state");
+        let without_notify = reachable(&def, change, &is_notify);
+        let ends: Vec<&String> = without_notify
+            .iter()
+            .filter(|s| is_end(&def["States"][s.as_str()]))
+            .collect();
+        assert!(
+            ends.is_empty(),
+            "from {change}, {ends:?} end without telling on-call"
+        );
+    }
+}
+
+#[test]
+fn every_field_a_state_reads_after_the_first_change_is_written_before_it() {
+    // The pre-flight's state (UseCheckedInput) and every state's ResultPath
+    // write roots; nothing after the first change reads a root outside them.
+    let def = definition();
+    let states = def["States"].as_object().expect("States");
+    let mut written: BTreeSet<String> = states["UseCheckedInput"]["Parameters"]
+        .as_object()
+        .expect("UseCheckedInput builds the state")
+        .keys()
+        .map(|k| k.trim_end_matches(".$").to_owned())
+        .collect();
+    for body in states.values() {
+        let catches = body["Catch"].as_array().into_iter().flatten();
+        for path in std::iter::once(body)
+            .chain(catches)
+            .filter_map(|b| b["ResultPath"].as_str())
+        {
+            written.insert(root(path));
+        }
+    }
+    let mut after = BTreeSet::new();
+    for change in CHANGES {
+        after.extend(reachable(&def, change, &|_| false));
+    }
+    for name in after {
+        let mut read = Vec::new();
+        paths_read(&states[&name], &mut read);
+        for path in read {
+            let r = root(&path);
+            assert!(
+                written.contains(&r),
+                "{name} reads {path}, which nothing guarantees"
+            );
+        }
+    }
+}
+
+/// `$.a.b[0]` -> `a`.
+fn root(path: &str) -> String {
+    path.trim_start_matches("$.")
+        .split(['.', '['])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Every state path (`$.…`, not `$$.…`) a state reads.
+fn paths_read(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => {
+            let mut rest = s.as_str();
+            while let Some(at) = rest.find("$.") {
+                let preceded = at > 0 && rest.as_bytes()[at - 1] == b'$';
+                let tail = &rest[at..];
+                let end = tail
+                    .find(|c: char| c == ',' || c == ')' || c == ' ' || c == '\'')
+                    .unwrap_or(tail.len());
+                if !preceded {
+                    out.push(tail[..end].to_owned());
+                }
+                rest = &tail[end.max(2)..];
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| paths_read(v, out)),
+        Value::Object(map) => {
+            for (key, v) in map {
+                // ResultPath and ResultSelector's values are written, or read
+                // from the task's own result.
+                if key == "ResultPath" || key == "ResultSelector" {
+                    continue;
+                }
+                paths_read(v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_first_state_refuses_a_drill_flag_that_is_not_a_boolean() {
+    let def = definition();
+    assert_eq!(def["StartAt"], "CheckDrillFlag");
+    let first = &def["States"]["CheckDrillFlag"];
+    assert_eq!(
+        first["Choices"][0]["And"][1]["Not"]["IsBoolean"], true,
+        "{first}"
+    );
+    assert_eq!(first["Choices"][0]["Next"], "RefuseDrillFlag");
+}
+
+#[test]
+fn the_pre_flight_runs_before_any_change() {
+    // Nothing that changes is reachable from the start without passing the
+    // pre-flight's checked state.
+    let def = definition();
+    let before = reachable(&def, "CheckDrillFlag", &|body| {
+        body["Comment"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("From here on the state holds the checked input only"))
+    });
+    for change in CHANGES {
+        assert!(
+            !before.contains(change),
+            "{change} runs before the pre-flight"
+        );
+    }
+}
+
+#[test]
+fn every_failover_invocation_but_the_real_one_forces_dry_run() {
+    let def = definition();
+    let states = def["States"].as_object().expect("States");
+    assert_eq!(
+        states["UseCheckedInput"]["Parameters"]["constants"]["dry_run"],
+        serde_json::json!({"dry_run": true})
+    );
+    let failovers: Vec<&String> = states
+        .iter()
+        .filter(|(_, b)| b["Parameters"]["FunctionName"] == "${FailoverFunctionArn}")
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(failovers, ["DryRunFailover", "FailoverRegion"]);
+    assert_eq!(
+        states["DryRunFailover"]["Parameters"]["Payload.$"],
+        "States.JsonMerge($.failover, $.constants.dry_run, false)"
+    );
+    // The real one only after the input's explicit choice to move traffic.
+    let into_real: Vec<&String> = states
+        .iter()
+        .filter(|(_, b)| successors(b, false).iter().any(|n| n == "FailoverRegion"))
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(into_real, ["DoesTrafficMove"]);
+    assert_eq!(
+        states["DryRunRestore"]["Parameters"]["Payload.$"],
+        "States.JsonMerge($.restore, $.constants.dry_run, false)"
+    );
+}
+
+#[test]
+fn no_task_invokes_the_users_validation_function() {
+    // Its answer could exceed 256 KB: States.DataLimitExceeded, which
+    // States.ALL does not catch on AWS (moto's interpreter does). The drill
+    // function invokes it and answers at most 4 KB.
+    let def = definition();
+    let text = def.to_string();
+    assert!(
+        !text.contains("${DrillValidationFunctionArn}\"") || {
+            // Only as a switch in the deployment settings, never as a resource.
+            def["States"]
+                .as_object()
+                .expect("States")
+                .values()
+                .all(|b| {
+                    !b["Parameters"]["FunctionName"]
+                        .to_string()
+                        .contains("Validation")
+                        && b["Parameters"]["FunctionName.$"] != "$.deployment.validation_function"
+                })
+        }
+    );
+    assert_eq!(
+        def["States"]["ValidateDrill"]["Parameters"]["Payload"]["action"],
+        "validate"
+    );
+}
+
+#[test]
+fn a_drill_ends_in_a_succeed_state_unless_it_cannot_report() {
+    let def = definition();
+    let ends: BTreeSet<String> = reachable(&def, "ReportDrill", &|_| false)
+        .into_iter()
+        .filter(|s| is_end(&def["States"][s.as_str()]))
+        .collect();
+    for end in &ends {
+        let kind = &def["States"][end.as_str()]["Type"];
+        if end == "DrillNotReported" {
+            assert_eq!(kind, "Fail");
+        } else {
+            assert_eq!(kind, "Succeed", "{end}");
+        }
+    }
+    assert!(ends.contains("DrillFailed"), "{ends:?}");
+}
+
+#[test]
+fn the_workflows_time_out_is_the_one_the_drills_leftover_age_is_built_on() {
+    let def = definition();
+    assert_eq!(
+        def["TimeoutSeconds"].as_i64(),
+        Some(dr_lambdas::drill::plan::WORKFLOW_TIMEOUT_SECONDS)
+    );
+    assert_eq!(
+        dr_lambdas::drill::plan::LEFTOVER_AGE_SECONDS,
+        dr_lambdas::drill::plan::WORKFLOW_TIMEOUT_SECONDS + 15 * 60
+    );
 }

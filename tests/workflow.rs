@@ -412,32 +412,40 @@ fn states(names: &[&str]) -> Vec<String> {
 /// available at once; real RDS takes many rounds), the database name is
 /// pointed at it and its change waited for, then the traffic moves.
 fn succeeded_path() -> Vec<String> {
-    let mut path = states(&[
-        "Settings",
-        "HasPollSettings",
-        "MergePollSettings",
-        "ApplyPollSettings",
-        "IsDrill",
-        "StartRestore",
+    let mut path = recovery_start();
+    path.extend(states(&[
         "RestoreDatabase",
         "CountRestorePoll",
         "IsDatabaseAvailable",
         "WaitForDatabase",
-    ]);
-    path.extend(replayed_path().into_iter().skip(6));
+    ]));
+    path.extend(replayed_path().into_iter().skip(recovery_start().len()));
     path
+}
+
+/// The path of every recovery up to its restore: the input checked whole,
+/// then both dry runs, before the first change.
+fn recovery_start() -> Vec<String> {
+    states(&[
+        "CheckDrillFlag",
+        "Settings",
+        "PreFlight",
+        "UseCheckedInput",
+        "MergePollSettings",
+        "ApplyPollSettings",
+        "DryRunRestore",
+        "IsTrafficMoved",
+        "DryRunFailover",
+        "IsDrill",
+        "StartRestore",
+    ])
 }
 
 /// The path of an execution whose restore was done already: its first
 /// answer is `available`.
 fn replayed_path() -> Vec<String> {
-    states(&[
-        "Settings",
-        "HasPollSettings",
-        "MergePollSettings",
-        "ApplyPollSettings",
-        "IsDrill",
-        "StartRestore",
+    let mut path = recovery_start();
+    path.extend(states(&[
         "RestoreDatabase",
         "CountRestorePoll",
         "IsDatabaseAvailable",
@@ -452,12 +460,14 @@ fn replayed_path() -> Vec<String> {
         "GetDnsChange",
         "CountDnsPoll",
         "IsDnsInSync",
+        "DoesTrafficMove",
         "FailoverRegion",
         "IsDnsChangePending",
         "ReportSuccess",
         "NotifySuccess",
         "Recovered",
-    ])
+    ]));
+    path
 }
 
 #[tokio::test]
@@ -562,21 +572,10 @@ async fn a_refused_restore_fails_with_its_error_and_cause_and_changes_no_dns() {
             .starts_with("snapshot 'ecommerce-db-no-such-snapshot' was not found in us-west-2"),
         "{cause}"
     );
-    assert_eq!(
-        execution.path,
-        states(&[
-            "Settings",
-            "HasPollSettings",
-            "MergePollSettings",
-            "ApplyPollSettings",
-            "IsDrill",
-            "StartRestore",
-            "RestoreDatabase",
-            "ReportFailure",
-            "NotifyFailure",
-            "Failed",
-        ])
-    );
+    // Refused by the pre-flight's dry run: nothing was started.
+    let mut path = recovery_start()[..7].to_vec();
+    path.extend(states(&["ReportFailure", "NotifyFailure", "Failed"]));
+    assert_eq!(execution.path, path);
     assert_eq!(db_record(&world).await, before);
     assert_eq!(traffic_region(&world).await, "us-east-1");
     let messages = oncall_messages(&world);
@@ -823,16 +822,20 @@ async fn instances_named(world: &World, prefix: &str) -> Vec<String> {
 /// The path every drill that restores takes up to its restore.
 fn drill_start() -> Vec<String> {
     states(&[
+        "CheckDrillFlag",
         "Settings",
-        "HasPollSettings",
+        "PreFlight",
+        "UseCheckedInput",
         "MergePollSettings",
         "ApplyPollSettings",
+        "DryRunRestore",
+        "IsTrafficMoved",
+        "DryRunFailover",
         "IsDrill",
         "ListRunningExecutions",
         "IsAnotherExecutionRunning",
-        "PrepareDrill",
+        "SweepLeftovers",
         "IsDrillSkipped",
-        "UseDrillInputs",
         "StartRestore",
         "RestoreDatabase",
     ])
@@ -854,7 +857,7 @@ async fn a_drill_restores_cuts_over_its_own_record_validates_reports_and_leaves_
 
     assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
     assert_eq!(
-        execution.path[..12],
+        execution.path[..drill_start().len()],
         drill_start()[..],
         "{:?}",
         execution.path
@@ -936,8 +939,9 @@ async fn a_drill_whose_validation_fails_is_failed_and_still_cleaned_up() {
 
     let execution = run(&world, &drill_input()).await;
 
-    assert_eq!(execution.status, "FAILED", "{execution:?}");
-    assert_eq!(execution.error.as_deref(), Some("DrillFailed"));
+    // A failed drill is reported, not a failed execution: the workflow's
+    // failure alarm counts recoveries only.
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
     assert!(
         ends_with(
             &execution.path,
@@ -972,12 +976,12 @@ async fn a_drill_whose_restore_fails_is_failed_and_cleans_up_what_there_is() {
     let _one = ONE_AT_A_TIME.lock().await;
     traffic_on_primary(&world);
     oncall_messages(&world);
-    std::fs::write(&world.inject, r#"{"restore-database": ["AwsError"]}"#).expect("inject");
+    // The first call is the pre-flight's dry run; the second, the restore.
+    std::fs::write(&world.inject, r#"{"restore-database": [null, "AwsError"]}"#).expect("inject");
 
     let execution = run(&world, &drill_input()).await;
 
-    assert_eq!(execution.status, "FAILED", "{execution:?}");
-    assert_eq!(execution.error.as_deref(), Some("DrillFailed"));
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
     assert!(
         ends_with(
             &execution.path,
@@ -1082,14 +1086,14 @@ async fn a_drill_of_a_standby_is_refused_and_the_replica_is_still_a_replica() {
 
     let execution = run(&world, &input).await;
 
-    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
     assert!(
         ends_with(
             &execution.path,
             &[
-                "PrepareDrill",
-                "ReportFailure",
-                "IsDrillPrepared",
+                "PreFlight",
+                "InputRefused",
+                "DrillInputRefused",
                 "ReportDrill",
                 "IsDrillNotified",
                 "NotifyDrill",
@@ -1186,4 +1190,225 @@ async fn a_drill_while_a_recovery_runs_is_skipped_and_the_recovery_goes_on() {
         subjects.contains(&"dr-lambdas: recovery succeeded"),
         "{subjects:?}"
     );
+}
+
+/// The schedule's `Target.Input` as template.yaml renders it for
+/// `drill_input` (the DrillInput parameter, inserted verbatim by Fn::Sub).
+fn scheduled_input(drill_input: &Value) -> Value {
+    let template = std::fs::read_to_string("template.yaml").expect("read the template");
+    let line = template
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("Input: !Sub '"))
+        .expect("the schedule's Input");
+    let body = line
+        .trim_start_matches("Input: !Sub '")
+        .trim_end_matches('\'');
+    let rendered = body.replace("${DrillInput}", &drill_input.to_string());
+    serde_json::from_str(&rendered).expect("the rendered input is JSON")
+}
+
+#[tokio::test]
+async fn a_scheduled_drill_is_a_drill_whatever_drill_input_says_and_production_is_untouched() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let production = db_record(&world).await;
+    for drill in [None, Some(json!(false)), Some(json!("true"))] {
+        let mut given = drill_input();
+        match &drill {
+            Some(value) => given["drill"] = value.clone(),
+            None => {
+                given.as_object_mut().expect("an object").remove("drill");
+            }
+        }
+
+        let execution = run(&world, &scheduled_input(&given)).await;
+
+        assert_eq!(execution.status, "SUCCEEDED", "{drill:?}: {execution:?}");
+        assert!(
+            execution.path.contains(&"SweepLeftovers".to_owned()),
+            "{drill:?}: {:?}",
+            execution.path
+        );
+        let restored = execution.output["restored"]["instance_id"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            restored.starts_with("ecommerce-db-recovered-d"),
+            "{drill:?}: {restored}"
+        );
+        assert_eq!(execution.output["drill_report"]["outcome"], "succeeded");
+        assert_eq!(db_record(&world).await, production, "{drill:?}");
+        assert_eq!(traffic_region(&world).await, "us-east-1", "{drill:?}");
+        assert_eq!(
+            instances_named(&world, "ecommerce-db-recovered-d").await,
+            Vec::<String>::new()
+        );
+    }
+    oncall_messages(&world);
+}
+
+#[tokio::test]
+async fn a_drill_flag_that_is_not_a_boolean_is_refused_by_the_first_state() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    oncall_messages(&world);
+    let mut given = drill_input();
+    given["drill"] = json!("true");
+
+    let execution = run(&world, &given).await;
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.error.as_deref(), Some("InvalidRequest"));
+    assert_eq!(
+        execution.path,
+        states(&[
+            "CheckDrillFlag",
+            "RefuseDrillFlag",
+            "ReportRefusal",
+            "NotifyFailure",
+            "Failed"
+        ])
+    );
+    assert_eq!(oncall_messages(&world)[0].0, "dr-lambdas: recovery FAILED");
+}
+
+#[tokio::test]
+async fn failover_none_restores_and_repoints_the_database_name_and_moves_no_traffic() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let db = common::unique("wf-bad-data");
+    let mut given = input(&db);
+    given["failover"] = json!("none");
+
+    let execution = run(&world, &given).await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    assert!(
+        !execution
+            .path
+            .iter()
+            .any(|s| s.ends_with("Failover") || s == "FailoverRegion"),
+        "{:?}",
+        execution.path
+    );
+    assert_eq!(db_record(&world).await, endpoint(&world, &db).await);
+    assert_eq!(traffic_region(&world).await, "us-east-1");
+    let messages = oncall_messages(&world);
+    assert_eq!(messages[0].0, "dr-lambdas: recovery succeeded");
+    assert_eq!(messages[0].1["traffic"], false);
+}
+
+#[tokio::test]
+async fn an_input_without_failover_is_refused_restores_nothing_and_tells_oncall() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let before = db_record(&world).await;
+    let db = common::unique("wf-no-failover");
+    let mut given = input(&db);
+    given.as_object_mut().expect("an object").remove("failover");
+
+    let execution = run(&world, &given).await;
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.error.as_deref(), Some("InvalidRequest"));
+    assert!(
+        ends_with(
+            &execution.path,
+            &[
+                "PreFlight",
+                "InputRefused",
+                "RecoveryInputRefused",
+                "ReportRefusal",
+                "NotifyFailure",
+                "Failed"
+            ]
+        ),
+        "{:?}",
+        execution.path
+    );
+    assert_eq!(instances_named(&world, &db).await, Vec::<String>::new());
+    assert_eq!(db_record(&world).await, before);
+    let messages = oncall_messages(&world);
+    assert_eq!(messages[0].0, "dr-lambdas: recovery FAILED");
+    let cause = messages[0].1["failure"]["Cause"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        cause.contains("failover: must say whether traffic moves"),
+        "{cause}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_failover_dry_run_starts_no_restore() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let db = common::unique("wf-failover-refused");
+    std::fs::write(
+        &world.inject,
+        r#"{"failover-region": ["SafetyRuleViolation"]}"#,
+    )
+    .expect("inject");
+
+    let execution = run(&world, &input(&db)).await;
+
+    std::fs::remove_file(&world.inject).ok();
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.error.as_deref(), Some("SafetyRuleViolation"));
+    assert!(
+        ends_with(
+            &execution.path,
+            &["DryRunFailover", "ReportFailure", "NotifyFailure", "Failed"]
+        ),
+        "{:?}",
+        execution.path
+    );
+    assert_eq!(instances_named(&world, &db).await, Vec::<String>::new());
+    assert_eq!(traffic_region(&world).await, "us-east-1");
+    oncall_messages(&world);
+}
+
+#[tokio::test]
+async fn a_300_kb_validation_answer_still_reaches_the_cleanup_and_the_report() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    std::fs::write(&world.inject, r#"{"drill-validator": ["Huge"]}"#).expect("inject");
+
+    let execution = run(&world, &drill_input()).await;
+
+    std::fs::remove_file(&world.inject).ok();
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    for state in [
+        "ValidateDrill",
+        "MarkValidated",
+        "CleanupDrill",
+        "ReportDrill",
+    ] {
+        assert!(
+            execution.path.contains(&state.to_owned()),
+            "{state}: {:?}",
+            execution.path
+        );
+    }
+    assert_eq!(
+        execution.output["validation_raw"]["answer"]["detail_cut"],
+        true
+    );
+    assert_eq!(execution.output["drill_report"]["outcome"], "succeeded");
+    assert_eq!(
+        instances_named(&world, "ecommerce-db-recovered-d").await,
+        Vec::<String>::new()
+    );
+    oncall_messages(&world);
 }

@@ -8,12 +8,13 @@
 use aws_sdk_rds::Client;
 use aws_sdk_rds::operation::delete_db_cluster::DeleteDBClusterError;
 use aws_sdk_rds::operation::delete_db_instance::DeleteDBInstanceError;
-use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::info;
 
 use super::plan;
+use super::preflight::RecordSet;
 use crate::error::{Error, from_sdk};
 use crate::restore::rds;
 use crate::validate::DRILL_TAG;
@@ -157,14 +158,33 @@ async fn delete_cluster(
     }
 }
 
-/// What earlier drills of the same input left behind: the instances (and
-/// whether each is an Aurora member) and clusters whose names are `base`
-/// and a drill suffix, and which carry a drill tag (any drill's). What an
-/// execution time-out left. Read-only: `check-readiness` reports them.
-pub async fn leftovers(
-    client: &Client,
-    base: &str,
-) -> Result<(Vec<(String, bool)>, Vec<String>), Error> {
+/// One database an earlier drill of the same input left behind: what the
+/// sweep, and readiness, judge it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// `instance` or `cluster`.
+    pub kind: &'static str,
+    pub id: String,
+    /// Its ARN, for the command that keeps it (removes its drill tag).
+    pub arn: Option<String>,
+    /// An instance that is an Aurora cluster's member.
+    pub in_cluster: bool,
+    /// `InstanceCreateTime` / `ClusterCreateTime` (epoch seconds); RDS
+    /// gives none while it is still being created.
+    pub created: Option<i64>,
+    /// `DeletionProtection`: a drill creates its copies without it, so a
+    /// protected one is one a person wanted kept.
+    pub protected: bool,
+    /// Every address a record could point at it by: an instance's endpoint;
+    /// a cluster's writer, reader and custom endpoints.
+    pub addresses: Vec<String>,
+}
+
+/// What earlier drills of the same input left behind: the instances and
+/// clusters whose names are `base` and a drill suffix, and which carry a
+/// drill tag (any drill's). What an execution time-out left. Read-only:
+/// `check-readiness` reports them.
+pub async fn leftovers(client: &Client, base: &str) -> Result<Vec<Leftover>, Error> {
     // Exactly the base and a drill suffix: not another input's drill whose
     // name merely starts the same (`orders-dr-eu-d...` for `orders-dr`).
     let is_leftover = |id: &str, tag: Option<&str>| {
@@ -178,7 +198,7 @@ pub async fn leftovers(
             .and_then(|t| t.value())
             .map(str::to_owned)
     };
-    let mut instances = Vec::new();
+    let mut found = Vec::new();
     let mut marker: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let out = client
@@ -191,7 +211,20 @@ pub async fn leftovers(
         for db in out.db_instances() {
             let id = db.db_instance_identifier().unwrap_or_default();
             if is_leftover(id, drill_tag(db.tag_list()).as_deref()) {
-                instances.push((id.to_owned(), db.db_cluster_identifier().is_some()));
+                found.push(Leftover {
+                    kind: "instance",
+                    id: id.to_owned(),
+                    arn: db.db_instance_arn().map(str::to_owned),
+                    in_cluster: db.db_cluster_identifier().is_some(),
+                    created: db.instance_create_time().map(|t| t.secs()),
+                    protected: db.deletion_protection().unwrap_or(false),
+                    addresses: db
+                        .endpoint()
+                        .and_then(|e| e.address())
+                        .map(str::to_owned)
+                        .into_iter()
+                        .collect(),
+                });
             }
         }
         marker = out.marker().map(str::to_owned);
@@ -199,7 +232,6 @@ pub async fn leftovers(
             break;
         }
     }
-    let mut clusters = Vec::new();
     let mut marker: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let out = client
@@ -212,7 +244,21 @@ pub async fn leftovers(
         for c in out.db_clusters() {
             let id = c.db_cluster_identifier().unwrap_or_default();
             if is_leftover(id, drill_tag(c.tag_list()).as_deref()) {
-                clusters.push(id.to_owned());
+                let mut addresses: Vec<String> = [c.endpoint(), c.reader_endpoint()]
+                    .into_iter()
+                    .flatten()
+                    .map(str::to_owned)
+                    .collect();
+                addresses.extend(c.custom_endpoints().iter().cloned());
+                found.push(Leftover {
+                    kind: "cluster",
+                    id: id.to_owned(),
+                    arn: c.db_cluster_arn().map(str::to_owned),
+                    in_cluster: false,
+                    created: c.cluster_create_time().map(|t| t.secs()),
+                    protected: c.deletion_protection().unwrap_or(false),
+                    addresses,
+                });
             }
         }
         marker = out.marker().map(str::to_owned);
@@ -220,52 +266,183 @@ pub async fn leftovers(
             break;
         }
     }
-    Ok((instances, clusters))
+    Ok(found)
 }
 
-/// Deletes the `leftovers` of earlier drills of the same input, instances
-/// first (an Aurora cluster goes once its writer has).
-pub async fn sweep(client: &Client, region: &str, base: &str) -> Result<Cleaned, Error> {
-    let mut cleaned = Cleaned::default();
-    let (instances, clusters) = leftovers(client, base).await?;
-    for (id, in_cluster) in instances {
-        delete_instance(client, region, &id, None, in_cluster, &mut cleaned).await?;
-    }
-    for id in clusters {
-        delete_cluster(client, region, &id, None, &mut cleaned).await?;
-    }
-    Ok(cleaned)
+/// What a sweep did: deleted, kept (and why), and the clusters still
+/// waiting for their writer, which the drill's own cleanup loop finishes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Swept {
+    pub deleted: Vec<String>,
+    pub kept: Vec<plan::Kept>,
+    /// Cluster identifiers whose deletion waits for their writer.
+    pub pending: Vec<String>,
 }
 
-/// Deletes the drill record `name` (a CNAME) in `zone`, if it exists.
+/// Deletes the leftovers of earlier drills of the same input that are
+/// provably an old drill's copy (`plan::sweep_verdict`), instances first (an
+/// Aurora cluster goes once its writer has). A leftover RDS refuses to
+/// delete is kept and named, never a reason to fail the drill: one
+/// leftover must not stop every later drill.
+pub async fn sweep(
+    client: &Client,
+    region: &str,
+    base: &str,
+    now: i64,
+    production: &Result<Vec<(String, String)>, String>,
+) -> Result<Swept, Error> {
+    let mut swept = Swept::default();
+    let mut found = leftovers(client, base).await?;
+    // Instances before clusters.
+    found.sort_by_key(|l| l.kind == "cluster");
+    for leftover in found {
+        match plan::sweep_verdict(&leftover, now, production) {
+            plan::Verdict::InProgress => {
+                info!(id = %leftover.id, "a drill copy younger than a drill: in progress, kept");
+            }
+            plan::Verdict::Keep(reason) => {
+                swept.kept.push(plan::Kept::new(&leftover, region, reason))
+            }
+            plan::Verdict::Delete => {
+                let mut cleaned = Cleaned::default();
+                let sent = if leftover.kind == "cluster" {
+                    delete_cluster(client, region, &leftover.id, None, &mut cleaned).await
+                } else {
+                    delete_instance(
+                        client,
+                        region,
+                        &leftover.id,
+                        None,
+                        leftover.in_cluster,
+                        &mut cleaned,
+                    )
+                    .await
+                };
+                match sent {
+                    Ok(()) => {
+                        swept.deleted.extend(cleaned.deleted);
+                        swept
+                            .pending
+                            .extend(cleaned.pending.iter().map(|_| leftover.id.clone()));
+                    }
+                    Err(e) if e.is_retryable() => return Err(e),
+                    Err(e) => swept.kept.push(plan::Kept::new(
+                        &leftover,
+                        region,
+                        format!("RDS refused to delete it ({}: {e})", e.name()),
+                    )),
+                }
+            }
+        }
+    }
+    Ok(swept)
+}
+
+/// What every production record's name points at now: `(record, value)`
+/// for each value (a CNAME's, an A record's, an alias's DNS name). A
+/// leftover any of them points at is never deleted.
+pub async fn production_values(
+    client: &aws_sdk_route53::Client,
+    zone: &str,
+    names: &[String],
+) -> Result<Vec<(String, String)>, Error> {
+    let mut values = Vec::new();
+    for name in names {
+        let fqdn = format!("{}.", super::preflight::normalized(name));
+        let out = client
+            .list_resource_record_sets()
+            .hosted_zone_id(zone)
+            .start_record_name(&fqdn)
+            .max_items(100)
+            .send()
+            .await
+            .map_err(|e| from_sdk("ListResourceRecordSets", e))?;
+        for set in out
+            .resource_record_sets()
+            .iter()
+            .filter(|s| super::preflight::normalized(s.name()) == fqdn.trim_end_matches('.'))
+        {
+            values.extend(
+                set.resource_records()
+                    .iter()
+                    .map(|r| (name.clone(), r.value().to_owned())),
+            );
+            values.extend(
+                set.alias_target()
+                    .map(|a| (name.clone(), a.dns_name().to_owned())),
+            );
+        }
+    }
+    Ok(values)
+}
+
+/// The record sets under `name` in `zone`, as the pre-flight and the cleanup
+/// judge them (`preflight::drill_record_problem`), with the CNAME to delete.
+pub async fn record_sets(
+    client: &aws_sdk_route53::Client,
+    zone: &str,
+    name: &str,
+) -> Result<(Vec<RecordSet>, Option<ResourceRecordSet>), Error> {
+    let fqdn = format!("{}.", super::preflight::normalized(name));
+    let out = client
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .start_record_name(&fqdn)
+        .max_items(100)
+        .send()
+        .await
+        .map_err(|e| from_sdk("ListResourceRecordSets", e))?;
+    let mine: Vec<&ResourceRecordSet> = out
+        .resource_record_sets()
+        .iter()
+        .filter(|s| super::preflight::normalized(s.name()) == fqdn.trim_end_matches('.'))
+        .collect();
+    let judged = mine
+        .iter()
+        .map(|s| RecordSet {
+            set_identifier: s.set_identifier().map(str::to_owned),
+            alias: s.alias_target().is_some(),
+            values: s
+                .resource_records()
+                .iter()
+                .map(|r| r.value().to_owned())
+                .collect(),
+        })
+        .collect();
+    let cname = mine
+        .into_iter()
+        .find(|s| *s.r#type() == RrType::Cname)
+        .cloned();
+    Ok((judged, cname))
+}
+
+/// Deletes the drill record `name` (a CNAME) in `zone`, if it exists and is
+/// a drill record: a plain CNAME whose value is a drill copy's endpoint.
+/// Anything else under that name is refused, and left as it is.
 pub async fn delete_record(
     client: &aws_sdk_route53::Client,
     zone: &str,
     name: &str,
 ) -> Result<Option<String>, Error> {
-    let fqdn = format!("{}.", name.trim_end_matches('.'));
-    let out = client
-        .list_resource_record_sets()
-        .hosted_zone_id(zone)
-        .start_record_name(&fqdn)
-        .start_record_type(RrType::Cname)
-        .max_items(1)
-        .send()
-        .await
-        .map_err(|e| from_sdk("ListResourceRecordSets", e))?;
-    let Some(set) = out
-        .resource_record_sets()
-        .iter()
-        .find(|s| s.name() == fqdn && *s.r#type() == RrType::Cname)
-    else {
+    let (sets, cname) = record_sets(client, zone, name).await?;
+    if let Some(problem) = super::preflight::drill_record_problem(name, &sets) {
+        return Err(Error::Misconfigured {
+            variable: "DRILL_DB_ENDPOINT_RECORD_NAME",
+            reason: format!(
+                "names a record that is not a drill's: {problem}. It was left as it is"
+            ),
+        });
+    }
+    let Some(set) = cname else {
         return Ok(None);
     };
+    let fqdn = set.name().to_owned();
     let batch = ChangeBatch::builder()
         .comment("dr-lambdas: the drill is over")
         .changes(
             Change::builder()
                 .action(ChangeAction::Delete)
-                .resource_record_set(set.clone())
+                .resource_record_set(set)
                 .build()
                 .map_err(|e| Error::Internal {
                     detail: format!("a DELETE change could not be built: {e}"),

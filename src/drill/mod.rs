@@ -14,9 +14,15 @@
 
 pub mod cleanup;
 pub mod plan;
+pub mod preflight;
+pub mod validation;
+
+use std::time::{Duration, UNIX_EPOCH};
 
 use aws_config::SdkConfig;
-use serde::{Deserialize, Serialize};
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_lambda::primitives::Blob;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
@@ -29,20 +35,25 @@ use crate::restore::request::rfc3339;
 use crate::runtime::{Handler, Invocation};
 use crate::validate;
 
-/// One call of the workflow's drill steps.
+/// One call of the workflow's helper.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 enum DrillEvent {
-    Prepare {
-        /// `$$.Execution.Name`: the drill's marker and its names' suffix.
+    /// The workflow's first check of its own input (`preflight.rs`).
+    Preflight {
+        /// `$$.Execution.Name`: a drill's marker and its names' suffix.
         execution: String,
-        restore: Value,
-        #[serde(default)]
-        failover: Value,
-        /// The workflow's deployment settings, whose cutover name the drill
-        /// replaces with the drill record.
+        /// `$$.Execution.Input`: the input exactly as it was given.
+        input: Value,
+        /// The workflow's deployment settings.
         #[serde(default)]
         deployment: Value,
+    },
+    /// After the pre-flight: the primary's alarm, then earlier drills'
+    /// leftovers deleted where that is provably safe.
+    Sweep {
+        /// The drill's restore, as the pre-flight made it.
+        restore: Value,
     },
     Cleanup {
         /// Absent when the drill was refused before it restored anything.
@@ -50,7 +61,13 @@ enum DrillEvent {
         marker: Option<String>,
         #[serde(default)]
         restore: Option<Value>,
+        /// Leftover clusters the sweep could not finish (their writer was
+        /// still being deleted): this cleanup's loop finishes them.
+        #[serde(default)]
+        sweep_pending: Vec<String>,
     },
+    /// The user's validation function, invoked here and answered bounded.
+    Validate { target: Value },
     Report {
         /// `$$.Execution.StartTime`: when the drill was asked for.
         #[serde(default)]
@@ -65,36 +82,48 @@ enum DrillEvent {
 pub struct DrillSettings {
     /// `METRICS_NAMESPACE`.
     pub namespace: String,
-    /// `PRIVATE_HOSTED_ZONE_ID` and `DRILL_DB_ENDPOINT_RECORD_NAME`: the
-    /// only record the cleanup may delete.
-    pub record: Option<(String, String)>,
+    /// `PRIVATE_HOSTED_ZONE_ID`: the zone of the production records and of
+    /// the drill record.
+    pub zone: Option<String>,
+    /// `DRILL_DB_ENDPOINT_RECORD_NAME` and `PRODUCTION_RECORD_NAMES`.
+    pub records: preflight::Records,
     /// `PRIMARY_ALARM_NAME` (in `PRIMARY_ALARM_REGION`, default
     /// us-east-1): no drill while it is in ALARM.
     pub alarm: Option<(String, String)>,
+    /// `DRILL_VALIDATION_FUNCTION_ARN`: the only function `validate` invokes.
+    pub validation_function: Option<String>,
 }
 
 impl DrillSettings {
     fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
-        let record = match (
-            env.get("PRIVATE_HOSTED_ZONE_ID"),
-            env.get("DRILL_DB_ENDPOINT_RECORD_NAME"),
-        ) {
-            (Some(zone), Some(name)) => Some((zone.trim().to_owned(), name.trim().to_owned())),
-            _ => None,
+        let text = |name: &str| {
+            env.get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
         };
-        let alarm_region = env
-            .get("PRIMARY_ALARM_REGION")
-            .unwrap_or_else(|| "us-east-1".to_owned());
+        let alarm_region = text("PRIMARY_ALARM_REGION").unwrap_or_else(|| "us-east-1".to_owned());
         validate::region_name(&alarm_region)
             .map_err(|reason| ConfigError::new("PRIMARY_ALARM_REGION", reason))?;
+        let records = preflight::Records {
+            drill: text("DRILL_DB_ENDPOINT_RECORD_NAME"),
+            production: text("PRODUCTION_RECORD_NAMES")
+                .map(|list| {
+                    list.split(',')
+                        .map(|n| n.trim().to_owned())
+                        .filter(|n| !n.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        // Refused at init too: a drill must never start on this deployment.
+        preflight::drill_record_is_not_production(&records)
+            .map_err(|e| ConfigError::new("DRILL_DB_ENDPOINT_RECORD_NAME", e.to_string()))?;
         Ok(DrillSettings {
-            namespace: env
-                .get("METRICS_NAMESPACE")
-                .map_or_else(|| DEFAULT_NAMESPACE.to_owned(), |n| n.trim().to_owned()),
-            record,
-            alarm: env
-                .get("PRIMARY_ALARM_NAME")
-                .map(|name| (name.trim().to_owned(), alarm_region)),
+            namespace: text("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()),
+            zone: text("PRIVATE_HOSTED_ZONE_ID"),
+            records,
+            alarm: text("PRIMARY_ALARM_NAME").map(|name| (name, alarm_region)),
+            validation_function: text("DRILL_VALIDATION_FUNCTION_ARN"),
         })
     }
 }
@@ -104,24 +133,8 @@ pub struct DrillHandler {
     rds: RegionalClients<aws_sdk_rds::Client>,
     route53: aws_sdk_route53::Client,
     cloudwatch: RegionalClients<aws_sdk_cloudwatch::Client>,
+    lambda: aws_sdk_lambda::Client,
     settings: DrillSettings,
-}
-
-/// `prepare`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Prepared {
-    /// The drill's marker (`dr-lambdas:drill`).
-    pub marker: String,
-    /// The restore event the drill runs.
-    pub restore: Value,
-    /// The failover event: a dry run.
-    pub failover: Value,
-    /// The workflow's deployment, its cutover name the drill record.
-    pub deployment: Value,
-    /// Leftovers of earlier drills, deleted before this one starts.
-    pub leftovers_deleted: Vec<String>,
-    /// Why the drill does not run, if it does not.
-    pub skip: Option<String>,
 }
 
 impl Handler for DrillHandler {
@@ -135,20 +148,30 @@ impl Handler for DrillHandler {
     async fn handle(&self, event: Value, invocation: &Invocation) -> Result<Value, Error> {
         let now = rfc3339(invocation.received.into());
         let output = match validate::decode::<DrillEvent>(event)? {
-            DrillEvent::Prepare {
+            DrillEvent::Preflight {
                 execution,
-                restore,
-                failover,
+                input,
                 deployment,
-            } => serde_json::to_value(
-                self.prepare(&execution, &restore, &failover, deployment)
-                    .await?,
-            ),
-            DrillEvent::Cleanup { marker, restore } => {
-                let mut out = self.cleanup(marker.as_deref(), restore.as_ref()).await?;
+            } => Ok(self.preflight(&execution, &input, &deployment).await?),
+            DrillEvent::Sweep { restore } => {
+                let epoch = invocation
+                    .received
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
+                Ok(self.sweep(&restore, epoch).await?)
+            }
+            DrillEvent::Cleanup {
+                marker,
+                restore,
+                sweep_pending,
+            } => {
+                let mut out = self
+                    .cleanup(marker.as_deref(), restore.as_ref(), &sweep_pending)
+                    .await?;
                 out["cleaned_at"] = json!(now);
                 Ok(out)
             }
+            DrillEvent::Validate { target } => Ok(self.validate(&target).await?),
             DrillEvent::Report { started_at, state } => {
                 serde_json::to_value(self.report(started_at, state, invocation))
             }
@@ -163,13 +186,27 @@ impl DrillHandler {
     /// The handler for `env`'s configuration, with clients from `sdk`.
     pub fn from_config(env: &dyn Env, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         let home = aws::home_region(sdk)?;
+        // The validation function may take minutes (it may warm up the
+        // restored storage): its own time-out, below the function's.
+        let validation = Duration::from_secs(validation::TIMEOUT_SECONDS);
+        let lambda = aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(sdk)
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .operation_timeout(validation)
+                        .operation_attempt_timeout(validation)
+                        .build(),
+                )
+                .build(),
+        );
         Ok(DrillHandler::new(
             aws_sdk_rds::Client::new(sdk),
             aws_sdk_route53::Client::new(sdk),
             aws_sdk_cloudwatch::Client::new(sdk),
             home,
             DrillSettings::from_env(env)?,
-        ))
+        )
+        .with_lambda(lambda))
     }
 
     /// A handler around existing clients for `home_region` (tests pass
@@ -182,12 +219,28 @@ impl DrillHandler {
         settings: DrillSettings,
     ) -> Self {
         let home_region = home_region.into();
+        // No validation function client until `with_lambda`: one that
+        // reaches nowhere, so that a test that forgets it fails loudly.
+        let lambda = aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::Config::builder()
+                .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+                .region(aws_sdk_lambda::config::Region::new(home_region.clone()))
+                .endpoint_url("http://127.0.0.1:9")
+                .build(),
+        );
         DrillHandler {
             rds: RegionalClients::new(rds, home_region.clone(), aws::rds_in_region),
             route53,
             cloudwatch: RegionalClients::new(cloudwatch, home_region, aws::cloudwatch_in_region),
+            lambda,
             settings,
         }
+    }
+
+    /// The same handler, invoking the validation function through `lambda`.
+    pub fn with_lambda(mut self, lambda: aws_sdk_lambda::Client) -> Self {
+        self.lambda = lambda;
+        self
     }
 
     fn region_of(&self, restore: &Value) -> String {
@@ -198,60 +251,109 @@ impl DrillHandler {
             .to_owned()
     }
 
-    async fn prepare(
+    /// The pre-flight: the input checked and shaped (`preflight::check`),
+    /// and, for a drill, the drill record read: it must be a drill's or
+    /// absent, never someone else's record.
+    async fn preflight(
         &self,
         execution: &str,
-        restore: &Value,
-        failover: &Value,
-        deployment: Value,
-    ) -> Result<Prepared, Error> {
-        let (drill_restore, drill_failover) = plan::drill_inputs(restore, failover, execution)?;
-        let marker = plan::marker(execution);
-        let mut deployment = match deployment {
-            Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        };
-        // The cutover names the drill record, never the production name; no
-        // drill record configured: no cutover at all.
-        let record = self
-            .settings
-            .record
-            .as_ref()
-            .map_or("", |(_, name)| name.as_str());
-        deployment.insert("record_name".into(), json!(record));
-        deployment.insert("record_fqdn".into(), json!(format!("{record}.")));
-        let mut prepared = Prepared {
-            marker,
-            restore: drill_restore,
-            failover: drill_failover,
-            deployment: Value::Object(deployment),
-            leftovers_deleted: Vec::new(),
-            skip: None,
-        };
+        input: &Value,
+        deployment: &Value,
+    ) -> Result<Value, Error> {
+        let checked = preflight::check(input, execution, deployment, &self.settings.records)?;
+        if let (true, Some(zone), Some(name)) = (
+            checked["drill"] == true,
+            &self.settings.zone,
+            &self.settings.records.drill,
+        ) {
+            let (sets, _) = cleanup::record_sets(&self.route53, zone, name).await?;
+            if let Some(problem) = preflight::drill_record_problem(name, &sets) {
+                return Err(Error::Misconfigured {
+                    variable: "DRILL_DB_ENDPOINT_RECORD_NAME",
+                    reason: format!(
+                        "names a record that is not a drill's: {problem}. A drill would \
+                         overwrite it, then delete it; nothing was changed"
+                    ),
+                });
+            }
+        }
+        info!(drill = %checked["drill"], traffic = %checked["traffic"], "input checked");
+        Ok(checked)
+    }
+
+    /// The sweep, after the pre-flight: no drill while the primary's alarm
+    /// is not known quiet; else earlier drills' leftovers of the same
+    /// restore, deleted where `plan::sweep_verdict` allows.
+    async fn sweep(&self, restore: &Value, now: i64) -> Result<Value, Error> {
         if let Some(reason) = self.alarm_says_no().await {
             info!(reason = %reason, "drill skipped");
-            prepared.skip = Some(reason);
-            return Ok(prepared);
+            return Ok(json!({"skip": reason, "deleted": [], "kept": [], "pending": []}));
         }
+        // What production points at, read once; unreadable: keep every
+        // leftover (fail closed), and go on with the drill.
+        let production = match &self.settings.zone {
+            Some(zone) if !self.settings.records.production.is_empty() => {
+                cleanup::production_values(&self.route53, zone, &self.settings.records.production)
+                    .await
+                    .map_err(|e| format!("{}: {e}", e.name()))
+            }
+            _ => Ok(Vec::new()),
+        };
         let region = self.region_of(restore);
         let client = self.rds.get(&region);
         let (instance, cluster) = cleanup::names(restore);
-        let bases: Vec<String> = match (cluster, instance) {
-            (Some(cluster), writer) => vec![
-                plan::drill_base(&cluster),
-                plan::drill_base(&writer.unwrap_or_else(|| format!("{cluster}-writer"))),
-            ],
-            (None, Some(instance)) => vec![plan::drill_base(&instance)],
-            (None, None) => Vec::new(),
+        // The names without their drill suffix: what this input's copies
+        // are called, whichever drill made them.
+        let base = |name: &str| {
+            name.get(..name.len().saturating_sub(validate::DRILL_SUFFIX_LEN))
+                .unwrap_or(name)
+                .to_owned()
         };
+        let bases: Vec<String> = cluster
+            .iter()
+            .chain(instance.iter())
+            .map(|n| base(n))
+            .collect();
+        let mut swept = cleanup::Swept::default();
         for base in bases {
-            let swept = cleanup::sweep(&client, &region, &base).await?;
-            prepared.leftovers_deleted.extend(swept.deleted);
+            let one = cleanup::sweep(&client, &region, &base, now, &production).await?;
+            swept.deleted.extend(one.deleted);
+            swept.kept.extend(one.kept);
+            swept.pending.extend(one.pending);
         }
-        if !prepared.leftovers_deleted.is_empty() {
-            warn!(deleted = ?prepared.leftovers_deleted, "leftovers of earlier drills deleted");
+        if !swept.deleted.is_empty() || !swept.kept.is_empty() {
+            warn!(deleted = ?swept.deleted, kept = ?swept.kept, "leftovers of earlier drills");
         }
-        Ok(prepared)
+        serde_json::to_value(&swept)
+            .map(|mut v| {
+                v["skip"] = Value::Null;
+                v
+            })
+            .map_err(|e| Error::Internal {
+                detail: format!("the sweep's answer could not be written: {e}"),
+            })
+    }
+
+    /// The user's validation function on the drill's copy, answered bounded.
+    async fn validate(&self, target: &Value) -> Result<Value, Error> {
+        let Some(function) = &self.settings.validation_function else {
+            return Err(Error::Misconfigured {
+                variable: "DRILL_VALIDATION_FUNCTION_ARN",
+                reason: "is not set, and the workflow asked for a validation".to_owned(),
+            });
+        };
+        let out = self
+            .lambda
+            .invoke()
+            .function_name(function)
+            .payload(Blob::new(target.to_string()))
+            .send()
+            .await
+            .map_err(|e| from_sdk("Invoke", e))?;
+        let payload = out.payload().map(|p| p.as_ref()).unwrap_or_default();
+        let answer = validation::bounded(payload, out.function_error());
+        info!(valid = %answer["valid"], cut = %answer["detail_cut"], bytes = payload.len(), "validated");
+        Ok(answer)
     }
 
     /// Why no drill may start now, per the primary's alarm; `None`: it may.
@@ -295,32 +397,73 @@ impl DrillHandler {
         }
     }
 
-    async fn cleanup(&self, marker: Option<&str>, restore: Option<&Value>) -> Result<Value, Error> {
-        // The record first: it is independent of the database, and must go
-        // even when the database's deletion fails. Only the configured drill
-        // record, whatever the event says.
-        let record = match &self.settings.record {
-            Some((zone, name)) => cleanup::delete_record(&self.route53, zone, name).await?,
-            None => None,
-        };
+    /// Deletes what this drill created (its database, and the drill record
+    /// if it is still a drill's), and finishes the sweep's pending clusters.
+    /// Every part is attempted whatever another part did: a part that fails
+    /// for good is named in `failed`, and fails the drill; one that may pass
+    /// on a retry fails the call, after the rest was attempted.
+    async fn cleanup(
+        &self,
+        marker: Option<&str>,
+        restore: Option<&Value>,
+        sweep_pending: &[String],
+    ) -> Result<Value, Error> {
         let mut cleaned = cleanup::Cleaned::default();
+        let mut retry: Option<Error> = None;
+        let mut failed = Vec::new();
+        let mut note = |part: &str, result: Result<(), Error>| match result {
+            Ok(()) => {}
+            Err(e) if e.is_retryable() => {
+                retry.get_or_insert(e);
+            }
+            Err(e) => {
+                failed.push(json!({"part": part, "error": e.name(), "message": e.to_string()}))
+            }
+        };
+        // Only the configured drill record, whatever the event says.
+        if let (Some(zone), Some(name)) = (&self.settings.zone, &self.settings.records.drill) {
+            let result = cleanup::delete_record(&self.route53, zone, name).await;
+            note("record", result.map(|r| cleaned.deleted.extend(r)));
+        }
         if let (Some(marker), Some(restore)) = (marker, restore) {
             let region = self.region_of(restore);
+            let client = self.rds.get(&region);
             let (instance, cluster) = cleanup::names(restore);
-            cleaned = cleanup::delete_database(
-                &self.rds.get(&region),
+            let result = cleanup::delete_database(
+                &client,
                 &region,
                 instance.as_deref(),
                 cluster.as_deref(),
                 Some(marker),
             )
-            .await?;
+            .await;
+            note(
+                "database",
+                result.map(|c| {
+                    cleaned.deleted.extend(c.deleted);
+                    cleaned.pending.extend(c.pending);
+                }),
+            );
+            for id in sweep_pending {
+                let result = cleanup::delete_database(&client, &region, None, Some(id), None).await;
+                note(
+                    "leftover",
+                    result.map(|c| {
+                        cleaned.deleted.extend(c.deleted);
+                        cleaned.pending.extend(c.pending);
+                    }),
+                );
+            }
         }
-        cleaned.deleted.extend(record);
-        info!(deleted = ?cleaned.deleted, pending = ?cleaned.pending, "drill cleaned up");
-        serde_json::to_value(cleaned).map_err(|e| Error::Internal {
+        if let Some(e) = retry {
+            return Err(e);
+        }
+        info!(deleted = ?cleaned.deleted, pending = ?cleaned.pending, failed = failed.len(), "drill cleaned up");
+        let mut out = serde_json::to_value(cleaned).map_err(|e| Error::Internal {
             detail: format!("the cleanup's answer could not be written: {e}"),
-        })
+        })?;
+        out["failed"] = json!(failed);
+        Ok(out)
     }
 
     fn report(

@@ -112,6 +112,122 @@ pub fn drill_inputs(
     Ok((Value::Object(drill), Value::Object(dry)))
 }
 
+/// The workflow's `TimeoutSeconds` (statemachine/recovery.asl.json; a test
+/// keeps the two equal): no drill runs longer.
+pub const WORKFLOW_TIMEOUT_SECONDS: i64 = 14_400;
+
+/// How old a drill's copy must be before a later drill may sweep it: older
+/// than any drill can run, plus 15 minutes. A younger one may be a running
+/// drill's (the workflow skips a drill while another execution runs, and a
+/// marker names no state machine, so the age is the rule).
+pub const LEFTOVER_AGE_SECONDS: i64 = WORKFLOW_TIMEOUT_SECONDS + 15 * 60;
+
+/// What the sweep does with one leftover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Provably an old drill's copy: delete it.
+    Delete,
+    /// Young enough to be a running drill's: leave it, say nothing.
+    InProgress,
+    /// Keep it, and name it in the report: why.
+    Keep(String),
+}
+
+/// Whether the sweep may delete `leftover` at `now` (epoch seconds), given
+/// what the production records point at (`Err`: they could not be read).
+pub fn sweep_verdict(
+    leftover: &super::cleanup::Leftover,
+    now: i64,
+    production: &Result<Vec<(String, String)>, String>,
+) -> Verdict {
+    match leftover.created {
+        Some(created) if now - created >= LEFTOVER_AGE_SECONDS => {}
+        // No creation time: RDS is still creating it.
+        _ => return Verdict::InProgress,
+    }
+    let values = match production {
+        Ok(values) => values,
+        Err(why) => {
+            return Verdict::Keep(format!(
+                "the production records could not be read ({why}), so it cannot be shown that                  none points at it: kept (fail closed)"
+            ));
+        }
+    };
+    let addresses: Vec<String> = leftover
+        .addresses
+        .iter()
+        .map(|a| super::preflight::normalized(a))
+        .collect();
+    if let Some((record, value)) = values
+        .iter()
+        .find(|(_, v)| addresses.contains(&super::preflight::normalized(v)))
+    {
+        return Verdict::Keep(format!(
+            "the production record '{record}' points at it ({value}): it serves production now"
+        ));
+    }
+    if leftover.protected {
+        return Verdict::Keep(
+            "it has deletion protection, which drills never set: a person wants it kept".to_owned(),
+        );
+    }
+    Verdict::Delete
+}
+
+/// A leftover the sweep kept, with the two commands a person chooses from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Kept {
+    pub kind: &'static str,
+    pub id: String,
+    pub region: String,
+    pub reason: String,
+    /// Keeps it for good: without its drill tag, no drill can delete it.
+    pub keep: String,
+    /// Deletes it: protection off, then the delete.
+    pub delete: String,
+}
+
+impl Kept {
+    /// `leftover`, in `region`, kept for `reason`.
+    pub fn new(leftover: &super::cleanup::Leftover, region: &str, reason: String) -> Self {
+        let (kind, id) = (leftover.kind, leftover.id.as_str());
+        let arn = leftover
+            .arn
+            .clone()
+            .unwrap_or_else(|| format!("<the {kind}'s ARN>"));
+        let (modify, delete) = if kind == "cluster" {
+            (
+                format!(
+                    "aws rds modify-db-cluster --region {region} --db-cluster-identifier {id} --no-deletion-protection --apply-immediately"
+                ),
+                format!(
+                    "aws rds delete-db-cluster --region {region} --db-cluster-identifier {id} --skip-final-snapshot"
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "aws rds modify-db-instance --region {region} --db-instance-identifier {id} --no-deletion-protection --apply-immediately"
+                ),
+                format!(
+                    "aws rds delete-db-instance --region {region} --db-instance-identifier {id} --skip-final-snapshot"
+                ),
+            )
+        };
+        Kept {
+            kind,
+            id: id.to_owned(),
+            region: region.to_owned(),
+            reason,
+            keep: format!(
+                "aws rds remove-tags-from-resource --region {region} --resource-name {arn} --tag-keys {}",
+                validate::DRILL_TAG
+            ),
+            delete: format!("{modify} && {delete}"),
+        }
+    }
+}
+
 /// What a drill's report is read from: the workflow's state at its end.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct DrillState {
@@ -137,6 +253,9 @@ pub struct DrillState {
     pub cleanup_failure: Option<Value>,
     #[serde(default)]
     pub failed_over: Option<Value>,
+    /// The sweep of earlier drills' leftovers: `{deleted, kept, pending}`.
+    #[serde(default)]
+    pub sweep: Option<Value>,
 }
 
 /// When each step ended (`$$.State.EnteredTime` of the state after it).
@@ -227,12 +346,21 @@ pub fn report(state: &DrillState) -> Report {
         .and_then(|c| c.get("pending"))
         .and_then(Value::as_array)
         .is_some_and(|p| !p.is_empty());
+    // A part of the cleanup that failed (the record, or the database) while
+    // the other went on.
+    let cleanup_failed = state
+        .cleanup
+        .as_ref()
+        .and_then(|c| c.get("failed"))
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty());
     let outcome = if state.skip.is_some() {
         Outcome::Skipped
     } else if state.failure.is_some()
         || state.cleanup_failure.is_some()
         || validation_failed
         || left_pending
+        || cleanup_failed
     {
         Outcome::Failed
     } else {
@@ -283,6 +411,7 @@ pub fn report(state: &DrillState) -> Report {
             "failure": state.failure,
             "cleanup": state.cleanup,
             "cleanup_failure": state.cleanup_failure,
+            "leftovers": state.sweep,
         }),
     }
 }

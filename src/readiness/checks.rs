@@ -18,8 +18,12 @@ pub struct Check {
     pub check: &'static str,
     pub ok: bool,
     pub detail: String,
-    /// `null` when the check passed.
+    /// `null` when the check passed, unless it passed with a warning.
     pub fix: Option<String>,
+    /// Passed, but something wants a person's look (`fix` says what): it
+    /// does not set `Ready` to 0.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
 }
 
 impl Check {
@@ -30,6 +34,18 @@ impl Check {
             ok: true,
             detail: detail.into(),
             fix: None,
+            warning: false,
+        }
+    }
+
+    /// A check that passed with a warning: `fix` says what to look at.
+    pub fn warn(check: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+        Check {
+            check,
+            ok: true,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+            warning: true,
         }
     }
 
@@ -40,6 +56,7 @@ impl Check {
             ok: false,
             detail: detail.into(),
             fix: Some(fix.into()),
+            warning: false,
         }
     }
 
@@ -154,27 +171,61 @@ pub fn standby(result: &RestoreResult) -> Check {
 }
 
 /// No earlier drill of this restore left a database behind (an execution
-/// time-out can skip its cleanup): `found` are the leftovers' names.
-pub fn drill_leftovers(region: &str, found: &[String]) -> Check {
-    if found.is_empty() {
-        return Check::pass(
+/// time-out can skip its cleanup), judged at `now` (epoch seconds):
+/// - a copy younger than a drill can run is a drill in progress: passed;
+/// - a protected copy (drills never protect theirs) is one a person keeps:
+///   a warning, which does not set `Ready` to 0;
+/// - any other is a leftover the next drill deletes: failed.
+pub fn drill_leftovers(region: &str, found: &[crate::drill::cleanup::Leftover], now: i64) -> Check {
+    let young = |l: &&crate::drill::cleanup::Leftover| {
+        l.created
+            .is_none_or(|c| now - c < crate::drill::plan::LEFTOVER_AGE_SECONDS)
+    };
+    let name = |l: &crate::drill::cleanup::Leftover| format!("{} '{}'", l.kind, l.id);
+    let list = |it: Vec<&crate::drill::cleanup::Leftover>| {
+        it.into_iter().map(name).collect::<Vec<_>>().join(", ")
+    };
+    let (in_progress, old): (Vec<_>, Vec<_>) = found.iter().partition(young);
+    let (protected, leftover): (Vec<_>, Vec<_>) = old.into_iter().partition(|l| l.protected);
+    if !leftover.is_empty() {
+        return Check::fail(
             "drill_leftovers",
-            format!("no drill of this restore left a database in {region}"),
+            format!(
+                "drills left {} in {region}: {} (each costs a running database)",
+                if leftover.len() == 1 {
+                    "a database"
+                } else {
+                    "databases"
+                },
+                list(leftover)
+            ),
+            "The next drill deletes them before it starts; or delete them now (aws rds \
+             delete-db-instance --skip-final-snapshot ...): the database owner's fix.",
         );
     }
-    Check::fail(
+    if !protected.is_empty() {
+        return Check::warn(
+            "drill_leftovers",
+            format!(
+                "kept with deletion protection in {region}: {} (drills never protect their \
+                 copies: a person did)",
+                list(protected)
+            ),
+            "Keep it for good by removing its dr-lambdas:drill tag (aws rds \
+             remove-tags-from-resource ... --tag-keys dr-lambdas:drill), or delete it (aws rds \
+             modify-db-instance ... --no-deletion-protection, then delete-db-instance): the \
+             database owner's choice.",
+        );
+    }
+    if !in_progress.is_empty() {
+        return Check::pass(
+            "drill_leftovers",
+            format!("drill in progress in {region}: {}", list(in_progress)),
+        );
+    }
+    Check::pass(
         "drill_leftovers",
-        format!(
-            "drills left {} in {region}: {} (each costs a running database)",
-            if found.len() == 1 {
-                "a database"
-            } else {
-                "databases"
-            },
-            found.join(", ")
-        ),
-        "The next drill deletes them before it starts; or delete them now (aws rds \
-         delete-db-instance --skip-final-snapshot ...): the database owner's fix.",
+        format!("no drill of this restore left a database in {region}"),
     )
 }
 
@@ -515,5 +566,37 @@ mod tests {
         assert!(!check.ok);
         assert!(check.detail.starts_with("Throttled: "), "{}", check.detail);
         assert_eq!(check.fix.as_deref(), Some(whose(Fault::Transient)));
+    }
+
+    fn leftover(created: Option<i64>, protected: bool) -> crate::drill::cleanup::Leftover {
+        crate::drill::cleanup::Leftover {
+            kind: "instance",
+            id: "orders-dr-d0000beef".into(),
+            arn: None,
+            in_cluster: false,
+            created,
+            protected,
+            addresses: vec![],
+        }
+    }
+
+    #[test]
+    fn a_young_drill_copy_is_a_drill_in_progress_and_a_protected_one_a_warning() {
+        let now = 1_800_000_000;
+        let young = drill_leftovers("us-west-2", &[leftover(Some(now - 60), false)], now);
+        assert!(young.ok);
+        assert!(
+            young.detail.starts_with("drill in progress"),
+            "{}",
+            young.detail
+        );
+        let creating = drill_leftovers("us-west-2", &[leftover(None, false)], now);
+        assert!(creating.ok, "{}", creating.detail);
+        let protected = drill_leftovers("us-west-2", &[leftover(Some(0), true)], now);
+        assert!(protected.ok && protected.warning, "{protected:?}");
+        assert!(protected.fix.is_some());
+        let old = drill_leftovers("us-west-2", &[leftover(Some(0), false)], now);
+        assert!(!old.ok);
+        assert!(!old.warning);
     }
 }

@@ -270,7 +270,15 @@ impl ReadinessHandler {
         }
         let mut found = vec![
             target_free(&rds_client, req).await,
-            drill_leftovers(&rds_client, req).await,
+            drill_leftovers(
+                &rds_client,
+                req,
+                invocation
+                    .received
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64),
+            )
+            .await,
         ];
         let name = checks::source_check(&req.source);
         let result = match self.restore.handle(dry_run(event), invocation).await {
@@ -404,7 +412,11 @@ fn window(result: &RestoreResult) -> Option<i64> {
 }
 
 /// What earlier drills of this restore left behind.
-async fn drill_leftovers(rds_client: &aws_sdk_rds::Client, req: &RestoreRequest) -> Check {
+async fn drill_leftovers(
+    rds_client: &aws_sdk_rds::Client,
+    req: &RestoreRequest,
+    now: i64,
+) -> Check {
     let mut bases = vec![req.target.instance_id()];
     bases.extend(req.target.cluster_id());
     let mut found = Vec::new();
@@ -412,20 +424,13 @@ async fn drill_leftovers(rds_client: &aws_sdk_rds::Client, req: &RestoreRequest)
         match crate::drill::cleanup::leftovers(rds_client, &crate::drill::plan::drill_base(base))
             .await
         {
-            Ok((instances, clusters)) => {
-                found.extend(
-                    instances
-                        .into_iter()
-                        .map(|(id, _)| format!("instance '{id}'")),
-                );
-                found.extend(clusters.into_iter().map(|id| format!("cluster '{id}'")));
-            }
+            Ok(more) => found.extend(more),
             Err(e) => return Check::error("drill_leftovers", &e),
         }
     }
-    found.sort();
-    found.dedup();
-    checks::drill_leftovers(&req.region, &found)
+    found.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+    found.dedup_by(|a, b| a.kind == b.kind && a.id == b.id);
+    checks::drill_leftovers(&req.region, &found, now)
 }
 
 async fn target_free(rds_client: &aws_sdk_rds::Client, req: &RestoreRequest) -> Check {

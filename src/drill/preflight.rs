@@ -1,0 +1,524 @@
+//! The workflow's pre-flight of its own input, before anything changes: the
+//! whole input checked and put into the one shape every later state reads.
+//! Pure: the drill record's Route 53 read is the shell's (`mod.rs`), and
+//! its answer is judged here by [`drill_record_problem`].
+//!
+//! What it guarantees, so that no value can turn a drill or a recovery
+//! against production:
+//! - `drill` is a JSON boolean, or absent (false);
+//! - no key outside [`INPUT_KEYS`]: `"Drill": true`, `"dril": true` or an
+//!   injected `"prepared"` never reaches a state that would read it;
+//! - a scheduled drill (`{"drill": true, "rehearse": <DrillInput>}`) is a
+//!   drill whatever `DrillInput` says;
+//! - traffic is an explicit choice: a failover event, or `"none"`;
+//! - a drill's restore runs under drill names, its failover is a dry run,
+//!   and its cutover names the drill record, which is none of the
+//!   production records.
+
+use serde_json::{Map, Value, json};
+
+use super::plan;
+use crate::error::Error;
+
+/// The keys a workflow input may have.
+pub const INPUT_KEYS: [&str; 5] = ["drill", "restore", "failover", "settings", "rehearse"];
+
+/// The keys a scheduled drill's `rehearse` (the `DrillInput` parameter) may
+/// have: a drill's input, whose `drill` is ignored (the schedule's wins).
+const REHEARSE_KEYS: [&str; 4] = ["drill", "restore", "failover", "settings"];
+
+/// Keys the workflow writes into its own state: an input that sets one
+/// could steer a later state, so it is refused with its own reason.
+pub const RESERVED_KEYS: [&str; 22] = [
+    "deployment",
+    "config",
+    "prepared",
+    "preflight",
+    "restored",
+    "restore_polls",
+    "cleanup",
+    "cleanup_polls",
+    "cleanup_failure",
+    "failure",
+    "timeline",
+    "traffic",
+    "sweep",
+    "skip",
+    "running",
+    "cutover",
+    "cutover_before",
+    "dns",
+    "dns_wait",
+    "failed_over",
+    "validation_raw",
+    "drill_report",
+];
+
+/// The poll settings an input may give, each a whole number of at least 1.
+const SETTINGS_KEYS: [&str; 4] = [
+    "database_poll_seconds",
+    "database_max_polls",
+    "dns_poll_seconds",
+    "dns_max_polls",
+];
+
+/// What the deployment configures that the pre-flight needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Records {
+    /// The drill's own record (`DRILL_DB_ENDPOINT_RECORD_NAME`), if any.
+    pub drill: Option<String>,
+    /// Every production record a drill must never touch
+    /// (`PRODUCTION_RECORD_NAMES`).
+    pub production: Vec<String>,
+}
+
+/// A record name as Route 53 compares it: lower case, no trailing dot.
+pub fn normalized(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The input, checked, in the one shape the workflow reads after the
+/// pre-flight: every key present, whatever the input left out.
+pub fn check(
+    input: &Value,
+    execution: &str,
+    deployment: &Value,
+    records: &Records,
+) -> Result<Value, Error> {
+    let Some(given) = input.as_object() else {
+        return Err(Error::invalid(
+            "input",
+            "must be a JSON object: {\"restore\": {...}, \"failover\": {...} or \"none\"}",
+        ));
+    };
+    let drill = match given.get("drill") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(Error::invalid(
+                "drill",
+                format!(
+                    "must be true or false (a JSON boolean), not {other}: a drill that is not \
+                     surely a drill could be a recovery"
+                ),
+            ));
+        }
+    };
+    refuse_unknown(given, &INPUT_KEYS, "")?;
+    let body = match given.get("rehearse") {
+        None => given.clone(),
+        Some(_) if !drill => {
+            return Err(Error::invalid(
+                "rehearse",
+                "is a scheduled drill's input, and only comes with \"drill\": true",
+            ));
+        }
+        Some(Value::Object(rehearse)) => {
+            if let Some(key) = ["restore", "failover", "settings"]
+                .into_iter()
+                .find(|k| given.contains_key(*k))
+            {
+                return Err(Error::invalid(
+                    key,
+                    "is given both at the top and in rehearse: give it once",
+                ));
+            }
+            refuse_unknown(rehearse, &REHEARSE_KEYS, "rehearse.")?;
+            rehearse.clone()
+        }
+        Some(_) => {
+            return Err(Error::invalid(
+                "rehearse",
+                "must be a drill's input (a JSON object): the DrillInput parameter",
+            ));
+        }
+    };
+    let restore = match body.get("restore") {
+        Some(Value::Object(r)) => Value::Object(r.clone()),
+        Some(_) => {
+            return Err(Error::invalid(
+                "restore",
+                "must be a restore-database event (a JSON object)",
+            ));
+        }
+        None => {
+            return Err(Error::invalid(
+                "restore",
+                "is missing: the restore-database event of the database to recover",
+            ));
+        }
+    };
+    let failover = match body.get("failover") {
+        Some(Value::Object(f)) => Some(Value::Object(f.clone())),
+        Some(Value::String(s)) if s == "none" => None,
+        Some(_) | None => {
+            return Err(Error::invalid(
+                "failover",
+                "must say whether traffic moves: a failover-region event ({\"primary_region\": \
+                 ..., \"secondary_region\": ...}) to move it, or \"none\" for a bad-data \
+                 recovery that repoints the database name and moves no traffic",
+            ));
+        }
+    };
+    let settings = settings(body.get("settings"))?;
+    let mut deployment = match deployment {
+        Value::Object(map) => map.clone(),
+        _ => Map::new(),
+    };
+    let traffic = failover.is_some();
+    let (restore, failover, prepared) = if drill {
+        let (restore, dry) =
+            plan::drill_inputs(&restore, failover.as_ref().unwrap_or(&json!({})), execution)?;
+        drill_record_is_not_production(records)?;
+        // The cutover names the drill record, never a production name; no
+        // drill record configured: no cutover at all.
+        let record = records.drill.as_deref().map(normalized).unwrap_or_default();
+        deployment.insert("record_fqdn".into(), json!(format!("{record}.")));
+        deployment.insert("record_name".into(), json!(record));
+        let prepared = json!({"marker": plan::marker(execution), "restore": restore});
+        (restore, if traffic { dry } else { json!({}) }, prepared)
+    } else {
+        (restore, failover.unwrap_or_else(|| json!({})), json!({}))
+    };
+    Ok(json!({
+        "drill": drill,
+        "traffic": traffic,
+        "restore": restore,
+        "failover": failover,
+        "settings": settings,
+        "deployment": deployment,
+        "prepared": prepared,
+    }))
+}
+
+fn refuse_unknown(map: &Map<String, Value>, allowed: &[&str], prefix: &str) -> Result<(), Error> {
+    let Some(key) = map.keys().find(|k| !allowed.contains(&k.as_str())) else {
+        return Ok(());
+    };
+    let reason = if RESERVED_KEYS.contains(&key.as_str()) {
+        "is the workflow's own state, which an input may not set".to_owned()
+    } else {
+        "is not a key of the workflow's input".to_owned()
+    };
+    Err(Error::invalid(
+        format!("{prefix}{key}"),
+        format!("{reason} (it takes {})", allowed.join(", ")),
+    ))
+}
+
+fn settings(given: Option<&Value>) -> Result<Value, Error> {
+    let map = match given {
+        None => return Ok(json!({})),
+        Some(Value::Object(map)) => map,
+        Some(_) => {
+            return Err(Error::invalid(
+                "settings",
+                "must be a JSON object of poll settings",
+            ));
+        }
+    };
+    refuse_unknown(map, &SETTINGS_KEYS, "settings.")?;
+    for (key, value) in map {
+        if !value.as_u64().is_some_and(|n| (1..=100_000).contains(&n)) {
+            return Err(Error::invalid(
+                format!("settings.{key}"),
+                "must be a whole number from 1 to 100000",
+            ));
+        }
+    }
+    Ok(Value::Object(map.clone()))
+}
+
+/// The drill record is none of the production records, compared as Route 53
+/// compares names. The template's Rule refuses the same at deploy; this is
+/// the guard for a deployment that bypassed it.
+pub fn drill_record_is_not_production(records: &Records) -> Result<(), Error> {
+    let Some(drill) = records.drill.as_deref().map(normalized) else {
+        return Ok(());
+    };
+    if let Some(production) = records.production.iter().find(|p| normalized(p) == drill) {
+        return Err(Error::Misconfigured {
+            variable: "DRILL_DB_ENDPOINT_RECORD_NAME",
+            reason: format!(
+                "is the production record '{production}': a drill would point production's \
+                 database name at its throwaway copy, then delete it. Give the drill a record \
+                 of its own (DrillDbEndpointRecordName)"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// One record set of the drill record's name, as Route 53 lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSet {
+    pub set_identifier: Option<String>,
+    pub alias: bool,
+    pub values: Vec<String>,
+}
+
+/// Whether `value` is a drill copy's endpoint: its first label is a drill
+/// identifier (`orders-dr-d1a2b3c4e.xxxx.us-west-2.rds.amazonaws.com`).
+pub fn is_drill_endpoint(value: &str) -> bool {
+    let value = normalized(value);
+    value
+        .split('.')
+        .next()
+        .is_some_and(crate::validate::is_drill_identifier)
+}
+
+/// Why the drill may not use (or its cleanup delete) the record whose sets
+/// under its name are `sets`; `None`: it may. Only a plain CNAME whose
+/// value is a drill's endpoint is a drill record: anything else is someone
+/// else's, and a drill that UPSERTed it, or deleted it, would change it.
+pub fn drill_record_problem(name: &str, sets: &[RecordSet]) -> Option<String> {
+    for set in sets {
+        if let Some(id) = &set.set_identifier {
+            return Some(format!(
+                "'{name}' has a record set with SetIdentifier '{id}' (weighted, latency or \
+                 failover routing): a drill record is a plain CNAME"
+            ));
+        }
+        if set.alias {
+            return Some(format!(
+                "'{name}' is an alias record: a drill record is a plain CNAME"
+            ));
+        }
+        if let Some(value) = set.values.iter().find(|v| !is_drill_endpoint(v)) {
+            return Some(format!(
+                "'{name}' points at '{value}', which is not a drill copy's endpoint (its first \
+                 label ending -d and 8 hex digits): it may be production's"
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records() -> Records {
+        Records {
+            drill: Some("drill.db.orders.internal".into()),
+            production: vec!["db.orders.internal".into()],
+        }
+    }
+
+    fn checked(input: Value) -> Result<Value, Error> {
+        check(
+            &input,
+            "exec-1",
+            &json!({"record_name": "db.orders.internal", "zone_id": "Z1"}),
+            &records(),
+        )
+    }
+
+    fn refusal(input: Value) -> (String, String) {
+        let err = checked(input).unwrap_err();
+        (err.name().to_owned(), err.to_string())
+    }
+
+    fn restore() -> Value {
+        json!({"db_instance": "orders-dr", "snapshot_id": "latest", "source_db_instance": "orders"})
+    }
+
+    fn failover() -> Value {
+        json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"})
+    }
+
+    #[test]
+    fn a_recovery_keeps_its_restore_and_failover_and_moves_traffic() {
+        let out = checked(json!({"restore": restore(), "failover": failover()})).unwrap();
+        assert_eq!(out["drill"], false);
+        assert_eq!(out["traffic"], true);
+        assert_eq!(out["restore"], restore());
+        assert_eq!(out["failover"], failover());
+        assert_eq!(out["settings"], json!({}));
+        assert_eq!(out["prepared"], json!({}));
+        assert_eq!(out["deployment"]["record_name"], "db.orders.internal");
+    }
+
+    #[test]
+    fn failover_none_is_a_recovery_that_moves_no_traffic() {
+        let out = checked(json!({"restore": restore(), "failover": "none"})).unwrap();
+        assert_eq!(out["traffic"], false);
+        assert_eq!(out["failover"], json!({}));
+    }
+
+    #[test]
+    fn an_input_without_failover_is_refused_naming_both_choices() {
+        let (name, message) = refusal(json!({"restore": restore()}));
+        assert_eq!(name, "InvalidRequest");
+        assert!(
+            message.starts_with("failover: must say whether traffic moves"),
+            "{message}"
+        );
+        assert!(message.contains("\"none\""), "{message}");
+    }
+
+    #[test]
+    fn a_drill_flag_that_is_not_a_boolean_is_refused() {
+        for drill in [json!("true"), json!(1), json!(null)] {
+            let (name, message) =
+                refusal(json!({"drill": drill, "restore": restore(), "failover": failover()}));
+            assert_eq!(name, "InvalidRequest");
+            assert!(
+                message.starts_with("drill: must be true or false"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_misspelled_drill_key_is_refused_not_taken_for_a_recovery() {
+        for key in ["Drill", "dril"] {
+            let (_, message) =
+                refusal(json!({key: true, "restore": restore(), "failover": failover()}));
+            assert!(
+                message.starts_with(&format!("{key}: is not a key")),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_injected_workflow_key_is_refused() {
+        let (_, message) = refusal(
+            json!({"drill": true, "restore": restore(), "failover": failover(),
+                                          "prepared": {"marker": "x"}}),
+        );
+        assert!(
+            message.starts_with("prepared: is the workflow's own state"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_scheduled_drill_is_a_drill_whatever_its_rehearsed_input_says() {
+        for inner in [json!(null), json!(false), json!("true")] {
+            let mut rehearse = json!({"restore": restore(), "failover": failover()});
+            if !inner.is_null() {
+                rehearse["drill"] = inner;
+            }
+            let out = checked(json!({"drill": true, "rehearse": rehearse})).unwrap();
+            assert_eq!(out["drill"], true);
+            assert!(
+                crate::validate::is_drill_identifier(
+                    out["restore"]["db_instance"].as_str().unwrap()
+                ),
+                "{out}"
+            );
+            assert_eq!(out["failover"]["dry_run"], true);
+            assert_eq!(out["deployment"]["record_name"], "drill.db.orders.internal");
+        }
+    }
+
+    #[test]
+    fn rehearse_without_drill_true_is_refused() {
+        let (_, message) =
+            refusal(json!({"rehearse": {"restore": restore(), "failover": failover()}}));
+        assert!(
+            message.starts_with("rehearse: is a scheduled drill's input"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_drill_cuts_over_the_drill_record_and_names_its_marker() {
+        let out =
+            checked(json!({"drill": true, "restore": restore(), "failover": failover()})).unwrap();
+        assert_eq!(
+            out["deployment"]["record_fqdn"],
+            "drill.db.orders.internal."
+        );
+        assert_eq!(out["prepared"]["marker"], "exec-1");
+        assert_eq!(out["prepared"]["restore"], out["restore"]);
+    }
+
+    #[test]
+    fn a_drill_whose_record_is_a_production_record_is_refused() {
+        for drill in [
+            "db.orders.internal",
+            "DB.Orders.Internal.",
+            "db.orders.internal.",
+        ] {
+            let records = Records {
+                drill: Some(drill.into()),
+                production: vec!["payments.db.internal".into(), "db.orders.internal".into()],
+            };
+            let err = check(
+                &json!({"drill": true, "restore": restore(), "failover": failover()}),
+                "x",
+                &json!({}),
+                &records,
+            )
+            .unwrap_err();
+            assert_eq!(err.name(), "Misconfigured");
+            assert!(
+                err.to_string()
+                    .contains("is the production record 'db.orders.internal'"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn poll_settings_must_be_known_whole_numbers() {
+        let (_, message) = refusal(json!({"restore": restore(), "failover": failover(),
+                                          "settings": {"database_poll_seconds": 0}}));
+        assert!(
+            message.starts_with("settings.database_poll_seconds"),
+            "{message}"
+        );
+        let (_, message) = refusal(json!({"restore": restore(), "failover": failover(),
+                                          "settings": {"poll": 5}}));
+        assert!(
+            message.starts_with("settings.poll: is not a key"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn only_a_plain_cname_at_a_drill_endpoint_is_a_drill_record() {
+        let plain = |v: &str| RecordSet {
+            set_identifier: None,
+            alias: false,
+            values: vec![v.into()],
+        };
+        assert_eq!(
+            drill_record_problem(
+                "d",
+                &[plain(
+                    "orders-dr-d1a2b3c4e.abc.us-west-2.rds.amazonaws.com."
+                )]
+            ),
+            None
+        );
+        assert!(
+            drill_record_problem("d", &[plain("orders.abc.us-east-1.rds.amazonaws.com")])
+                .unwrap()
+                .contains("not a drill copy's endpoint")
+        );
+        let weighted = RecordSet {
+            set_identifier: Some("us-west-2".into()),
+            ..plain("x-d1a2b3c4e.a")
+        };
+        assert!(
+            drill_record_problem("d", &[weighted])
+                .unwrap()
+                .contains("SetIdentifier")
+        );
+        let alias = RecordSet {
+            alias: true,
+            values: vec![],
+            set_identifier: None,
+        };
+        assert!(
+            drill_record_problem("d", &[alias])
+                .unwrap()
+                .contains("alias")
+        );
+        assert_eq!(drill_record_problem("d", &[]), None, "no record yet");
+    }
+}

@@ -1,0 +1,567 @@
+//! The drill's guards against production, at the SDK boundary
+//! (aws-smithy-mocks: exactly what is sent, and the answers real AWS gives)
+//! and against moto: the drill record is never a production record, a
+//! leftover is swept only when provably an old drill's copy, one leftover
+//! never stops a drill, the cleanup attempts everything, and the validation's
+//! answer is bounded.
+//!
+//! moto deviation: moto stamps every instance's creation time "now", so a
+//! leftover in moto is always young; the age rule is shown with mocks, whose
+//! leftovers were created in 2020.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_rds::Client;
+use aws_sdk_rds::operation::delete_db_cluster::DeleteDBClusterError;
+use aws_sdk_rds::operation::delete_db_instance::DeleteDbInstanceOutput;
+use aws_sdk_rds::operation::describe_db_clusters::DescribeDbClustersOutput;
+use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
+use aws_sdk_rds::primitives::DateTime;
+use aws_sdk_rds::types::{DbCluster, DbInstance, Endpoint, Tag};
+use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
+use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
+use aws_sdk_route53::types::{ChangeInfo, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use dr_lambdas::drill::preflight::Records;
+use dr_lambdas::drill::{DrillHandler, DrillSettings};
+use dr_lambdas::runtime::{Handler, Invocation};
+use serde_json::{Value, json};
+
+const ZONE: &str = "Z0PRIVATE";
+const PRODUCTION: &str = "db.orders.internal";
+const DRILL_RECORD: &str = "drill.db.orders.internal";
+const LEFTOVER: &str = "orders-dr-d0000beef";
+const LEFTOVER_ADDRESS: &str = "orders-dr-d0000beef.abcdefgh.us-west-2.rds.amazonaws.com";
+const PRODUCTION_ADDRESS: &str = "orders.abcdefgh.us-east-1.rds.amazonaws.com";
+
+fn settings() -> DrillSettings {
+    DrillSettings {
+        zone: Some(ZONE.into()),
+        records: Records {
+            drill: Some(DRILL_RECORD.into()),
+            production: vec![PRODUCTION.into()],
+        },
+        ..DrillSettings::default()
+    }
+}
+
+fn handler(rds: Client, route53: aws_sdk_route53::Client, settings: DrillSettings) -> DrillHandler {
+    let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, []);
+    DrillHandler::new(rds, route53, cloudwatch, "us-west-2", settings)
+}
+
+fn cname(name: &str, value: &str) -> ResourceRecordSet {
+    ResourceRecordSet::builder()
+        .name(format!("{name}."))
+        .r#type(RrType::Cname)
+        .ttl(60)
+        .resource_records(ResourceRecord::builder().value(value).build().unwrap())
+        .build()
+        .unwrap()
+}
+
+/// Route 53 answering every listing with `sets`, counting the changes sent.
+fn zone_with(sets: Vec<ResourceRecordSet>, changes: &Arc<Mutex<usize>>) -> aws_sdk_route53::Client {
+    let changes = changes.clone();
+    let list = mock!(aws_sdk_route53::Client::list_resource_record_sets).then_output(move || {
+        ListResourceRecordSetsOutput::builder()
+            .set_resource_record_sets(Some(sets.clone()))
+            .is_truncated(false)
+            .max_items(100)
+            .build()
+            .unwrap()
+    });
+    let change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+        .match_requests(move |_| {
+            *changes.lock().unwrap() += 1;
+            true
+        })
+        .then_output(|| {
+            ChangeResourceRecordSetsOutput::builder()
+                .change_info(
+                    ChangeInfo::builder()
+                        .id("/change/C1")
+                        .status(ChangeStatus::Pending)
+                        .submitted_at(DateTime::from_secs(0))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
+    mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&list, &change])
+}
+
+fn leftover(created: i64, protected: bool) -> DbInstance {
+    DbInstance::builder()
+        .db_instance_identifier(LEFTOVER)
+        .db_instance_arn(format!("arn:aws:rds:us-west-2:123456789012:db:{LEFTOVER}"))
+        .db_instance_status("available")
+        .instance_create_time(DateTime::from_secs(created))
+        .deletion_protection(protected)
+        .endpoint(
+            Endpoint::builder()
+                .address(LEFTOVER_ADDRESS)
+                .port(5432)
+                .build(),
+        )
+        .tag_list(
+            Tag::builder()
+                .key("dr-lambdas:drill")
+                .value("old-drill")
+                .build(),
+        )
+        .build()
+}
+
+type Sent = Arc<Mutex<Vec<String>>>;
+
+/// RDS listing `instances` (and `clusters`), recording each delete.
+fn rds_with(
+    instances: Vec<DbInstance>,
+    clusters: Vec<DbCluster>,
+    deletes: &Sent,
+    delete: Rule,
+) -> Client {
+    let deletes = deletes.clone();
+    let by_id = instances.clone();
+    let describe = mock!(Client::describe_db_instances).then_output(move || {
+        DescribeDbInstancesOutput::builder()
+            .set_db_instances(Some(by_id.clone()))
+            .build()
+    });
+    let describe_clusters = mock!(Client::describe_db_clusters).then_output(move || {
+        DescribeDbClustersOutput::builder()
+            .set_db_clusters(Some(clusters.clone()))
+            .build()
+    });
+    let record = mock!(Client::delete_db_cluster)
+        .match_requests(move |r| {
+            deletes
+                .lock()
+                .unwrap()
+                .push(format!("cluster {}", r.db_cluster_identifier().unwrap_or_default()));
+            true
+        })
+        .then_error(|| {
+            DeleteDBClusterError::InvalidDbClusterStateFault(
+                aws_sdk_rds::types::error::InvalidDbClusterStateFault::builder()
+                    .message("Cluster cannot be deleted, it still contains DB instances in non-deleting state.")
+                    .build(),
+            )
+        });
+    mock_client!(
+        aws_sdk_rds,
+        RuleMode::MatchAny,
+        [&describe, &describe_clusters, &delete, &record]
+    )
+}
+
+fn deleting(deletes: &Sent) -> Rule {
+    let deletes = deletes.clone();
+    mock!(Client::delete_db_instance)
+        .match_requests(move |r| {
+            deletes.lock().unwrap().push(format!(
+                "instance {}",
+                r.db_instance_identifier().unwrap_or_default()
+            ));
+            true
+        })
+        .then_output(|| DeleteDbInstanceOutput::builder().build())
+}
+
+/// 2020: far older than any drill runs.
+const LONG_AGO: i64 = 1_580_000_000;
+
+async fn sweep(handler: &DrillHandler) -> Value {
+    handler
+        .handle(
+            json!({"action": "sweep",
+                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "snapshot_id": "latest",
+                               "source_db_instance": "orders", "region": "us-west-2",
+                               "drill": "this-drill"}}),
+            &Invocation::new("req-1"),
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_old_leftover_no_production_record_points_at_is_deleted() {
+    let deletes = Sent::default();
+    let rds = rds_with(
+        vec![leftover(LONG_AGO, false)],
+        vec![],
+        &deletes,
+        deleting(&deletes),
+    );
+    let route53 = zone_with(vec![cname(PRODUCTION, PRODUCTION_ADDRESS)], &Arc::default());
+
+    let out = sweep(&handler(rds, route53, settings())).await;
+
+    assert_eq!(*deletes.lock().unwrap(), [format!("instance {LEFTOVER}")]);
+    assert_eq!(out["deleted"], json!([format!("instance '{LEFTOVER}'")]));
+    assert_eq!(out["kept"], json!([]));
+}
+
+#[tokio::test]
+async fn a_leftover_a_production_record_points_at_is_kept_and_named() {
+    let deletes = Sent::default();
+    let rds = rds_with(
+        vec![leftover(LONG_AGO, false)],
+        vec![],
+        &deletes,
+        deleting(&deletes),
+    );
+    // Someone repointed production at the old drill copy (upper case and a
+    // trailing dot: Route 53 names compare without either).
+    let route53 = zone_with(
+        vec![cname(
+            PRODUCTION,
+            &format!("{}.", LEFTOVER_ADDRESS.to_uppercase()),
+        )],
+        &Arc::default(),
+    );
+
+    let out = sweep(&handler(rds, route53, settings())).await;
+
+    assert!(deletes.lock().unwrap().is_empty(), "nothing deleted");
+    assert_eq!(out["kept"][0]["id"], LEFTOVER);
+    let reason = out["kept"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("production record 'db.orders.internal' points at it"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn when_the_production_records_cannot_be_read_every_leftover_is_kept() {
+    let deletes = Sent::default();
+    let rds = rds_with(
+        vec![leftover(LONG_AGO, false)],
+        vec![],
+        &deletes,
+        deleting(&deletes),
+    );
+    let denied = mock!(aws_sdk_route53::Client::list_resource_record_sets).then_http_response(|| {
+        aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(403).unwrap(),
+            aws_smithy_types::body::SdkBody::from(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>denied</Message></Error></ErrorResponse>",
+            ),
+        )
+    });
+    let route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&denied]);
+
+    let out = sweep(&handler(rds, route53, settings())).await;
+
+    assert!(deletes.lock().unwrap().is_empty());
+    let reason = out["kept"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("fail closed"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_leftover_younger_than_a_drill_can_run_is_left_alone() {
+    let deletes = Sent::default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let young = now - dr_lambdas::drill::plan::LEFTOVER_AGE_SECONDS + 60;
+    let rds = rds_with(
+        vec![leftover(young, false)],
+        vec![],
+        &deletes,
+        deleting(&deletes),
+    );
+    let route53 = zone_with(vec![], &Arc::default());
+
+    let out = sweep(&handler(rds, route53, settings())).await;
+
+    assert!(deletes.lock().unwrap().is_empty());
+    assert_eq!(out["deleted"], json!([]));
+    assert_eq!(out["kept"], json!([]), "in progress: not a leftover yet");
+}
+
+#[tokio::test]
+async fn a_protected_leftover_is_kept_with_both_commands_and_the_drill_goes_on() {
+    let deletes = Sent::default();
+    let rds = rds_with(
+        vec![leftover(LONG_AGO, true)],
+        vec![],
+        &deletes,
+        deleting(&deletes),
+    );
+    let route53 = zone_with(vec![], &Arc::default());
+
+    let out = sweep(&handler(rds, route53, settings())).await;
+
+    assert!(deletes.lock().unwrap().is_empty());
+    let kept = &out["kept"][0];
+    assert_eq!(kept["region"], "us-west-2");
+    assert_eq!(
+        kept["keep"],
+        format!(
+            "aws rds remove-tags-from-resource --region us-west-2 --resource-name \
+             arn:aws:rds:us-west-2:123456789012:db:{LEFTOVER} --tag-keys dr-lambdas:drill"
+        )
+    );
+    assert!(
+        kept["delete"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("aws rds modify-db-instance --region us-west-2 --db-instance-identifier {LEFTOVER} --no-deletion-protection")),
+        "{kept}"
+    );
+}
+
+#[tokio::test]
+async fn a_leftover_rds_refuses_to_delete_is_kept_with_rdss_reason() {
+    let deletes = Sent::default();
+    let refusing = {
+        let deletes = deletes.clone();
+        mock!(Client::delete_db_instance)
+            .match_requests(move |r| {
+                deletes
+                    .lock()
+                    .unwrap()
+                    .push(format!("instance {}", r.db_instance_identifier().unwrap_or_default()));
+                true
+            })
+            .then_http_response(|| {
+                aws_smithy_runtime_api::http::Response::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                    aws_smithy_types::body::SdkBody::from(
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidDBInstanceState</Code>\
+                         <Message>Instance orders-dr-d0000beef is currently modifying</Message></Error></ErrorResponse>",
+                    ),
+                )
+            })
+    };
+    let rds = rds_with(vec![leftover(LONG_AGO, false)], vec![], &deletes, refusing);
+    let route53 = zone_with(vec![], &Arc::default());
+
+    let out = sweep(&handler(rds, route53, settings())).await;
+
+    assert_eq!(deletes.lock().unwrap().len(), 1, "tried once");
+    let reason = out["kept"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("currently modifying"), "{reason}");
+}
+
+#[tokio::test]
+async fn an_aurora_leftover_whose_writer_is_still_going_is_handed_to_the_cleanup_loop() {
+    let deletes = Sent::default();
+    let cluster = DbCluster::builder()
+        .db_cluster_identifier(LEFTOVER)
+        .status("available")
+        .cluster_create_time(DateTime::from_secs(LONG_AGO))
+        .endpoint(LEFTOVER_ADDRESS)
+        .tag_list(
+            Tag::builder()
+                .key("dr-lambdas:drill")
+                .value("old-drill")
+                .build(),
+        )
+        .build();
+    let rds = rds_with(vec![], vec![cluster], &deletes, deleting(&deletes));
+    let route53 = zone_with(vec![], &Arc::default());
+    let handler = handler(rds, route53, settings());
+
+    let swept = sweep(&handler).await;
+    // RDS refuses the cluster while its writer is being deleted
+    // (InvalidDBClusterStateFault): the drill's cleanup tries again.
+    let cleaned = handler
+        .handle(
+            json!({"action": "cleanup", "marker": "this-drill",
+                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "region": "us-west-2"},
+                   "sweep_pending": swept["pending"]}),
+            &Invocation::new("req-2"),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(swept["pending"], json!([LEFTOVER]));
+    assert_eq!(
+        *deletes.lock().unwrap(),
+        [format!("cluster {LEFTOVER}"), format!("cluster {LEFTOVER}")]
+    );
+    assert_eq!(cleaned["pending"], json!([format!("cluster '{LEFTOVER}'")]));
+}
+
+async fn preflight(handler: &DrillHandler) -> Result<Value, dr_lambdas::Error> {
+    handler
+        .handle(
+            json!({"action": "preflight", "execution": "drill-1",
+                   "input": {"drill": true,
+                             "restore": {"db_instance": "orders-dr", "snapshot_id": "latest",
+                                         "source_db_instance": "orders", "region": "us-west-2"},
+                             "failover": {"primary_region": "us-east-1", "secondary_region": "us-west-2"}},
+                   "deployment": {"zone_id": ZONE, "record_name": PRODUCTION}}),
+            &Invocation::new("req-1"),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_drill_record_that_points_at_production_is_refused_before_any_change() {
+    let changes = Arc::new(Mutex::new(0));
+    let route53 = zone_with(vec![cname(DRILL_RECORD, PRODUCTION_ADDRESS)], &changes);
+    let rds = mock_client!(aws_sdk_rds, RuleMode::MatchAny, []);
+
+    let err = preflight(&handler(rds, route53, settings()))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.name(), "Misconfigured");
+    assert!(
+        err.to_string().contains("not a drill copy's endpoint"),
+        "{err}"
+    );
+    assert_eq!(*changes.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_drill_whose_record_is_the_production_record_is_refused() {
+    let changes = Arc::new(Mutex::new(0));
+    let route53 = zone_with(vec![cname(PRODUCTION, PRODUCTION_ADDRESS)], &changes);
+    let rds = mock_client!(aws_sdk_rds, RuleMode::MatchAny, []);
+    let same = DrillSettings {
+        records: Records {
+            drill: Some(PRODUCTION.into()),
+            production: vec![PRODUCTION.into()],
+        },
+        ..settings()
+    };
+
+    let err = preflight(&handler(rds, route53, same)).await.unwrap_err();
+
+    assert_eq!(err.name(), "Misconfigured");
+    assert!(
+        err.to_string().contains("is the production record"),
+        "{err}"
+    );
+    assert_eq!(*changes.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_drill_function_deployed_with_the_production_record_as_its_record_refuses_to_start() {
+    let sdk = aws_config::SdkConfig::builder()
+        .region(aws_config::Region::new("us-west-2"))
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let env = [
+        ("PRIVATE_HOSTED_ZONE_ID", ZONE),
+        ("DRILL_DB_ENDPOINT_RECORD_NAME", "DB.Orders.Internal."),
+        ("PRODUCTION_RECORD_NAMES", PRODUCTION),
+    ];
+
+    let Err(err) = DrillHandler::from_config(&env, &sdk) else {
+        panic!("a drill function whose record is production's must not start");
+    };
+
+    assert_eq!(err.name, "DRILL_DB_ENDPOINT_RECORD_NAME");
+    assert!(
+        err.to_string().contains("is the production record"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_cleanup_keeps_a_record_that_is_not_a_drills_and_still_deletes_the_database() {
+    let changes = Arc::new(Mutex::new(0));
+    // The drill record was repointed at production by hand.
+    let route53 = zone_with(vec![cname(DRILL_RECORD, PRODUCTION_ADDRESS)], &changes);
+    let deletes = Sent::default();
+    let copy = DbInstance::builder()
+        .db_instance_identifier("orders-dr-d1a2b3c4e")
+        .db_instance_status("available")
+        .tag_list(
+            Tag::builder()
+                .key("dr-lambdas:drill")
+                .value("this-drill")
+                .build(),
+        )
+        .build();
+    let rds = rds_with(vec![copy], vec![], &deletes, deleting(&deletes));
+
+    let out = handler(rds, route53, settings())
+        .handle(
+            json!({"action": "cleanup", "marker": "this-drill",
+                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "region": "us-west-2"}}),
+            &Invocation::new("req-1"),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(*changes.lock().unwrap(), 0, "the record is left as it is");
+    assert_eq!(*deletes.lock().unwrap(), ["instance orders-dr-d1a2b3c4e"]);
+    assert_eq!(out["failed"][0]["part"], "record");
+    assert_eq!(out["failed"][0]["error"], "Misconfigured");
+}
+
+#[tokio::test]
+async fn the_cleanup_deletes_the_drill_record_when_it_points_at_a_drill_copy() {
+    let changes = Arc::new(Mutex::new(0));
+    let route53 = zone_with(vec![cname(DRILL_RECORD, LEFTOVER_ADDRESS)], &changes);
+    let rds = mock_client!(
+        aws_sdk_rds,
+        RuleMode::MatchAny,
+        [&mock!(Client::describe_db_instances)
+            .then_output(|| DescribeDbInstancesOutput::builder().build())]
+    );
+
+    let out = handler(rds, route53, settings())
+        .handle(
+            json!({"action": "cleanup", "marker": "this-drill",
+                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "region": "us-west-2"}}),
+            &Invocation::new("req-1"),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(*changes.lock().unwrap(), 1);
+    assert_eq!(out["deleted"], json!([format!("record '{DRILL_RECORD}.'")]));
+    assert_eq!(out["failed"], json!([]));
+}
+
+#[tokio::test]
+async fn a_300_kb_validation_answer_reaches_the_workflow_under_4_kb() {
+    let huge = json!({"valid": true, "detail": "x".repeat(300 * 1024),
+                      "newest_record_at": "2026-12-01T03:59:00Z"})
+    .to_string();
+    let invoked = mock!(aws_sdk_lambda::Client::invoke)
+        .match_requests(|r| {
+            r.function_name()
+                == Some("arn:aws:lambda:us-west-2:123456789012:function:validate-orders")
+        })
+        .then_output(move || {
+            aws_sdk_lambda::operation::invoke::InvokeOutput::builder()
+                .status_code(200)
+                .payload(aws_sdk_lambda::primitives::Blob::new(huge.clone()))
+                .build()
+        });
+    let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&invoked]);
+    let rds = mock_client!(aws_sdk_rds, RuleMode::MatchAny, []);
+    let route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, []);
+    let with_validation = DrillSettings {
+        validation_function: Some(
+            "arn:aws:lambda:us-west-2:123456789012:function:validate-orders".into(),
+        ),
+        ..settings()
+    };
+
+    let out = handler(rds, route53, with_validation)
+        .with_lambda(lambda)
+        .handle(
+            json!({"action": "validate", "target": {"endpoint": LEFTOVER_ADDRESS, "port": 5432}}),
+            &Invocation::new("req-1"),
+        )
+        .await
+        .unwrap();
+
+    assert!(out.to_string().len() <= 4096, "{}", out.to_string().len());
+    assert_eq!(out["valid"], true);
+    assert_eq!(out["detail_cut"], true);
+    assert_eq!(out["newest_record_at"], "2026-12-01T03:59:00Z");
+}
