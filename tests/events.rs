@@ -163,3 +163,42 @@ fn every_file_in_events_is_a_known_fixture() {
         assert!(known, "events/{name} is covered by no test");
     }
 }
+
+#[test]
+fn the_bad_data_sample_restores_a_point_in_time_and_moves_no_traffic() {
+    let input = workflow_sample("recovery-workflow-bad-data.json");
+    let checked = dr_lambdas::drill::preflight::check(
+        &input,
+        "bad-data-sample",
+        &serde_json::json!({}),
+        &dr_lambdas::drill::preflight::Records::default(),
+    )
+    .expect("the pre-flight takes the sample");
+    assert_eq!(checked["traffic"], false);
+    assert_eq!(checked["drill"], false);
+    let restore = request::parse(checked["restore"].clone(), common::restore_scope())
+        .expect("its restore decodes");
+    assert_eq!(restore.target.instance_id(), "ecommerce-db-before-bad-data");
+    assert_eq!(
+        restore.source.requested(),
+        "restore_time 2026-12-01T03:40:00Z"
+    );
+}
+
+#[test]
+fn every_workflow_sample_passes_the_pre_flight() {
+    for file in [
+        "recovery-workflow.json",
+        "recovery-workflow-aurora.json",
+        "recovery-drill.json",
+        "check-readiness.json",
+    ] {
+        let checked = dr_lambdas::drill::preflight::check(
+            &workflow_sample(file),
+            "sample",
+            &serde_json::json!({}),
+            &dr_lambdas::drill::preflight::Records::default(),
+        );
+        assert!(checked.is_ok(), "{file}: {checked:?}");
+    }
+}

@@ -449,7 +449,7 @@ fn paths_read(value: &Value, out: &mut Vec<String>) {
                 let preceded = at > 0 && rest.as_bytes()[at - 1] == b'$';
                 let tail = &rest[at..];
                 let end = tail
-                    .find(|c: char| c == ',' || c == ')' || c == ' ' || c == '\'')
+                    .find([',', ')', ' ', '\''])
                     .unwrap_or(tail.len());
                 if !preceded {
                     out.push(tail[..end].to_owned());
