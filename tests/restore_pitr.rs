@@ -37,6 +37,9 @@ const LATEST: i64 = NOW - 300;
 /// The earliest: seven days before.
 const EARLIEST: i64 = NOW - 7 * 86_400;
 const REPLICATED: &str = "arn:aws:rds:us-west-2:123456789012:auto-backup:ab-orders-replica";
+/// The source's ARN in its own region: what a replicated backup carries as
+/// `DBInstanceArn`.
+const SOURCE_ARN: &str = "arn:aws:rds:us-east-1:123456789012:db:orders";
 
 type Sent = Arc<Mutex<Vec<RestoreDbInstanceToPointInTimeInput>>>;
 
@@ -160,23 +163,19 @@ type Asked = Arc<Mutex<Vec<DescribeDbInstanceAutomatedBackupsInput>>>;
 
 /// `replicated_backups`, keeping what each call asked for.
 fn replicated_backups_captured() -> (Rule, Asked) {
+    replicated_backups_of(SOURCE_ARN)
+}
+
+/// The backups replicated here from the source whose ARN is `source_arn`,
+/// keeping what each call asked for.
+fn replicated_backups_of(source_arn: &'static str) -> (Rule, Asked) {
     let asked: Asked = Arc::default();
     let keep = asked.clone();
     let rule =
         mock!(Client::describe_db_instance_automated_backups).then_compute_output(move |input| {
             keep.lock().unwrap().push(input.clone());
             DescribeDbInstanceAutomatedBackupsOutput::builder()
-                .db_instance_automated_backups(
-                    DbInstanceAutomatedBackup::builder()
-                        .db_instance_identifier(SOURCE)
-                        .db_instance_automated_backups_arn(REPLICATED)
-                        .region("us-east-1")
-                        .status("replicating")
-                        .engine("postgres")
-                        .engine_version("15.4")
-                        .restore_window(window())
-                        .build(),
-                )
+                .db_instance_automated_backups(replica_of(source_arn, REPLICATED))
                 .build()
         });
     (rule, asked)
@@ -416,7 +415,7 @@ async fn the_sources_own_backups_are_asked_for_by_its_identifier() {
 #[tokio::test]
 async fn the_events_source_region_names_the_replicated_backups() {
     let (target, source) = (absent(TARGET), absent(SOURCE));
-    let (backups, asked) = replicated_backups_captured();
+    let (backups, asked) = replicated_backups_of("arn:aws:rds:eu-west-1:123456789012:db:orders");
     let (rule, _sent) = restore_captured();
 
     restore(
@@ -518,4 +517,143 @@ async fn outside_lambda_with_no_account_the_identifier_stands_in_for_the_arn() {
         .unwrap();
 
     assert_eq!(asked.lock().unwrap()[0].filters()[0].values(), [SOURCE]);
+}
+
+/// A replicated backup in the recovery region: its ARN there, and the ARN
+/// of the source instance it replicates.
+fn replica_of(source_arn: &str, backup_arn: &str) -> DbInstanceAutomatedBackup {
+    DbInstanceAutomatedBackup::builder()
+        .db_instance_identifier(SOURCE)
+        .db_instance_automated_backups_arn(backup_arn)
+        .db_instance_arn(source_arn)
+        .region(source_arn.split(':').nth(3).unwrap_or_default())
+        .status("replicating")
+        .engine("postgres")
+        .engine_version("15.4")
+        .restore_window(window())
+        .build()
+}
+
+#[tokio::test]
+async fn a_same_named_instance_replicated_from_another_region_is_never_restored() {
+    let (target, source) = (absent(TARGET), absent(SOURCE));
+    // moto and real RDS alike may list both: matched on DBInstanceArn.
+    let backups = mock!(Client::describe_db_instance_automated_backups).then_output(|| {
+        DescribeDbInstanceAutomatedBackupsOutput::builder()
+            .db_instance_automated_backups(replica_of(
+                "arn:aws:rds:eu-west-1:123456789012:db:orders",
+                "arn:aws:rds:us-west-2:123456789012:auto-backup:ab-orders-from-eu",
+            ))
+            .db_instance_automated_backups(replica_of(SOURCE_ARN, REPLICATED))
+            .build()
+    });
+    let (rule, sent) = restore_captured();
+
+    restore(
+        &[&target, &source, &backups, &rule],
+        "us-west-2",
+        json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE,
+               "db_subnet_group": "dr-subnets"}),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        only(&sent).source_db_instance_automated_backups_arn(),
+        Some(REPLICATED)
+    );
+}
+
+#[tokio::test]
+async fn when_the_filtered_listing_finds_nothing_the_whole_listing_is_matched_by_the_sources_arn() {
+    let (target, source) = (absent(TARGET), absent(SOURCE));
+    let asked: Asked = Arc::default();
+    let keep = asked.clone();
+    let backups =
+        mock!(Client::describe_db_instance_automated_backups).then_compute_output(move |input| {
+            keep.lock().unwrap().push(input.clone());
+            let out = DescribeDbInstanceAutomatedBackupsOutput::builder();
+            if input.filters().is_empty() {
+                out.db_instance_automated_backups(replica_of(SOURCE_ARN, REPLICATED))
+                    .build()
+            } else {
+                out.build()
+            }
+        });
+    let (rule, sent) = restore_captured();
+
+    restore(
+        &[&target, &source, &backups, &rule],
+        "us-west-2",
+        json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE,
+               "db_subnet_group": "dr-subnets"}),
+    )
+    .await
+    .unwrap();
+
+    let asked = asked.lock().unwrap();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert_eq!(asked[1].filters(), []);
+    assert_eq!(
+        only(&sent).source_db_instance_automated_backups_arn(),
+        Some(REPLICATED)
+    );
+}
+
+#[tokio::test]
+async fn a_time_rds_refuses_for_its_window_is_restore_time_out_of_range_with_the_window_read_again()
+{
+    let (target, source, backups) = (absent(TARGET), absent(SOURCE), replicated_backups());
+    // The window moved on between the read and the call: RDS refuses.
+    let refused = mock!(Client::restore_db_instance_to_point_in_time).then_http_response(|| {
+        aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+            aws_smithy_types::body::SdkBody::from(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidRestoreFault</Code>\
+                 <Message>Restore time is not within the restorable window</Message></Error></ErrorResponse>",
+            ),
+        )
+    });
+
+    let err = restore(
+        &[&target, &source, &backups, &refused],
+        "us-west-2",
+        json!({"db_instance": TARGET, "restore_time": "2026-11-21T23:00:00Z",
+               "source_db_instance": SOURCE, "db_subnet_group": "dr-subnets"}),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(err.name(), "RestoreTimeOutOfRange");
+    let message = err.to_string();
+    assert!(
+        message.contains("restore_time 2026-11-21T23:00:00Z"),
+        "{message}"
+    );
+    assert!(
+        message.contains("now 2026-11-15T00:00:00Z to 2026-11-21T23:55:00Z"),
+        "the window read again: {message}"
+    );
+    assert!(
+        message.contains("RDS: Restore time is not within"),
+        "{message}"
+    );
+}
+
+#[test]
+fn only_a_refusal_that_names_the_time_is_taken_for_the_window() {
+    use dr_lambdas::restore::rds::refuses_the_time;
+    assert!(refuses_the_time(Some("InvalidRestoreFault"), None));
+    assert!(refuses_the_time(
+        Some("InvalidParameterValue"),
+        Some("The restore time must be before the latest restorable time")
+    ));
+    assert!(!refuses_the_time(
+        Some("InvalidParameterValue"),
+        Some("Invalid DB instance class")
+    ));
+    assert!(!refuses_the_time(
+        Some("AccessDenied"),
+        Some("restore time")
+    ));
 }

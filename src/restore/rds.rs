@@ -7,6 +7,7 @@
 //! it ours), which changes that standby by design.
 
 use aws_sdk_rds::Client;
+use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::operation::create_db_instance::CreateDBInstanceError;
 use aws_sdk_rds::operation::describe_db_cluster_snapshots::DescribeDBClusterSnapshotsError;
 use aws_sdk_rds::operation::describe_db_clusters::DescribeDBClustersError;
@@ -197,6 +198,63 @@ fn planned_time(text: Option<&str>) -> Result<Option<DateTime>, Error> {
         })
 }
 
+/// Whether RDS refused a point-in-time restore for its time: outside the
+/// window, or the window moved on between our read and the call. RDS says
+/// `InvalidRestoreFault`, or an `InvalidParameterValue` /
+/// `InvalidParameterCombination` that names the restore time.
+pub fn refuses_the_time(code: Option<&str>, message: Option<&str>) -> bool {
+    let names_the_time = || {
+        message.is_some_and(|m| {
+            let m = m.to_ascii_lowercase();
+            m.contains("restore time")
+                || m.contains("restoretime")
+                || m.contains("restore_time")
+                || m.contains("restorable")
+        })
+    };
+    match code {
+        Some("InvalidRestoreFault" | "InvalidRestore") => true,
+        Some("InvalidParameterValue" | "InvalidParameterCombination") => names_the_time(),
+        _ => false,
+    }
+}
+
+fn shown(time: Option<DateTime>) -> String {
+    time.and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The restorable window of an instance restore's source, read again after
+/// RDS refused the time: from its replicated backups, or from the source.
+async fn instance_window_now(client: &Client, r: &super::step::InstanceToPointInTime) -> String {
+    if let Some(arn) = &r.source_db_instance_automated_backups_arn {
+        let read = client
+            .describe_db_instance_automated_backups()
+            .db_instance_automated_backups_arn(arn)
+            .send()
+            .await;
+        return match read
+            .ok()
+            .as_ref()
+            .and_then(|o| o.db_instance_automated_backups().first())
+        {
+            Some(b) => format!(
+                "now {} to {}",
+                shown(b.restore_window().and_then(|w| w.earliest_time()).copied()),
+                shown(b.restore_window().and_then(|w| w.latest_time()).copied())
+            ),
+            None => "the window could not be read again".to_owned(),
+        };
+    }
+    match &r.source_db_instance_identifier {
+        Some(id) => match describe_instance(client, id).await {
+            Ok(Some(db)) => format!("now up to {}", shown(db.latest_restorable_time)),
+            _ => "the window could not be read again".to_owned(),
+        },
+        None => "the window could not be read again".to_owned(),
+    }
+}
+
 fn started_cluster(cluster: Option<&DbCluster>) -> Applied {
     Applied::Started {
         status: cluster
@@ -283,6 +341,22 @@ pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied
                     Some(RestoreDBInstanceToPointInTimeError::DbInstanceAlreadyExistsFault(_)) => {
                         Ok(Applied::AlreadyExists)
                     }
+                    _ if refuses_the_time(e.code(), e.message()) => {
+                        let source = r
+                            .source_db_instance_identifier
+                            .clone()
+                            .or_else(|| r.source_db_instance_automated_backups_arn.clone())
+                            .unwrap_or_default();
+                        Err(Error::RestoreTimeOutOfRange {
+                            window: format!(
+                                "{}; RDS: {}",
+                                instance_window_now(client, r).await,
+                                e.message().unwrap_or("refused the time")
+                            ),
+                            db_instance: source,
+                            requested: r.restore_time.clone().unwrap_or_else(|| "latest".into()),
+                        })
+                    }
                     _ => Err(from_sdk("RestoreDBInstanceToPointInTime", e)),
                 },
             }
@@ -325,6 +399,25 @@ pub async fn apply(client: &Client, step: &Step, region: &str) -> Result<Applied
                 Err(e) => match e.as_service_error() {
                     Some(RestoreDBClusterToPointInTimeError::DbClusterAlreadyExistsFault(_)) => {
                         Ok(Applied::AlreadyExists)
+                    }
+                    _ if refuses_the_time(e.code(), e.message()) => {
+                        let window =
+                            match describe_cluster(client, &r.source_db_cluster_identifier).await {
+                                Ok(Some(c)) => format!(
+                                    "now {} to {}",
+                                    shown(c.earliest_restorable_time),
+                                    shown(c.latest_restorable_time)
+                                ),
+                                _ => "the window could not be read again".to_owned(),
+                            };
+                        Err(Error::RestoreTimeOutOfRange {
+                            db_instance: r.source_db_cluster_identifier.clone(),
+                            requested: r.restore_to_time.clone().unwrap_or_else(|| "latest".into()),
+                            window: format!(
+                                "{window}; RDS: {}",
+                                e.message().unwrap_or("refused the time")
+                            ),
+                        })
                     }
                     _ => Err(from_sdk("RestoreDBClusterToPointInTime", e)),
                 },
@@ -703,17 +796,57 @@ const MAX_BACKUP_PAGES: usize = 20;
 /// A replicated backup cannot be asked for by `DBInstanceIdentifier` (that
 /// must name an instance of this region) nor by `DbiResourceId` (reading it
 /// needs the source's region, which may be down): the `db-instance-id`
-/// filter takes the source's ARN.
+/// filter takes the source's ARN. A replicated backup carries that ARN as
+/// its `DBInstanceArn` (and the source's region in `Region`), so it is
+/// matched on it, never on the identifier alone: two source regions can
+/// replicate instances of the same name here. Should the filtered call find
+/// nothing, the unfiltered listing is read and matched the same way.
 pub async fn automated_backups(
     client: &Client,
     instance: &str,
     source_arn: Option<&str>,
 ) -> Result<Vec<BackupFacts>, Error> {
-    let request = client.describe_db_instance_automated_backups();
-    let request = match source_arn {
-        Some(arn) => request.filters(Filter::builder().name("db-instance-id").values(arn).build()),
-        None => request.db_instance_identifier(instance),
+    let Some(arn) = source_arn else {
+        let request = client
+            .describe_db_instance_automated_backups()
+            .db_instance_identifier(instance);
+        return read_backups(request, instance, &|b| {
+            b.db_instance_identifier() == Some(instance)
+        })
+        .await;
     };
+    // Outside Lambda the account is unknown, and the identifier stands in
+    // for the ARN (`source_arn` in mod.rs): then only the identifier can
+    // match.
+    let is_the_sources = |b: &DbInstanceAutomatedBackup| {
+        if arn.starts_with("arn:") {
+            b.db_instance_arn() == Some(arn)
+        } else {
+            b.db_instance_identifier() == Some(arn)
+        }
+    };
+    let filtered = client
+        .describe_db_instance_automated_backups()
+        .filters(Filter::builder().name("db-instance-id").values(arn).build());
+    let found = read_backups(filtered, instance, &is_the_sources).await?;
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    read_backups(
+        client.describe_db_instance_automated_backups(),
+        instance,
+        &is_the_sources,
+    )
+    .await
+}
+
+/// The backups `request` lists that are the source's (`is_the_sources`), at
+/// most `MAX_BACKUP_PAGES` pages of 100.
+async fn read_backups(
+    request: aws_sdk_rds::operation::describe_db_instance_automated_backups::builders::DescribeDBInstanceAutomatedBackupsFluentBuilder,
+    instance: &str,
+    is_the_sources: &(dyn Fn(&DbInstanceAutomatedBackup) -> bool + Sync),
+) -> Result<Vec<BackupFacts>, Error> {
     let mut pages = request.max_records(100).into_paginator().send();
     let mut backups = Vec::new();
     let mut read = 0;
@@ -731,12 +864,11 @@ pub async fn automated_backups(
             ));
         }
         let page = page.map_err(|e| from_sdk("DescribeDBInstanceAutomatedBackups", e))?;
-        // Matched by identifier too: what RDS answers is only ever this
-        // source's (and moto ignores the filter).
+        // Matched here too: moto ignores the filter.
         backups.extend(
             page.db_instance_automated_backups()
                 .iter()
-                .filter(|b| b.db_instance_identifier() == Some(instance))
+                .filter(|b| is_the_sources(b))
                 .map(backup_facts),
         );
     }
