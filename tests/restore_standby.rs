@@ -205,21 +205,30 @@ fn global(secondary_writes: bool, failover: Option<FailoverState>) -> Rule {
         })
 }
 
-/// The primary cluster, read in us-east-1 before a switchover: present or
-/// not found there (either way, the region answers).
+/// The primary cluster, read in us-east-1 before a switchover: available
+/// with its writer (`answers`), or not found there.
 fn primary(answers: bool) -> Rule {
+    primary_is("available", answers)
+}
+
+/// The primary cluster in `status`, with a writer or without.
+fn primary_is(status: &'static str, writer: bool) -> Rule {
     mock!(Client::describe_db_clusters)
         .match_requests(|r| r.db_cluster_identifier() == Some("orders"))
         .then_output(move || {
             DescribeDbClustersOutput::builder()
-                .set_db_clusters(answers.then(|| {
-                    vec![
-                        DbCluster::builder()
-                            .db_cluster_identifier("orders")
-                            .status("available")
-                            .build(),
-                    ]
-                }))
+                .db_clusters(
+                    DbCluster::builder()
+                        .db_cluster_identifier("orders")
+                        .status(status)
+                        .db_cluster_members(
+                            DbClusterMember::builder()
+                                .db_instance_identifier("orders-east-1")
+                                .is_cluster_writer(writer)
+                                .build(),
+                        )
+                        .build(),
+                )
                 .build()
         })
 }
@@ -719,5 +728,99 @@ async fn a_switchover_refused_for_the_global_databases_state_is_retryable_standb
     assert!(
         err.to_string().contains("InvalidGlobalClusterState"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_primary_that_answers_but_cannot_hand_over_refuses_the_switchover() {
+    for (status, writer) in [("failing-over", true), ("available", false)] {
+        let (calls, sent) = (Calls::default(), Arc::default());
+        let err = run(
+            &[
+                &no_instance(SECONDARY),
+                &secondary_cluster(false),
+                &global(false, None),
+                &primary_is(status, writer),
+                &switchover(&calls, &sent),
+            ],
+            None,
+            json!({"standby": SECONDARY, "region": "us-west-2"}),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.name(), "PrimaryRegionUnreachable", "{status} {writer}");
+        assert!(err.to_string().contains("cannot hand over"), "{err}");
+        assert!(calls.lock().unwrap().is_empty(), "{status} {writer}");
+    }
+}
+
+#[tokio::test]
+async fn a_replay_with_allow_data_loss_while_a_switchover_is_pending_fails_over() {
+    // The switchover was asked for, then the primary went: it cannot finish.
+    let pending = FailoverState::builder()
+        .status(FailoverStatus::Pending)
+        .to_db_cluster_arn(SECONDARY_ARN)
+        .from_db_cluster_arn(PRIMARY_ARN)
+        .is_data_loss_allowed(false)
+        .build();
+    let (calls, tagged) = (Calls::default(), Arc::default());
+    let sent: FailedOver = Arc::default();
+    let (s, c) = (sent.clone(), calls.clone());
+    let failover = mock!(Client::failover_global_cluster)
+        .match_requests(move |r| {
+            c.lock().unwrap().push("FailoverGlobalCluster".into());
+            s.lock().unwrap().push((
+                r.target_db_cluster_identifier().unwrap_or_default().into(),
+                r.allow_data_loss(),
+            ));
+            true
+        })
+        .then_output(|| FailoverGlobalClusterOutput::builder().build());
+    let out = run(
+        &[
+            &no_instance(SECONDARY),
+            &secondary_cluster(false),
+            &global(false, Some(pending)),
+            &failover,
+            &tag(&calls, &tagged),
+        ],
+        None,
+        json!({"standby": SECONDARY, "region": "us-west-2", "allow_data_loss": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        *sent.lock().unwrap(),
+        [(SECONDARY_ARN.to_owned(), Some(true))]
+    );
+    assert_eq!(out["status"], "restoring");
+}
+
+#[test]
+fn a_switchover_is_sent_to_the_primarys_region_and_a_failover_to_the_standbys() {
+    use dr_lambdas::restore::promote::call_region;
+    use dr_lambdas::restore::step::{GlobalFailover, GlobalTarget, Step};
+    let target = GlobalTarget {
+        global_cluster_identifier: GLOBAL.into(),
+        target_db_cluster_identifier: SECONDARY_ARN.into(),
+    };
+    assert_eq!(
+        call_region(
+            &Step::Switchover(target.clone()),
+            "us-west-2",
+            Some("us-east-1")
+        ),
+        "us-east-1"
+    );
+    assert_eq!(
+        call_region(
+            &Step::Failover(GlobalFailover {
+                target,
+                allow_data_loss: true
+            }),
+            "us-west-2",
+            Some("us-east-1")
+        ),
+        "us-west-2"
     );
 }

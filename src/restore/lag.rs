@@ -13,9 +13,19 @@ use crate::error::from_sdk;
 /// A datapoint older than this does not say how far behind the standby is
 /// now: the primary region may be down, or the metric stopped.
 pub const FRESH_FOR_SECONDS: i64 = 300;
-/// How far back `read` asks: twice the freshness, so that a stale datapoint
-/// is reported as stale rather than as missing.
-const LOOK_BACK_SECONDS: i64 = 2 * FRESH_FOR_SECONDS;
+/// How far back `read` asks: long enough to see the lag before an outage
+/// that began hours ago (the reading is taken before the lag starts rising),
+/// and a stale datapoint is reported as stale rather than as missing. At a
+/// period of 60 s, 180 datapoints a metric.
+const LOOK_BACK_SECONDS: i64 = 3 * 3600;
+
+/// How close to 1 s per second a rise must be to count as the lag counting
+/// the time since the last replayed write, rather than replication falling
+/// behind under load.
+const CLOCK_RISE: std::ops::RangeInclusive<f64> = 0.8..=1.2;
+
+/// How many consecutive periods of such a rise make the source silent.
+const SILENT_PERIODS: usize = 2;
 
 /// What a standby's lag is measured by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +73,20 @@ impl LagMetric {
     }
 }
 
-/// The lag that `points` (time, value) of `metric` show at `now`: the
-/// newest datapoint, when it is fresh and known.
+/// The lag that `points` (time, value) of `metric` show at `now`: the data
+/// a promotion now would lose, read **before** an outage rather than from
+/// it. The newest datapoint must be fresh; then:
+///
+/// - PostgreSQL's `ReplicaLag` is `now() - pg_last_xact_replay_timestamp()`:
+///   it rises at about 1 s per second whenever the source sends no writes,
+///   idle or dead. When the newest datapoints rise so for `SILENT_PERIODS`
+///   periods or more, the reading is the datapoint before the rise began,
+///   with its time: an upper bound of the loss (an idle source lost nothing).
+/// - MySQL's `ReplicaLag` is -1 while replication is not running (a network
+///   outage): the reading is the newest datapoint before the -1s.
+/// - Otherwise, the newest datapoint.
+///
+/// The note says which reading it is, and when it was measured.
 pub fn lag_from(metric: LagMetric, points: &[(DateTime, f64)], now: DateTime) -> Lag {
     let name = metric.name();
     let unknown = |measured_at, note: String| Lag {
@@ -73,7 +95,9 @@ pub fn lag_from(metric: LagMetric, points: &[(DateTime, f64)], now: DateTime) ->
         measured_at,
         note,
     };
-    let Some(&(at, value)) = points.iter().max_by_key(|(at, _)| *at) else {
+    let mut sorted: Vec<(DateTime, f64)> = points.to_vec();
+    sorted.sort_by_key(|(at, _)| *at);
+    let Some(&(newest_at, newest)) = sorted.last() else {
         return unknown(
             None,
             format!(
@@ -83,37 +107,95 @@ pub fn lag_from(metric: LagMetric, points: &[(DateTime, f64)], now: DateTime) ->
             ),
         );
     };
-    let age = (now.secs() - at.secs()).max(0);
+    let age = (now.secs() - newest_at.secs()).max(0);
     if age > FRESH_FOR_SECONDS {
         return unknown(
-            Some(at),
+            Some(newest_at),
             format!(
                 "the newest {name} datapoint is {age} s old ({}): too old to say the lag now",
-                rfc3339(at)
+                rfc3339(newest_at)
             ),
         );
     }
-    // RDS reports -1 when it cannot tell (replication not running): unknown, not zero.
-    if value < 0.0 || !value.is_finite() {
-        return unknown(
-            Some(at),
+    let known = |v: f64| v >= 0.0 && v.is_finite();
+    let reading = |at: DateTime, value: f64, which: String| {
+        let seconds = (value / metric.per_second()).ceil() as i64;
+        Lag {
+            metric: name,
+            seconds: Some(seconds),
+            measured_at: Some(at),
+            note: format!(
+                "{which}: {name} was {value} {} at {} ({} s before the request)",
+                metric.unit(),
+                rfc3339(at),
+                (now.secs() - at.secs()).max(0)
+            ),
+        }
+    };
+    // RDS reports -1 when it cannot tell (replication not running).
+    if !known(newest) {
+        let Some(&(at, value)) = sorted.iter().rev().find(|(_, v)| known(*v)) else {
+            return unknown(
+                Some(newest_at),
+                format!(
+                    "{name} was {newest} at {}: RDS does not know the lag (replication is not \
+                     running), and no reading before it",
+                    rfc3339(newest_at)
+                ),
+            );
+        };
+        let since = sorted
+            .iter()
+            .find(|(t, v)| *t > at && !known(*v))
+            .map_or(newest_at, |(t, _)| *t);
+        return reading(
+            at,
+            value,
             format!(
-                "{name} was {value} at {}: RDS does not know the lag (replication is not running)",
-                rfc3339(at)
+                "the reading before replication stopped ({name} -1 since {}, as MySQL reports \
+                 an outage)",
+                rfc3339(since)
             ),
         );
     }
-    let seconds = (value / metric.per_second()).ceil() as i64;
-    Lag {
-        metric: name,
-        seconds: Some(seconds),
-        measured_at: Some(at),
-        note: format!(
-            "{name} was {value} {} at {} ({age} s before the request)",
-            metric.unit(),
-            rfc3339(at)
-        ),
+    if metric == LagMetric::ReplicaLag {
+        // The trailing run of periods over which the lag rose like a clock.
+        let mut rising = 0;
+        for pair in sorted.windows(2).rev() {
+            let [(t0, v0), (t1, v1)] = pair else { break };
+            let dt = (t1.secs() - t0.secs()) as f64;
+            if dt <= 0.0 || !known(*v0) || !CLOCK_RISE.contains(&((v1 - v0) / dt)) {
+                break;
+            }
+            rising += 1;
+        }
+        if rising >= SILENT_PERIODS {
+            let before = sorted.len() - 1 - rising;
+            let (at, value) = sorted[before];
+            if before == 0 {
+                return unknown(
+                    Some(at),
+                    format!(
+                        "{name} has risen at about 1 s per second since before {}: the source \
+                         has sent no writes since then (idle, or down), and the lag before \
+                         that is not in the last {} minutes",
+                        rfc3339(at),
+                        LOOK_BACK_SECONDS / 60
+                    ),
+                );
+            }
+            return reading(
+                at,
+                value,
+                format!(
+                    "the reading before the lag began rising at about 1 s per second ({newest} s \
+                     now): the source has sent no writes since then, idle or down; an upper \
+                     bound of the loss"
+                ),
+            );
+        }
     }
+    reading(newest_at, newest, "the newest reading".to_owned())
 }
 
 /// The first of `metrics` (in order of preference) with a known lag, else
@@ -299,6 +381,79 @@ mod tests {
         );
         assert_eq!(lag.seconds, None);
         assert!(lag.note.contains("does not know the lag"), "{}", lag.note);
+    }
+
+    /// A series every 60 s, the newest 30 s before NOW.
+    fn series(values: &[f64]) -> Vec<(DateTime, f64)> {
+        let n = values.len() as i64;
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (at(30 + (n - 1 - i as i64) * 60), *v))
+            .collect()
+    }
+
+    #[test]
+    fn an_idle_or_dead_postgresql_source_is_read_before_its_lag_began_rising() {
+        // 3 s of lag, then the source went silent: +60 s each period.
+        let lag = lag_from(
+            LagMetric::ReplicaLag,
+            &series(&[2.0, 3.0, 63.0, 123.0, 183.0, 243.0]),
+            DateTime::from_secs(NOW),
+        );
+        assert_eq!(lag.seconds, Some(3));
+        assert_eq!(lag.measured_at, Some(at(30 + 4 * 60)));
+        assert!(
+            lag.note
+                .starts_with("the reading before the lag began rising"),
+            "{}",
+            lag.note
+        );
+        assert!(lag.note.contains("upper bound"), "{}", lag.note);
+    }
+
+    #[test]
+    fn one_period_of_rise_is_load_not_silence_and_the_newest_reading_stands() {
+        let lag = lag_from(
+            LagMetric::ReplicaLag,
+            &series(&[2.0, 3.0, 4.0, 64.0]),
+            DateTime::from_secs(NOW),
+        );
+        assert_eq!(lag.seconds, Some(64));
+        assert!(lag.note.starts_with("the newest reading"), "{}", lag.note);
+    }
+
+    #[test]
+    fn mysqls_minus_one_during_an_outage_gives_the_reading_before_it() {
+        let lag = lag_from(
+            LagMetric::ReplicaLag,
+            &series(&[1.0, 5.0, -1.0, -1.0, -1.0]),
+            DateTime::from_secs(NOW),
+        );
+        assert_eq!(lag.seconds, Some(5));
+        assert_eq!(lag.measured_at, Some(at(30 + 3 * 60)));
+        assert!(lag.note.contains("-1 since"), "{}", lag.note);
+    }
+
+    #[test]
+    fn a_rise_that_fills_the_whole_window_is_unknown() {
+        let lag = lag_from(
+            LagMetric::ReplicaLag,
+            &series(&[600.0, 660.0, 720.0]),
+            DateTime::from_secs(NOW),
+        );
+        assert_eq!(lag.seconds, None);
+        assert!(lag.note.contains("since before"), "{}", lag.note);
+    }
+
+    #[test]
+    fn an_aurora_lag_is_the_newest_reading_whatever_its_shape() {
+        let lag = lag_from(
+            LagMetric::AuroraRpoLag,
+            &series(&[1000.0, 61_000.0, 121_000.0]),
+            DateTime::from_secs(NOW),
+        );
+        assert_eq!(lag.seconds, Some(121));
     }
 
     #[test]

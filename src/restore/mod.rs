@@ -20,7 +20,7 @@ pub mod cluster;
 pub mod facts;
 pub mod lag;
 pub mod plan;
-mod promote;
+pub mod promote;
 pub mod rds;
 pub mod request;
 pub mod settings;

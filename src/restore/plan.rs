@@ -890,10 +890,20 @@ pub fn standby_progress(
             let primary = global.primary() == Some(arn);
             // A switchover RDS is cancelling is not coming: `plan_standby`
             // says so (StandbyNotReady) rather than asking for it again.
-            let coming = global
-                .failover
-                .as_ref()
-                .is_some_and(|f| f.to.as_deref() == Some(arn) && f.status != "cancelling");
+            // A switchover pending without its primary cannot finish: a
+            // replay with allow_data_loss moves on to the failover.
+            let lossy = matches!(
+                req.source,
+                Source::Standby {
+                    allow_data_loss: true,
+                    ..
+                }
+            );
+            let coming = global.failover.as_ref().is_some_and(|f| {
+                f.to.as_deref() == Some(arn)
+                    && f.status != "cancelling"
+                    && (f.data_loss_allowed || !lossy)
+            });
             let usable = primary
                 && global.failover.is_none()
                 && status::of_cluster(&cluster.status, "available")
@@ -1005,7 +1015,18 @@ pub fn plan_standby(
                     detail: "a global plan for a cluster outside a global database".to_owned(),
                 });
             };
-            if let Some(other) = &global.failover {
+            let switchover_to_it = global.failover.as_ref().is_some_and(|f| {
+                !f.data_loss_allowed
+                    && f.status != "cancelling"
+                    && f.to.as_deref() == cluster.arn.as_deref()
+            });
+            if *allow_data_loss && switchover_to_it {
+                notes.push(
+                    "a switchover to it was pending, which cannot finish without the primary: \
+                     failing over instead"
+                        .to_owned(),
+                );
+            } else if let Some(other) = &global.failover {
                 return Err(not_ready(format!(
                     "global database '{}' is already {} to {}",
                     global.id,

@@ -105,8 +105,16 @@ pub(super) async fn promote(
         result.plan = Some(planned.steps);
         return Ok(result);
     }
+    let primary_region = match &facts {
+        StandbyFacts::Cluster {
+            global: Some(global),
+            ..
+        } => global.primary().map(|arn| located(arn, region).0),
+        _ => None,
+    };
     for step in &planned.steps {
-        match rds::apply(&client, step, region).await? {
+        let to = call_region(step, region, primary_region.as_deref());
+        match rds::apply(&rds.get(to), step, to).await? {
             Applied::Started { status } => {
                 info!(operation = step.operation(), status = %status, "step sent");
                 match step {
@@ -204,6 +212,20 @@ async fn with_source_retention(
     }
 }
 
+/// The region a promotion's call goes to. `SwitchoverGlobalCluster` goes to
+/// the primary's region: the Aurora User Guide's switchover steps ("Performing
+/// switchovers for Amazon Aurora global databases", AWS CLI) run
+/// `switchover-global-cluster` with `--region` of the primary cluster.
+/// `FailoverGlobalCluster` goes to the secondary's (the standby's) region,
+/// which is up when the primary's is not; so do a replica's promotion and
+/// the tag, which act on the standby itself.
+pub fn call_region<'a>(step: &Step, standby: &'a str, primary: Option<&'a str>) -> &'a str {
+    match step {
+        Step::Switchover(_) => primary.unwrap_or(standby),
+        _ => standby,
+    }
+}
+
 /// The region and identifier an RDS identifier or ARN names; a bare
 /// identifier is in `here`.
 fn located(id_or_arn: &str, here: &str) -> (String, String) {
@@ -215,7 +237,8 @@ fn located(id_or_arn: &str, here: &str) -> (String, String) {
 }
 
 /// Whether the global database's primary region answers a short read of the
-/// primary cluster: a switchover cannot run without it. Only silence, a
+/// primary cluster: a switchover cannot run without it. It counts as
+/// answering only with the cluster available and a writer. Only silence, a
 /// connection failure, a 5xx or throttling count as not answering: any other
 /// error (AccessDenied) is itself the answer, and must not push an operator
 /// into a lossy failover.
@@ -241,8 +264,25 @@ async fn probe_primary(
     )
     .await
     {
-        // Found or not, the region answered: RDS judges the switchover.
-        Ok(Ok(_)) => Ok(PrimaryProbe::Answered),
+        // A switchover needs a primary that can hand over: its cluster
+        // available, with a writer. Anything less will not switch over.
+        Ok(Ok(Some(cluster)))
+            if cluster.status == "available" && cluster.members.iter().any(|(_, w)| *w) =>
+        {
+            Ok(PrimaryProbe::Answered)
+        }
+        Ok(Ok(Some(cluster))) => Ok(unreachable(format!(
+            "its primary cluster '{id}' is {}{}, and cannot hand over",
+            cluster.status,
+            if cluster.members.iter().any(|(_, w)| *w) {
+                ""
+            } else {
+                " without a writer"
+            }
+        ))),
+        Ok(Ok(None)) => Ok(unreachable(format!(
+            "its primary cluster '{id}' is not found in {region}"
+        ))),
         Ok(Err(e @ (Error::ServiceUnavailable(_) | Error::Throttled(_)))) => Ok(unreachable(
             format!("DescribeDBClusters failed: {}: {e}", e.name()),
         )),
