@@ -25,6 +25,27 @@ install_requirements() { # venv, requirements file, what
   echo "$want" > "$stamp"
 }
 
+# rust-toolchain.toml pins the toolchain by version. rustup would download
+# a version not installed under that name, and this machine reaches no
+# toolchain server: an installed stable toolchain of the same version serves,
+# linked under the pinned name. Any other version: say so, and go on.
+use_pinned_toolchain() {
+  local want have host home
+  want=$(sed -n 's/^channel = "\(.*\)"$/\1/p' "$ROOT/rust-toolchain.toml")
+  host=$(rustc +stable -vV 2>/dev/null | sed -n 's/^host: //p')
+  if [[ -z "$want" || -z "$host" ]] || rustup toolchain list | grep -q "^$want-$host"; then
+    return
+  fi
+  have=$(rustc +stable --version | awk '{print $2}')
+  home=${RUSTUP_HOME:-$HOME/.rustup}
+  if [[ "$have" == "$want" ]]; then
+    say "linking the installed stable toolchain ($have) as $want, the version rust-toolchain.toml pins"
+    ln -s "$home/toolchains/stable-$host" "$home/toolchains/$want-$host"
+  else
+    say "WARNING: rust-toolchain.toml pins $want; the installed stable is $have"
+  fi
+}
+
 # A clean build takes about 2.5 GB in target/ and the venvs about 1 GB. A
 # CI run once ran out of disk mid-build, with only an LLVM I/O error to show:
 # say it up front instead (a warning: an existing target/ needs less).
@@ -51,7 +72,7 @@ setup_sam_venv() {
 # template-us-east-1.yaml (the primary's alarm).
 check_template() {
   local bin="$ROOT/.venv-sam/bin" t
-  say "templates: sam validate --lint, cfn-lint, checkov, scripts/check_template.py"
+  say "templates: sam validate --lint, cfn-lint, checkov, scripts/check_template.py, scripts/check_samconfig.py"
   for t in template.yaml template-us-east-1.yaml; do
     (cd "$ROOT" && SAM_CLI_TELEMETRY=0 "$bin/sam" validate --lint --template "$t")
     (cd "$ROOT" && "$bin/cfn-lint" "$t")
@@ -60,6 +81,7 @@ check_template() {
       -f "$t")
   done
   (cd "$ROOT" && "$bin/python" scripts/check_template.py template.yaml template-us-east-1.yaml)
+  (cd "$ROOT" && "$bin/python" scripts/check_samconfig.py)
 }
 
 free_port() {

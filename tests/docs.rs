@@ -253,3 +253,116 @@ fn every_test_the_promises_name_exists() {
     }
     assert!(missing.is_empty(), "missing:\n{}", missing.join("\n"));
 }
+
+/// `n` as the docs write it.
+fn in_words(n: usize) -> &'static str {
+    [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ]
+    .get(n)
+    .copied()
+    .unwrap_or("many")
+}
+
+#[test]
+fn deploy_md_counts_the_functions_wildcard_resources_and_log_groups_the_template_has() {
+    let template = fs::read_to_string("template.yaml").expect("read template.yaml");
+    let deploy = fs::read_to_string("docs/deploy.md").expect("read docs/deploy.md");
+    let functions = template.matches("Type: AWS::Serverless::Function").count();
+    let wildcards = template.matches("Resource: \"*\"").count();
+    let log_groups = template.matches("Type: AWS::Logs::LogGroup").count();
+    for (what, phrase) in [
+        (
+            "functions",
+            format!("the {} functions", in_words(functions)),
+        ),
+        (
+            "Resource \"*\"",
+            format!("{} `Resource: \"*\"` statements", in_words(wildcards)),
+        ),
+        ("log groups", format!("{} log groups", in_words(log_groups))),
+    ] {
+        assert!(
+            deploy.contains(&phrase),
+            "docs/deploy.md should say \"{phrase}\" ({what})"
+        );
+    }
+    for stale in [
+        "both functions",
+        "two functions",
+        "the one `Resource: \"*\"`",
+    ] {
+        for (page, text) in pages() {
+            assert!(!text.contains(stale), "{} says \"{stale}\"", page.display());
+        }
+    }
+}
+
+/// The parameters template.yaml declares.
+fn template_parameters() -> BTreeSet<String> {
+    let template = fs::read_to_string("template.yaml").expect("read template.yaml");
+    let head = template.split("\nRules:").next().unwrap_or_default();
+    let mut names = BTreeSet::new();
+    let mut lines = head.lines().peekable();
+    while let Some(line) = lines.next() {
+        let is_name =
+            line.starts_with("  ") && !line.starts_with("   ") && line.trim_end().ends_with(':');
+        if is_name
+            && lines
+                .peek()
+                .is_some_and(|l| l.trim_start().starts_with("Type:"))
+        {
+            names.insert(line.trim().trim_end_matches(':').to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn every_template_parameter_is_documented_in_deploy_md_and_every_documented_one_exists() {
+    let deploy = fs::read_to_string("docs/deploy.md").expect("read docs/deploy.md");
+    let mut documented = BTreeSet::new();
+    for row in deploy.lines().filter(|l| l.starts_with("| `")) {
+        let first = row.split('|').nth(1).unwrap_or_default();
+        for name in first.split('`').skip(1).step_by(2) {
+            documented.insert(name.to_owned());
+        }
+    }
+    let declared = template_parameters();
+    assert!(declared.len() > 30, "{declared:?}");
+    let missing: Vec<_> = declared.difference(&documented).collect();
+    let unknown: Vec<_> = documented.difference(&declared).collect();
+    assert!(missing.is_empty(), "not in docs/deploy.md: {missing:?}");
+    assert!(
+        unknown.is_empty(),
+        "documented, not in template.yaml: {unknown:?}"
+    );
+}
+
+#[test]
+fn the_standby_retry_the_docs_describe_is_the_workflows() {
+    let definition: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string("statemachine/recovery.asl.json").expect("read the definition"),
+    )
+    .expect("JSON");
+    let retry = definition["States"]["RestoreDatabase"]["Retry"]
+        .as_array()
+        .expect("Retry")
+        .iter()
+        .find(|r| r["ErrorEquals"][0] == "StandbyNotReady")
+        .expect("a StandbyNotReady retry")
+        .clone();
+    let words = format!(
+        "up to {} times, {} s apart growing {}-fold to at most {} s",
+        retry["MaxAttempts"],
+        retry["IntervalSeconds"],
+        retry["BackoffRate"],
+        retry["MaxDelaySeconds"]
+    );
+    for page in ["docs/errors.md", "docs/workflow.md"] {
+        let text = fs::read_to_string(page)
+            .expect("read")
+            .replace("\n   ", " ");
+        assert!(text.contains(&words), "{page} should say \"{words}\"");
+    }
+}

@@ -448,9 +448,7 @@ fn paths_read(value: &Value, out: &mut Vec<String>) {
             while let Some(at) = rest.find("$.") {
                 let preceded = at > 0 && rest.as_bytes()[at - 1] == b'$';
                 let tail = &rest[at..];
-                let end = tail
-                    .find([',', ')', ' ', '\''])
-                    .unwrap_or(tail.len());
+                let end = tail.find([',', ')', ' ', '\'']).unwrap_or(tail.len());
                 if !preceded {
                     out.push(tail[..end].to_owned());
                 }
