@@ -487,7 +487,14 @@ fn the_pre_flight_runs_before_any_change() {
     // Nothing that changes is reachable from the start without passing the
     // pre-flight's checked state.
     let def = definition();
-    let before = reachable(&def, "CheckDrillFlag", &|body| {
+    let start = def["StartAt"].as_str().expect("StartAt").to_owned();
+    assert!(
+        def["States"]["UseCheckedInput"]["Comment"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("From here on the state holds the checked input only")),
+        "the pre-flight's checked state"
+    );
+    let before = reachable(&def, &start, &|body| {
         body["Comment"]
             .as_str()
             .is_some_and(|c| c.starts_with("From here on the state holds the checked input only"))
