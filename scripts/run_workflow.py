@@ -45,6 +45,10 @@ def main():
         "DbEndpointRecordName": os.environ["DR_DB_RECORD"],
         "DbEndpointTtl": "30",
         "AlarmTopicArn": os.environ["DR_ONCALL_TOPIC_ARN"],
+        "DrillFunctionArn": "drill",
+        "DrillValidationFunctionArn": "drill-validator",
+        "PrimaryRegion": "us-east-1",
+        "SecondaryRegion": "us-west-2",
     }.items():
         definition = definition.replace("${" + key + "}", value)
     sfn = client("stepfunctions", args.endpoint)

@@ -172,6 +172,7 @@ fn the_bad_data_sample_restores_a_point_in_time_and_moves_no_traffic() {
         "bad-data-sample",
         &serde_json::json!({}),
         &dr_lambdas::drill::preflight::Records::default(),
+        "us-west-2",
     )
     .expect("the pre-flight takes the sample");
     assert_eq!(checked["traffic"], false);
@@ -198,6 +199,7 @@ fn every_workflow_sample_passes_the_pre_flight() {
             "sample",
             &serde_json::json!({}),
             &dr_lambdas::drill::preflight::Records::default(),
+            "us-west-2",
         );
         assert!(checked.is_ok(), "{file}: {checked:?}");
     }

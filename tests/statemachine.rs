@@ -289,7 +289,12 @@ fn every_way_into_the_restore_passes_the_poll_counter_and_the_defaults() {
     );
     assert_eq!(
         into(&def, "IsDrill"),
-        set(["IsTrafficMoved", "DryRunFailover"].into_iter())
+        set([
+            "DryRunFailover",
+            "IsRestoreWhereTrafficIs",
+            "IsServingRegionChecked"
+        ]
+        .into_iter())
     );
     assert_eq!(
         into(&def, "MergePollSettings"),
@@ -520,10 +525,17 @@ fn every_failover_invocation_but_the_real_one_forces_dry_run() {
         .filter(|(_, b)| b["Parameters"]["FunctionName"] == "${FailoverFunctionArn}")
         .map(|(n, _)| n)
         .collect();
-    assert_eq!(failovers, ["DryRunFailover", "FailoverRegion"]);
+    assert_eq!(
+        failovers,
+        ["DryRunFailover", "FindServingRegion", "FailoverRegion"]
+    );
     assert_eq!(
         states["DryRunFailover"]["Parameters"]["Payload.$"],
         "States.JsonMerge($.failover, $.constants.dry_run, false)"
+    );
+    assert_eq!(
+        states["FindServingRegion"]["Parameters"]["Payload"]["dry_run"],
+        true
     );
     // The real one only after the input's explicit choice to move traffic.
     let into_real: Vec<&String> = states

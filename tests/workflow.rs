@@ -139,6 +139,8 @@ async fn state_machine(world: &World, region: &str) -> String {
                 if region == REGION { &world.topic } else { "" },
             ),
             ("DrillFunctionArn", "drill"),
+            ("PrimaryRegion", "us-east-1"),
+            ("SecondaryRegion", "us-west-2"),
             // Answered by scripts/moto_server.py's stub validator.
             ("DrillValidationFunctionArn", "drill-validator"),
         ] {
@@ -827,6 +829,15 @@ async fn instances_named(world: &World, prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that no drill copy of the sample is left in `REGION`.
+async fn no_drill_copy_left(world: &World) {
+    assert_eq!(
+        instances_named(world, "ecommerce-db-recovered-d").await,
+        Vec::<String>::new(),
+        "a drill copy is left"
+    );
+}
+
 /// The path every drill that restores takes up to its restore.
 fn drill_start() -> Vec<String> {
     states(&[
@@ -902,10 +913,7 @@ async fn a_drill_restores_cuts_over_its_own_record_validates_reports_and_leaves_
     );
     assert_eq!(execution.output["failed_over"]["status"], "DRY_RUN");
     // Nothing left: no drill database, no drill record; production as it was.
-    assert_eq!(
-        instances_named(&world, "ecommerce-db-recovered-d").await,
-        Vec::<String>::new()
-    );
+    no_drill_copy_left(&world).await;
     assert_eq!(drill_record(&world).await, Vec::<String>::new());
     assert_eq!(db_record(&world).await, production_record);
     assert_eq!(
@@ -972,10 +980,7 @@ async fn a_drill_whose_validation_fails_is_failed_and_still_cleaned_up() {
         "{:?}",
         execution.path
     );
-    assert_eq!(
-        instances_named(&world, "ecommerce-db-recovered-d").await,
-        Vec::<String>::new()
-    );
+    no_drill_copy_left(&world).await;
     assert_eq!(drill_record(&world).await, Vec::<String>::new());
     let messages = oncall_messages(&world);
     assert_eq!(messages[0].0, "dr-lambdas: drill FAILED");
@@ -1013,10 +1018,7 @@ async fn a_drill_whose_restore_fails_is_failed_and_cleans_up_what_there_is() {
         "{:?}",
         execution.path
     );
-    assert_eq!(
-        instances_named(&world, "ecommerce-db-recovered-d").await,
-        Vec::<String>::new()
-    );
+    no_drill_copy_left(&world).await;
     let messages = oncall_messages(&world);
     assert_eq!(messages[0].0, "dr-lambdas: drill FAILED");
     assert_eq!(messages[0].1["steps"]["failure"]["Error"], "AwsError");
@@ -1153,10 +1155,7 @@ async fn two_drills_in_a_row_each_restore_a_fresh_database() {
         Value::Null,
         "selected out"
     );
-    assert_eq!(
-        instances_named(&world, "ecommerce-db-recovered-d").await,
-        Vec::<String>::new()
-    );
+    no_drill_copy_left(&world).await;
     oncall_messages(&world);
 }
 
@@ -1254,10 +1253,7 @@ async fn a_scheduled_drill_is_a_drill_whatever_drill_input_says_and_production_i
         assert_eq!(execution.output["drill_report"]["outcome"], "succeeded");
         assert_eq!(db_record(&world).await, production, "{drill:?}");
         assert_eq!(traffic_region(&world).await, "us-east-1", "{drill:?}");
-        assert_eq!(
-            instances_named(&world, "ecommerce-db-recovered-d").await,
-            Vec::<String>::new()
-        );
+        no_drill_copy_left(&world).await;
     }
     oncall_messages(&world);
 }
@@ -1287,11 +1283,26 @@ async fn a_drill_flag_that_is_not_a_boolean_is_refused_by_the_first_state() {
     assert_eq!(oncall_messages(&world)[0].0, "dr-lambdas: recovery FAILED");
 }
 
+/// Traffic on the secondary region, as after a regional failover.
+fn traffic_on_secondary(world: &World) {
+    let out = invoke(
+        world,
+        "failover-region",
+        &json!({"primary_region": "us-east-1", "secondary_region": "us-west-2"}),
+    );
+    assert!(
+        out["status"] == "INSYNC" || out["status"] == "ALREADY_ACTIVE",
+        "{out}"
+    );
+}
+
 #[tokio::test]
 async fn failover_none_restores_and_repoints_the_database_name_and_moves_no_traffic() {
     let world = world_or_skip!();
     let _one = ONE_AT_A_TIME.lock().await;
-    traffic_on_primary(&world);
+    // Bad data after a regional failover: traffic and the restore in
+    // us-west-2.
+    traffic_on_secondary(&world);
     oncall_messages(&world);
     let db = common::unique("wf-bad-data");
     let mut given = input(&db);
@@ -1304,15 +1315,58 @@ async fn failover_none_restores_and_repoints_the_database_name_and_moves_no_traf
         !execution
             .path
             .iter()
-            .any(|s| s.ends_with("Failover") || s == "FailoverRegion"),
+            .any(|s| s == "DryRunFailover" || s == "FailoverRegion"),
         "{:?}",
         execution.path
     );
+    assert!(execution.path.contains(&"FindServingRegion".to_owned()));
     assert_eq!(db_record(&world).await, endpoint(&world, &db).await);
-    assert_eq!(traffic_region(&world).await, "us-east-1");
+    assert_eq!(traffic_region(&world).await, "us-west-2");
     let messages = oncall_messages(&world);
     assert_eq!(messages[0].0, "dr-lambdas: recovery succeeded");
     assert_eq!(messages[0].1["traffic"], false);
+    traffic_on_primary(&world);
+}
+
+#[tokio::test]
+async fn failover_none_in_a_region_that_serves_no_traffic_is_refused_before_any_change() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let before = db_record(&world).await;
+    let db = common::unique("wf-bad-data-elsewhere");
+    let mut given = input(&db);
+    given["failover"] = json!("none");
+    assert_eq!(given["restore"]["region"], "us-west-2");
+
+    let execution = run(&world, &given).await;
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.error.as_deref(), Some("InvalidRequest"));
+    assert!(
+        ends_with(
+            &execution.path,
+            &[
+                "FindServingRegion",
+                "IsRestoreWhereTrafficIs",
+                "RestoreNotWhereTrafficIs",
+                "ReportFailure",
+                "NotifyFailure",
+                "Failed"
+            ]
+        ),
+        "{:?}",
+        execution.path
+    );
+    let cause = execution.cause.unwrap_or_default();
+    assert!(
+        cause.starts_with("restore.region: us-west-2 is not where traffic is served now"),
+        "{cause}"
+    );
+    assert_eq!(instances_named(&world, &db).await, Vec::<String>::new());
+    assert_eq!(db_record(&world).await, before);
+    oncall_messages(&world);
 }
 
 #[tokio::test]
@@ -1418,9 +1472,6 @@ async fn a_300_kb_validation_answer_still_reaches_the_cleanup_and_the_report() {
         true
     );
     assert_eq!(execution.output["drill_report"]["outcome"], "succeeded");
-    assert_eq!(
-        instances_named(&world, "ecommerce-db-recovered-d").await,
-        Vec::<String>::new()
-    );
+    no_drill_copy_left(&world).await;
     oncall_messages(&world);
 }

@@ -260,7 +260,13 @@ impl DrillHandler {
         input: &Value,
         deployment: &Value,
     ) -> Result<Value, Error> {
-        let checked = preflight::check(input, execution, deployment, &self.settings.records)?;
+        let checked = preflight::check(
+            input,
+            execution,
+            deployment,
+            &self.settings.records,
+            self.rds.home_region(),
+        )?;
         if let (true, Some(zone), Some(name)) = (
             checked["drill"] == true,
             &self.settings.zone,

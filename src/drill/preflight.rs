@@ -79,11 +79,14 @@ pub fn normalized(name: &str) -> String {
 
 /// The input, checked, in the one shape the workflow reads after the
 /// pre-flight: every key present, whatever the input left out.
+/// `home_region` is the restore function's (the stack's) region: where a
+/// restore without `region` runs.
 pub fn check(
     input: &Value,
     execution: &str,
     deployment: &Value,
     records: &Records,
+    home_region: &str,
 ) -> Result<Value, Error> {
     let Some(given) = input.as_object() else {
         return Err(Error::invalid(
@@ -166,6 +169,13 @@ pub fn check(
         _ => Map::new(),
     };
     let traffic = failover.is_some();
+    // Where the restore runs: for a recovery that moves no traffic, the
+    // workflow checks that traffic is served from there now.
+    let restore_region = restore
+        .get("region")
+        .and_then(Value::as_str)
+        .unwrap_or(home_region)
+        .to_owned();
     let (restore, failover, prepared) = if drill {
         let (restore, dry) =
             plan::drill_inputs(&restore, failover.as_ref().unwrap_or(&json!({})), execution)?;
@@ -188,6 +198,7 @@ pub fn check(
         "settings": settings,
         "deployment": deployment,
         "prepared": prepared,
+        "restore_region": restore_region,
     }))
 }
 
@@ -311,6 +322,7 @@ mod tests {
             "exec-1",
             &json!({"record_name": "db.orders.internal", "zone_id": "Z1"}),
             &records(),
+            "us-west-2",
         )
     }
 
@@ -344,6 +356,16 @@ mod tests {
         let out = checked(json!({"restore": restore(), "failover": "none"})).unwrap();
         assert_eq!(out["traffic"], false);
         assert_eq!(out["failover"], json!({}));
+    }
+
+    #[test]
+    fn the_restore_region_is_the_events_else_the_functions_own() {
+        let out = checked(json!({"restore": restore(), "failover": "none"})).unwrap();
+        assert_eq!(out["restore_region"], "us-west-2");
+        let mut elsewhere = restore();
+        elsewhere["region"] = json!("us-east-1");
+        let out = checked(json!({"restore": elsewhere, "failover": "none"})).unwrap();
+        assert_eq!(out["restore_region"], "us-east-1");
     }
 
     #[test]
@@ -452,6 +474,7 @@ mod tests {
                 "x",
                 &json!({}),
                 &records,
+                "us-west-2",
             )
             .unwrap_err();
             assert_eq!(err.name(), "Misconfigured");
