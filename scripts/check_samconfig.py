@@ -16,20 +16,13 @@ Run with the .venv-sam Python: python scripts/check_samconfig.py
 import json
 import re
 import sys
-from pathlib import Path
 
 from cfnlint.decode import decode
 from samcli.cli.types import CfnParameterOverridesType
 from samcli.lib.config.samconfig import SamConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-FAILED = []
-
-
-def check(ok, what):
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
-    if not ok:
-        FAILED.append(what)
+# The same one-line-a-check report as the template's checks.
+from check_template import FAILED, ROOT, check
 
 
 def main():

@@ -187,46 +187,39 @@ async fn sweep(handler: &DrillHandler) -> Value {
         .unwrap()
 }
 
+/// The sweep of one old drill instance `found`, with the production zone
+/// holding `zone`: its answer, and the deletes it sent.
+async fn sweep_of(found: DbInstance, zone: Vec<ResourceRecordSet>) -> (Value, Vec<String>) {
+    let deletes = Sent::default();
+    let rds = rds_with(vec![found], vec![], &deletes, deleting(&deletes));
+    let route53 = zone_with(zone, &Arc::default());
+    let out = sweep(&handler(rds, route53, settings())).await;
+    let sent = deletes.lock().unwrap().clone();
+    (out, sent)
+}
+
 #[tokio::test]
 async fn an_old_leftover_no_production_record_points_at_is_deleted() {
-    let deletes = Sent::default();
-    let rds = rds_with(
-        vec![leftover(LONG_AGO, false)],
-        vec![],
-        &deletes,
-        deleting(&deletes),
-    );
-    let route53 = zone_with(vec![cname(PRODUCTION, PRODUCTION_ADDRESS)], &Arc::default());
+    let (out, deletes) = sweep_of(
+        leftover(LONG_AGO, false),
+        vec![cname(PRODUCTION, PRODUCTION_ADDRESS)],
+    )
+    .await;
 
-    let out = sweep(&handler(rds, route53, settings())).await;
-
-    assert_eq!(*deletes.lock().unwrap(), [format!("instance {LEFTOVER}")]);
+    assert_eq!(deletes, [format!("instance {LEFTOVER}")]);
     assert_eq!(out["deleted"], json!([format!("instance '{LEFTOVER}'")]));
     assert_eq!(out["kept"], json!([]));
 }
 
 #[tokio::test]
 async fn a_leftover_a_production_record_points_at_is_kept_and_named() {
-    let deletes = Sent::default();
-    let rds = rds_with(
-        vec![leftover(LONG_AGO, false)],
-        vec![],
-        &deletes,
-        deleting(&deletes),
-    );
     // Someone repointed production at the old drill copy (upper case and a
     // trailing dot: Route 53 names compare without either).
-    let route53 = zone_with(
-        vec![cname(
-            PRODUCTION,
-            &format!("{}.", LEFTOVER_ADDRESS.to_uppercase()),
-        )],
-        &Arc::default(),
-    );
+    let pointing = cname(PRODUCTION, &format!("{}.", LEFTOVER_ADDRESS.to_uppercase()));
 
-    let out = sweep(&handler(rds, route53, settings())).await;
+    let (out, deletes) = sweep_of(leftover(LONG_AGO, false), vec![pointing]).await;
 
-    assert!(deletes.lock().unwrap().is_empty(), "nothing deleted");
+    assert!(deletes.is_empty(), "nothing deleted");
     assert_eq!(out["kept"][0]["id"], LEFTOVER);
     let reason = out["kept"][0]["reason"].as_str().unwrap();
     assert!(
@@ -263,41 +256,23 @@ async fn when_the_production_records_cannot_be_read_every_leftover_is_kept() {
 
 #[tokio::test]
 async fn a_leftover_younger_than_a_drill_can_run_is_left_alone() {
-    let deletes = Sent::default();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
     let young = now - dr_lambdas::drill::plan::LEFTOVER_AGE_SECONDS + 60;
-    let rds = rds_with(
-        vec![leftover(young, false)],
-        vec![],
-        &deletes,
-        deleting(&deletes),
-    );
-    let route53 = zone_with(vec![], &Arc::default());
+    let (out, deletes) = sweep_of(leftover(young, false), vec![]).await;
 
-    let out = sweep(&handler(rds, route53, settings())).await;
-
-    assert!(deletes.lock().unwrap().is_empty());
+    assert!(deletes.is_empty());
     assert_eq!(out["deleted"], json!([]));
     assert_eq!(out["kept"], json!([]), "in progress: not a leftover yet");
 }
 
 #[tokio::test]
 async fn a_protected_leftover_is_kept_with_both_commands_and_the_drill_goes_on() {
-    let deletes = Sent::default();
-    let rds = rds_with(
-        vec![leftover(LONG_AGO, true)],
-        vec![],
-        &deletes,
-        deleting(&deletes),
-    );
-    let route53 = zone_with(vec![], &Arc::default());
+    let (out, deletes) = sweep_of(leftover(LONG_AGO, true), vec![]).await;
 
-    let out = sweep(&handler(rds, route53, settings())).await;
-
-    assert!(deletes.lock().unwrap().is_empty());
+    assert!(deletes.is_empty());
     let kept = &out["kept"][0];
     assert_eq!(kept["region"], "us-west-2");
     assert_eq!(
@@ -371,15 +346,7 @@ async fn an_aurora_leftover_whose_writer_is_still_going_is_handed_to_the_cleanup
     let swept = sweep(&handler).await;
     // RDS refuses the cluster while its writer is being deleted
     // (InvalidDBClusterStateFault): the drill's cleanup tries again.
-    let cleaned = handler
-        .handle(
-            json!({"action": "cleanup", "marker": "this-drill",
-                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "region": "us-west-2"},
-                   "sweep_pending": swept["pending"]}),
-            &Invocation::new("req-2"),
-        )
-        .await
-        .unwrap();
+    let cleaned = cleanup(&handler, swept["pending"].clone()).await;
 
     assert_eq!(swept["pending"], json!([LEFTOVER]));
     assert_eq!(
@@ -387,6 +354,19 @@ async fn an_aurora_leftover_whose_writer_is_still_going_is_handed_to_the_cleanup
         [format!("cluster {LEFTOVER}"), format!("cluster {LEFTOVER}")]
     );
     assert_eq!(cleaned["pending"], json!([format!("cluster '{LEFTOVER}'")]));
+}
+
+/// The cleanup of this drill's copy, finishing the sweep's `pending`.
+async fn cleanup(handler: &DrillHandler, pending: Value) -> Value {
+    handler
+        .handle(
+            json!({"action": "cleanup", "marker": "this-drill",
+                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "region": "us-west-2"},
+                   "sweep_pending": pending}),
+            &Invocation::new("req-2"),
+        )
+        .await
+        .unwrap()
 }
 
 async fn preflight(handler: &DrillHandler) -> Result<Value, dr_lambdas::Error> {
@@ -485,14 +465,7 @@ async fn the_cleanup_keeps_a_record_that_is_not_a_drills_and_still_deletes_the_d
         .build();
     let rds = rds_with(vec![copy], vec![], &deletes, deleting(&deletes));
 
-    let out = handler(rds, route53, settings())
-        .handle(
-            json!({"action": "cleanup", "marker": "this-drill",
-                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "region": "us-west-2"}}),
-            &Invocation::new("req-1"),
-        )
-        .await
-        .unwrap();
+    let out = cleanup(&handler(rds, route53, settings()), json!([])).await;
 
     assert_eq!(*changes.lock().unwrap(), 0, "the record is left as it is");
     assert_eq!(*deletes.lock().unwrap(), ["instance orders-dr-d1a2b3c4e"]);
@@ -511,14 +484,7 @@ async fn the_cleanup_deletes_the_drill_record_when_it_points_at_a_drill_copy() {
             .then_output(|| DescribeDbInstancesOutput::builder().build())]
     );
 
-    let out = handler(rds, route53, settings())
-        .handle(
-            json!({"action": "cleanup", "marker": "this-drill",
-                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "region": "us-west-2"}}),
-            &Invocation::new("req-1"),
-        )
-        .await
-        .unwrap();
+    let out = cleanup(&handler(rds, route53, settings()), json!([])).await;
 
     assert_eq!(*changes.lock().unwrap(), 1);
     assert_eq!(out["deleted"], json!([format!("record '{DRILL_RECORD}.'")]));

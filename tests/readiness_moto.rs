@@ -537,15 +537,11 @@ async fn a_malformed_restore_half_is_an_invalid_request_not_a_failed_check() {
     assert_eq!(err.name(), "InvalidRequest");
 }
 
-#[tokio::test]
-async fn a_database_an_earlier_drill_left_behind_fails_the_leftover_check_naming_it() {
-    let url = moto_or_skip!();
-    let sdk = sdk(&url).await;
-    let world = world(&sdk, None).await;
-    let leftover = format!("{}-d0000beef", world.target);
-    common::rds(&url, WEST)
+/// A drill's copy `id` in us-west-2, tagged with the drill `marker`.
+async fn drill_copy(url: &str, id: &str, marker: &str) {
+    common::rds(url, WEST)
         .create_db_instance()
-        .db_instance_identifier(&leftover)
+        .db_instance_identifier(id)
         .engine("postgres")
         .db_instance_class("db.t4g.micro")
         .allocated_storage(20)
@@ -554,12 +550,21 @@ async fn a_database_an_earlier_drill_left_behind_fails_the_leftover_check_naming
         .tags(
             aws_sdk_rds::types::Tag::builder()
                 .key("dr-lambdas:drill")
-                .value("drill-1")
+                .value(marker)
                 .build(),
         )
         .send()
         .await
-        .expect("a leftover");
+        .expect("a drill's copy");
+}
+
+#[tokio::test]
+async fn a_database_an_earlier_drill_left_behind_fails_the_leftover_check_naming_it() {
+    let url = moto_or_skip!();
+    let sdk = sdk(&url).await;
+    let world = world(&sdk, None).await;
+    let leftover = format!("{}-d0000beef", world.target);
+    drill_copy(&url, &leftover, "drill-1").await;
 
     // moto stamps the leftover's creation "now": checked five hours later,
     // it is older than any drill can run.
@@ -584,23 +589,7 @@ async fn a_drill_copy_younger_than_a_drill_can_run_is_a_drill_in_progress_not_a_
     let sdk = sdk(&url).await;
     let world = world(&sdk, None).await;
     let copy = format!("{}-d0000cafe", world.target);
-    common::rds(&url, WEST)
-        .create_db_instance()
-        .db_instance_identifier(&copy)
-        .engine("postgres")
-        .db_instance_class("db.t4g.micro")
-        .allocated_storage(20)
-        .master_username("x")
-        .master_user_password("not-a-secret-1")
-        .tags(
-            aws_sdk_rds::types::Tag::builder()
-                .key("dr-lambdas:drill")
-                .value("drill-running")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("a running drill's copy");
+    drill_copy(&url, &copy, "drill-running").await;
 
     let readiness = check(&handler(&sdk, settings(), None), input(&world)).await;
 

@@ -519,6 +519,22 @@ async fn outside_lambda_with_no_account_the_identifier_stands_in_for_the_arn() {
     assert_eq!(asked.lock().unwrap()[0].filters()[0].values(), [SOURCE]);
 }
 
+/// A restore of the source's latest restorable time in the recovery region,
+/// whose source is not there, with `backups`: the restore requests sent.
+async fn latest_in_the_recovery_region(backups: &Rule) -> Sent {
+    let (target, source) = (absent(TARGET), absent(SOURCE));
+    let (rule, sent) = restore_captured();
+    restore(
+        &[&target, &source, backups, &rule],
+        "us-west-2",
+        json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE,
+               "db_subnet_group": "dr-subnets"}),
+    )
+    .await
+    .unwrap();
+    sent
+}
+
 /// A replicated backup in the recovery region: its ARN there, and the ARN
 /// of the source instance it replicates.
 fn replica_of(source_arn: &str, backup_arn: &str) -> DbInstanceAutomatedBackup {
@@ -536,7 +552,6 @@ fn replica_of(source_arn: &str, backup_arn: &str) -> DbInstanceAutomatedBackup {
 
 #[tokio::test]
 async fn a_same_named_instance_replicated_from_another_region_is_never_restored() {
-    let (target, source) = (absent(TARGET), absent(SOURCE));
     // moto and real RDS alike may list both: matched on DBInstanceArn.
     let backups = mock!(Client::describe_db_instance_automated_backups).then_output(|| {
         DescribeDbInstanceAutomatedBackupsOutput::builder()
@@ -547,16 +562,7 @@ async fn a_same_named_instance_replicated_from_another_region_is_never_restored(
             .db_instance_automated_backups(replica_of(SOURCE_ARN, REPLICATED))
             .build()
     });
-    let (rule, sent) = restore_captured();
-
-    restore(
-        &[&target, &source, &backups, &rule],
-        "us-west-2",
-        json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE,
-               "db_subnet_group": "dr-subnets"}),
-    )
-    .await
-    .unwrap();
+    let sent = latest_in_the_recovery_region(&backups).await;
 
     assert_eq!(
         only(&sent).source_db_instance_automated_backups_arn(),
@@ -566,7 +572,6 @@ async fn a_same_named_instance_replicated_from_another_region_is_never_restored(
 
 #[tokio::test]
 async fn when_the_filtered_listing_finds_nothing_the_whole_listing_is_matched_by_the_sources_arn() {
-    let (target, source) = (absent(TARGET), absent(SOURCE));
     let asked: Asked = Arc::default();
     let keep = asked.clone();
     let backups =
@@ -580,16 +585,7 @@ async fn when_the_filtered_listing_finds_nothing_the_whole_listing_is_matched_by
                 out.build()
             }
         });
-    let (rule, sent) = restore_captured();
-
-    restore(
-        &[&target, &source, &backups, &rule],
-        "us-west-2",
-        json!({"db_instance": TARGET, "restore_time": "latest", "source_db_instance": SOURCE,
-               "db_subnet_group": "dr-subnets"}),
-    )
-    .await
-    .unwrap();
+    let sent = latest_in_the_recovery_region(&backups).await;
 
     let asked = asked.lock().unwrap();
     assert_eq!(asked.len(), 2, "{asked:?}");

@@ -573,13 +573,10 @@ async fn a_primary_region_that_does_not_answer_refuses_the_switchover_and_sends_
     assert!(calls.lock().unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn allow_data_loss_fails_over_with_allow_data_loss_and_counts_the_aurora_lag() {
-    let (calls, tagged) = (Calls::default(), Arc::default());
-    let sent: FailedOver = Arc::default();
-    let s = sent.clone();
-    let c = calls.clone();
-    let failover = mock!(Client::failover_global_cluster)
+/// `FailoverGlobalCluster`, recording the call and its target and flag.
+fn failover(calls: &Calls, sent: &FailedOver) -> Rule {
+    let (c, s) = (calls.clone(), sent.clone());
+    mock!(Client::failover_global_cluster)
         .match_requests(move |r| {
             c.lock().unwrap().push("FailoverGlobalCluster".into());
             s.lock().unwrap().push((
@@ -588,7 +585,14 @@ async fn allow_data_loss_fails_over_with_allow_data_loss_and_counts_the_aurora_l
             ));
             true
         })
-        .then_output(|| FailoverGlobalClusterOutput::builder().build());
+        .then_output(|| FailoverGlobalClusterOutput::builder().build())
+}
+
+#[tokio::test]
+async fn allow_data_loss_fails_over_with_allow_data_loss_and_counts_the_aurora_lag() {
+    let (calls, tagged) = (Calls::default(), Arc::default());
+    let sent: FailedOver = Arc::default();
+    let failover = failover(&calls, &sent);
     let asked = Arc::default();
     let out = run(
         &[
@@ -765,17 +769,7 @@ async fn a_replay_with_allow_data_loss_while_a_switchover_is_pending_fails_over(
         .build();
     let (calls, tagged) = (Calls::default(), Arc::default());
     let sent: FailedOver = Arc::default();
-    let (s, c) = (sent.clone(), calls.clone());
-    let failover = mock!(Client::failover_global_cluster)
-        .match_requests(move |r| {
-            c.lock().unwrap().push("FailoverGlobalCluster".into());
-            s.lock().unwrap().push((
-                r.target_db_cluster_identifier().unwrap_or_default().into(),
-                r.allow_data_loss(),
-            ));
-            true
-        })
-        .then_output(|| FailoverGlobalClusterOutput::builder().build());
+    let failover = failover(&calls, &sent);
     let out = run(
         &[
             &no_instance(SECONDARY),

@@ -348,20 +348,7 @@ pub async fn production_values(
 ) -> Result<Vec<(String, String)>, Error> {
     let mut values = Vec::new();
     for name in names {
-        let fqdn = format!("{}.", super::preflight::normalized(name));
-        let out = client
-            .list_resource_record_sets()
-            .hosted_zone_id(zone)
-            .start_record_name(&fqdn)
-            .max_items(100)
-            .send()
-            .await
-            .map_err(|e| from_sdk("ListResourceRecordSets", e))?;
-        for set in out
-            .resource_record_sets()
-            .iter()
-            .filter(|s| super::preflight::normalized(s.name()) == fqdn.trim_end_matches('.'))
-        {
+        for set in sets_named(client, zone, name).await? {
             values.extend(
                 set.resource_records()
                     .iter()
@@ -376,13 +363,14 @@ pub async fn production_values(
     Ok(values)
 }
 
-/// The record sets under `name` in `zone`, as the pre-flight and the cleanup
-/// judge them (`preflight::drill_record_problem`), with the CNAME to delete.
-pub async fn record_sets(
+/// Every record set named `name` in `zone` (weighted, latency, alias ones
+/// included): one page of 100 from the name on, the sets of that name only
+/// (the listing goes on to the names after it).
+async fn sets_named(
     client: &aws_sdk_route53::Client,
     zone: &str,
     name: &str,
-) -> Result<(Vec<RecordSet>, Option<ResourceRecordSet>), Error> {
+) -> Result<Vec<ResourceRecordSet>, Error> {
     let fqdn = format!("{}.", super::preflight::normalized(name));
     let out = client
         .list_resource_record_sets()
@@ -392,11 +380,22 @@ pub async fn record_sets(
         .send()
         .await
         .map_err(|e| from_sdk("ListResourceRecordSets", e))?;
-    let mine: Vec<&ResourceRecordSet> = out
+    Ok(out
         .resource_record_sets()
         .iter()
         .filter(|s| super::preflight::normalized(s.name()) == fqdn.trim_end_matches('.'))
-        .collect();
+        .cloned()
+        .collect())
+}
+
+/// The record sets under `name` in `zone`, as the pre-flight and the cleanup
+/// judge them (`preflight::drill_record_problem`), with the CNAME to delete.
+pub async fn record_sets(
+    client: &aws_sdk_route53::Client,
+    zone: &str,
+    name: &str,
+) -> Result<(Vec<RecordSet>, Option<ResourceRecordSet>), Error> {
+    let mine = sets_named(client, zone, name).await?;
     let judged = mine
         .iter()
         .map(|s| RecordSet {
@@ -409,10 +408,7 @@ pub async fn record_sets(
                 .collect(),
         })
         .collect();
-    let cname = mine
-        .into_iter()
-        .find(|s| *s.r#type() == RrType::Cname)
-        .cloned();
+    let cname = mine.into_iter().find(|s| *s.r#type() == RrType::Cname);
     Ok((judged, cname))
 }
 
