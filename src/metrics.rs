@@ -12,6 +12,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
+/// The namespace of every function's metrics (readiness, drills) unless
+/// `METRICS_NAMESPACE` says another: the template's `MetricsNamespace`
+/// default.
+pub const DEFAULT_NAMESPACE: &str = "dr-lambdas";
+
 /// One metric of a line: its name, unit, and value (`None`: not emitted,
 /// since EMF has no "unknown").
 #[derive(Debug, Clone, Copy, PartialEq)]

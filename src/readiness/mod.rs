@@ -28,7 +28,7 @@ use crate::runtime::{Handler, Invocation};
 use crate::validate;
 
 /// The namespace of the readiness metrics unless `METRICS_NAMESPACE` says.
-pub const DEFAULT_NAMESPACE: &str = "dr-lambdas";
+pub use crate::metrics::DEFAULT_NAMESPACE;
 
 /// The readiness input: the recovery workflow's input, either half optional
 /// (its `settings` are the workflow's, and ignored here).
