@@ -10,6 +10,7 @@ pub mod drill;
 pub mod error;
 pub mod failover;
 pub mod metrics;
+pub mod plan;
 pub mod readiness;
 pub mod restore;
 pub mod runtime;

@@ -67,6 +67,9 @@ enum DrillEvent {
     },
     /// The user's validation function, invoked here and answered bounded.
     Validate { target: Value },
+    /// A scenario of the deployment's recovery plan, expanded into one
+    /// restore event per database (Step Functions cannot read `/opt`).
+    Plan { start: crate::plan::Start },
     Report {
         /// `$$.Execution.StartTime`: when the drill was asked for.
         #[serde(default)]
@@ -134,6 +137,8 @@ pub struct DrillHandler {
     cloudwatch: RegionalClients<aws_sdk_cloudwatch::Client>,
     lambda: aws_sdk_lambda::Client,
     settings: DrillSettings,
+    /// The deployment's recovery plan (`PLAN_FILE`), if one is deployed.
+    plan: Option<crate::plan::Plan>,
 }
 
 impl Handler for DrillHandler {
@@ -171,6 +176,7 @@ impl Handler for DrillHandler {
                 Ok(out)
             }
             DrillEvent::Validate { target } => Ok(self.validate(&target).await?),
+            DrillEvent::Plan { start } => Ok(self.expand(&start)?),
             DrillEvent::Report { started_at, state } => {
                 serde_json::to_value(self.report(started_at, state, invocation))
             }
@@ -205,7 +211,8 @@ impl DrillHandler {
             home,
             DrillSettings::from_env(env)?,
         )
-        .with_lambda(lambda))
+        .with_lambda(lambda)
+        .with_plan(crate::plan::load(env)?))
     }
 
     /// A handler around existing clients for `home_region` (tests pass
@@ -233,7 +240,37 @@ impl DrillHandler {
             cloudwatch: RegionalClients::new(cloudwatch, home_region, aws::cloudwatch_in_region),
             lambda,
             settings,
+            plan: None,
         }
+    }
+
+    /// The same handler, with the deployment's recovery plan.
+    pub fn with_plan(mut self, plan: Option<crate::plan::Plan>) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// `start`'s scenario of the plan: whether it moves traffic, its
+    /// validation functions, and one restore event per database.
+    fn expand(&self, start: &crate::plan::Start) -> Result<Value, Error> {
+        let Some(plan) = &self.plan else {
+            return Err(Error::Misconfigured {
+                variable: "PLAN_FILE",
+                reason: format!(
+                    "names no recovery plan, and none is at {}: deploy the plan layer",
+                    crate::plan::DEFAULT_PLAN_FILE
+                ),
+            });
+        };
+        let databases = crate::plan::expand(plan, start)?;
+        let scenario = plan.scenarios.get(&start.scenario);
+        info!(scenario = %start.scenario, databases = databases.len(), "scenario expanded");
+        Ok(json!({
+            "scenario": start.scenario,
+            "moves_traffic": scenario.is_some_and(|s| s.moves_traffic),
+            "validation": scenario.map(|s| s.validation.clone()).unwrap_or_default(),
+            "databases": databases,
+        }))
     }
 
     /// The same handler, invoking the validation function through `lambda`.
