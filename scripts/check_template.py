@@ -30,7 +30,8 @@ template.yaml:
   keeps the drill record apart from the production record, and both
   patterns admit normalized names only; the drill function knows every
   production record; the validation function is the drill function's to
-  invoke, not the workflow's; a failed drill pages.
+  invoke, not the workflow's; a failed drill pages; the recovery plan is a
+  layer whose build runs its check.
 - check-readiness's role only reads; it logs at INFO or finer (its EMF
   lines are INFO); the Ready alarm breaches on missing data and only pages;
   a rule keeps AlarmTopicArn apart from FailoverTriggerTopicArn, and
@@ -417,6 +418,15 @@ def drill_checks(template):
         invokes and all(s["Resource"] == {"Ref": "DrillValidationFunctionArn"} for s in invokes)
         and not any("DrillValidationFunctionArn" in json.dumps(s) for s in workflow),
         "the validation function is the drill function's to invoke, never the workflow's",
+    )
+    layer = resources.get("RecoveryPlanLayer", {})
+    check(
+        layer.get("Metadata", {}).get("BuildMethod") == "makefile"
+        and layer["Properties"]["ContentUri"] == "plan/"
+        and "check-plan" in (ROOT / "plan" / "Makefile").read_text()
+        and resources["DrillFunction"]["Properties"].get("Layers") == [{"Ref": "RecoveryPlanLayer"}]
+        and env.get("PLAN_FILE") == "/opt/recovery-plan.json",
+        "the recovery plan is a layer whose build runs the plan's check, read by the drill function at /opt",
     )
     failed = resources.get("DrillFailedAlarm", {}).get("Properties", {})
     check(

@@ -246,3 +246,33 @@ async fn the_plan_action_for_40_databases_answers_far_under_the_payload_limit() 
     let bytes = out.to_string().len();
     assert!(bytes < 32 * 1024, "{bytes} bytes for 40 databases");
 }
+
+/// The layer's build (plan/Makefile's target, as sam build runs it) on
+/// `plan`: whether it succeeded, and whether it produced the layer's file.
+fn build_layer(plan: &str) -> (bool, bool) {
+    let artifacts = std::env::temp_dir().join(format!(
+        "dr-plan-layer-{}-{}",
+        std::process::id(),
+        plan.replace('/', "-")
+    ));
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let status = Command::new("make")
+        .args(["--silent", "-f", "plan/Makefile", "build-RecoveryPlanLayer"])
+        .arg(format!("PLAN={plan}"))
+        .arg(format!("CHECK_PLAN={}", env!("CARGO_BIN_EXE_check-plan")))
+        .arg(format!("ARTIFACTS_DIR={}", artifacts.display()))
+        .output()
+        .expect("run make");
+    let built = artifacts.join("recovery-plan.json").exists();
+    std::fs::remove_dir_all(&artifacts).ok();
+    (status.status.success(), built)
+}
+
+#[test]
+fn the_layers_build_fails_on_a_plan_with_a_mistake_and_builds_a_good_one() {
+    assert_eq!(
+        build_layer(&fixture("standby-without-a-drillable-source")),
+        (false, false)
+    );
+    assert_eq!(build_layer("plan/recovery-plan.json"), (true, true));
+}
