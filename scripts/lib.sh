@@ -84,6 +84,23 @@ check_template() {
   (cd "$ROOT" && "$bin/python" scripts/check_samconfig.py)
 }
 
+# The workflow's definition, with the template's substitutions in place,
+# checked by asl-validator (npm, pinned) as Amazon States Language: the
+# interpreter the tests run it on (moto's) is more lenient than Step
+# Functions.
+check_statemachine() {
+  local dir="$ROOT/.node" want="asl-validator@4.0.0" definition
+  if [[ "$(cat "$dir/.installed" 2>/dev/null)" != "$want" ]]; then
+    say "installing $want into .node (first run only)"
+    npm install --silent --no-audit --no-fund --prefix "$dir" "$want"
+    echo "$want" > "$dir/.installed"
+  fi
+  say "the workflow's definition: asl-validator"
+  definition=$(sed 's/\${[A-Za-z]*}/arn:aws:lambda:us-west-2:123456789012:function:substituted/g' \
+    "$ROOT/statemachine/recovery.asl.json")
+  "$dir/node_modules/.bin/asl-validator" --json-definition "$definition"
+}
+
 free_port() {
   "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
