@@ -46,6 +46,7 @@ def main():
         "DbEndpointTtl": "30",
         "AlarmTopicArn": os.environ["DR_ONCALL_TOPIC_ARN"],
         "DrillFunctionArn": "drill",
+        "DrillTopicArn": os.environ["DR_ONCALL_TOPIC_ARN"],
         "DrillValidationFunctionArn": "drill-validator",
         "PrimaryRegion": "us-east-1",
         "SecondaryRegion": "us-west-2",

@@ -35,6 +35,8 @@ const DRILL_RECORD: &str = "drill.db.orders.internal";
 const LEFTOVER: &str = "orders-dr-d0000beef";
 const LEFTOVER_ADDRESS: &str = "orders-dr-d0000beef.abcdefgh.us-west-2.rds.amazonaws.com";
 const PRODUCTION_ADDRESS: &str = "orders.abcdefgh.us-east-1.rds.amazonaws.com";
+/// The copy of the drill whose cleanup the tests run (`orders-dr-d1a2b3c4e`).
+const THIS_COPY: &str = "orders-dr-d1a2b3c4e.abcdefgh.us-west-2.rds.amazonaws.com";
 
 fn settings() -> DrillSettings {
     DrillSettings {
@@ -425,26 +427,36 @@ async fn a_drill_whose_record_is_the_production_record_is_refused() {
 }
 
 #[tokio::test]
-async fn a_drill_function_deployed_with_the_production_record_as_its_record_refuses_to_start() {
+async fn a_drill_function_deployed_with_the_production_record_refuses_every_drill_but_no_recovery()
+{
     let sdk = aws_config::SdkConfig::builder()
         .region(aws_config::Region::new("us-west-2"))
         .behavior_version(aws_config::BehaviorVersion::latest())
         .build();
     let env = [
-        ("PRIVATE_HOSTED_ZONE_ID", ZONE),
         ("DRILL_DB_ENDPOINT_RECORD_NAME", "DB.Orders.Internal."),
         ("PRODUCTION_RECORD_NAMES", PRODUCTION),
     ];
-
-    let Err(err) = DrillHandler::from_config(&env, &sdk) else {
-        panic!("a drill function whose record is production's must not start");
+    // It starts: it is also every recovery's pre-flight.
+    let handler = DrillHandler::from_config(&env, &sdk).expect("the function starts");
+    let input = |drill: bool| {
+        json!({"action": "preflight", "execution": "x", "deployment": {},
+               "input": {"drill": drill,
+                         "restore": {"db_instance": "orders-dr", "snapshot_id": "latest",
+                                     "source_db_instance": "orders", "region": "us-west-2"},
+                         "failover": "none"}})
     };
 
-    assert_eq!(err.name, "DRILL_DB_ENDPOINT_RECORD_NAME");
+    let drill = handler.handle(input(true), &Invocation::new("r1")).await;
+    let recovery = handler.handle(input(false), &Invocation::new("r2")).await;
+
+    let err = drill.unwrap_err();
+    assert_eq!(err.name(), "Misconfigured");
     assert!(
         err.to_string().contains("is the production record"),
         "{err}"
     );
+    assert_eq!(recovery.unwrap()["drill"], false);
 }
 
 #[tokio::test]
@@ -474,9 +486,9 @@ async fn the_cleanup_keeps_a_record_that_is_not_a_drills_and_still_deletes_the_d
 }
 
 #[tokio::test]
-async fn the_cleanup_deletes_the_drill_record_when_it_points_at_a_drill_copy() {
+async fn the_cleanup_deletes_the_drill_record_when_it_points_at_this_drills_copy() {
     let changes = Arc::new(Mutex::new(0));
-    let route53 = zone_with(vec![cname(DRILL_RECORD, LEFTOVER_ADDRESS)], &changes);
+    let route53 = zone_with(vec![cname(DRILL_RECORD, THIS_COPY)], &changes);
     let rds = mock_client!(
         aws_sdk_rds,
         RuleMode::MatchAny,
@@ -488,6 +500,26 @@ async fn the_cleanup_deletes_the_drill_record_when_it_points_at_a_drill_copy() {
 
     assert_eq!(*changes.lock().unwrap(), 1);
     assert_eq!(out["deleted"], json!([format!("record '{DRILL_RECORD}.'")]));
+    assert_eq!(out["failed"], json!([]));
+}
+
+#[tokio::test]
+async fn the_cleanup_leaves_a_drill_record_that_points_at_another_drills_copy() {
+    // A drill refused while another ran must not take the running drill's
+    // record.
+    let changes = Arc::new(Mutex::new(0));
+    let route53 = zone_with(vec![cname(DRILL_RECORD, LEFTOVER_ADDRESS)], &changes);
+    let rds = mock_client!(
+        aws_sdk_rds,
+        RuleMode::MatchAny,
+        [&mock!(Client::describe_db_instances)
+            .then_output(|| DescribeDbInstancesOutput::builder().build())]
+    );
+
+    let out = cleanup(&handler(rds, route53, settings()), json!([])).await;
+
+    assert_eq!(*changes.lock().unwrap(), 0);
+    assert_eq!(out["deleted"], json!([]));
     assert_eq!(out["failed"], json!([]));
 }
 
@@ -530,4 +562,106 @@ async fn a_300_kb_validation_answer_reaches_the_workflow_under_4_kb() {
     assert_eq!(out["valid"], true);
     assert_eq!(out["detail_cut"], true);
     assert_eq!(out["newest_record_at"], "2026-12-01T03:59:00Z");
+}
+
+#[tokio::test]
+async fn the_writer_of_a_leftover_cluster_production_points_at_is_never_deleted() {
+    let deletes = Sent::default();
+    let writer = DbInstance::builder()
+        .db_instance_identifier("orders-dr-writer-d0000beef")
+        .db_cluster_identifier(LEFTOVER)
+        .db_instance_status("available")
+        .instance_create_time(DateTime::from_secs(LONG_AGO))
+        .endpoint(
+            Endpoint::builder()
+                .address("orders-dr-writer-d0000beef.abcdefgh.us-west-2.rds.amazonaws.com")
+                .build(),
+        )
+        .tag_list(
+            Tag::builder()
+                .key("dr-lambdas:drill")
+                .value("old-drill")
+                .build(),
+        )
+        .build();
+    let cluster = DbCluster::builder()
+        .db_cluster_identifier(LEFTOVER)
+        .status("available")
+        .cluster_create_time(DateTime::from_secs(LONG_AGO))
+        .endpoint("orders-dr-d0000beef.cluster-abcdefgh.us-west-2.rds.amazonaws.com")
+        .tag_list(
+            Tag::builder()
+                .key("dr-lambdas:drill")
+                .value("old-drill")
+                .build(),
+        )
+        .build();
+    let rds = rds_with(vec![writer], vec![cluster], &deletes, deleting(&deletes));
+    // Production points at the cluster's endpoint, not at the writer's.
+    let route53 = zone_with(
+        vec![cname(
+            PRODUCTION,
+            "orders-dr-d0000beef.cluster-abcdefgh.us-west-2.rds.amazonaws.com",
+        )],
+        &Arc::default(),
+    );
+    let restore = json!({"action": "sweep",
+        "restore": {"db_cluster": "orders-dr-d1a2b3c4e", "writer_instance": "orders-dr-writer-d1a2b3c4e",
+                    "snapshot_id": "latest", "region": "us-west-2", "drill": "this-drill"}});
+
+    let out = handler(rds, route53, settings())
+        .handle(restore, &Invocation::new("req-1"))
+        .await
+        .unwrap();
+
+    assert_eq!(*deletes.lock().unwrap(), Vec::<String>::new(), "{out}");
+    assert_eq!(out["kept"][0]["id"], LEFTOVER);
+}
+
+#[tokio::test]
+async fn an_old_unpointed_leftover_cluster_loses_its_writer_first_then_waits_for_the_cleanup() {
+    let deletes = Sent::default();
+    let writer = DbInstance::builder()
+        .db_instance_identifier("orders-dr-writer-d0000beef")
+        .db_cluster_identifier(LEFTOVER)
+        .db_instance_status("available")
+        .instance_create_time(DateTime::from_secs(LONG_AGO))
+        .tag_list(
+            Tag::builder()
+                .key("dr-lambdas:drill")
+                .value("old-drill")
+                .build(),
+        )
+        .build();
+    let cluster = DbCluster::builder()
+        .db_cluster_identifier(LEFTOVER)
+        .status("available")
+        .cluster_create_time(DateTime::from_secs(LONG_AGO))
+        .endpoint("orders-dr-d0000beef.cluster-abcdefgh.us-west-2.rds.amazonaws.com")
+        .tag_list(
+            Tag::builder()
+                .key("dr-lambdas:drill")
+                .value("old-drill")
+                .build(),
+        )
+        .build();
+    let rds = rds_with(vec![writer], vec![cluster], &deletes, deleting(&deletes));
+    let route53 = zone_with(vec![cname(PRODUCTION, PRODUCTION_ADDRESS)], &Arc::default());
+    let restore = json!({"action": "sweep",
+        "restore": {"db_cluster": "orders-dr-d1a2b3c4e", "writer_instance": "orders-dr-writer-d1a2b3c4e",
+                    "snapshot_id": "latest", "region": "us-west-2", "drill": "this-drill"}});
+
+    let out = handler(rds, route53, settings())
+        .handle(restore, &Invocation::new("req-1"))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        *deletes.lock().unwrap(),
+        [
+            "instance orders-dr-writer-d0000beef".to_owned(),
+            format!("cluster {LEFTOVER}")
+        ]
+    );
+    assert_eq!(out["pending"], json!([LEFTOVER]), "{out}");
 }

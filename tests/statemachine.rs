@@ -334,7 +334,10 @@ fn successors(body: &Value, topic: bool) -> Vec<String> {
         .filter_map(|k| body[*k].as_str().map(str::to_owned))
         .collect();
     for rule in body["Choices"].as_array().into_iter().flatten() {
-        let no_topic = rule["Variable"] == "$.deployment.topic_arn" && rule["StringEquals"] == "";
+        let no_topic = rule["Variable"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("$.deployment.") && v.ends_with("topic_arn"))
+            && rule["StringEquals"] == "";
         if !(topic && no_topic) {
             out.extend(rule["Next"].as_str().map(str::to_owned));
         }

@@ -139,6 +139,10 @@ async fn state_machine(world: &World, region: &str) -> String {
                 if region == REGION { &world.topic } else { "" },
             ),
             ("DrillFunctionArn", "drill"),
+            (
+                "DrillTopicArn",
+                if region == REGION { &world.topic } else { "" },
+            ),
             ("PrimaryRegion", "us-east-1"),
             ("SecondaryRegion", "us-west-2"),
             // Answered by scripts/moto_server.py's stub validator.

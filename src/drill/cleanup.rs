@@ -169,6 +169,9 @@ pub struct Leftover {
     pub arn: Option<String>,
     /// An instance that is an Aurora cluster's member.
     pub in_cluster: bool,
+    /// That cluster: a member is judged by its cluster, whose endpoints a
+    /// record would point at.
+    pub cluster: Option<String>,
     /// `InstanceCreateTime` / `ClusterCreateTime` (epoch seconds); RDS
     /// gives none while it is still being created.
     pub created: Option<i64>,
@@ -216,6 +219,7 @@ pub async fn leftovers(client: &Client, base: &str) -> Result<Vec<Leftover>, Err
                     id: id.to_owned(),
                     arn: db.db_instance_arn().map(str::to_owned),
                     in_cluster: db.db_cluster_identifier().is_some(),
+                    cluster: db.db_cluster_identifier().map(str::to_owned),
                     created: db.instance_create_time().map(|t| t.secs()),
                     protected: db.deletion_protection().unwrap_or(false),
                     addresses: db
@@ -255,6 +259,7 @@ pub async fn leftovers(client: &Client, base: &str) -> Result<Vec<Leftover>, Err
                     id: id.to_owned(),
                     arn: c.db_cluster_arn().map(str::to_owned),
                     in_cluster: false,
+                    cluster: None,
                     created: c.cluster_create_time().map(|t| t.secs()),
                     protected: c.deletion_protection().unwrap_or(false),
                     addresses,
@@ -287,21 +292,35 @@ pub struct Swept {
 pub async fn sweep(
     client: &Client,
     region: &str,
-    base: &str,
+    bases: &[String],
     now: i64,
     production: &Result<Vec<(String, String)>, String>,
 ) -> Result<Swept, Error> {
     let mut swept = Swept::default();
-    let mut found = leftovers(client, base).await?;
-    // Instances before clusters.
-    found.sort_by_key(|l| l.kind == "cluster");
-    for leftover in found {
-        match plan::sweep_verdict(&leftover, now, production) {
+    // Every base's leftovers judged together: a cluster and its writer have
+    // two bases, and a member is judged by its cluster.
+    let mut found: Vec<Leftover> = Vec::new();
+    for base in bases {
+        for leftover in leftovers(client, base).await? {
+            if !found
+                .iter()
+                .any(|f| f.kind == leftover.kind && f.id == leftover.id)
+            {
+                found.push(leftover);
+            }
+        }
+    }
+    let verdicts = plan::sweep_verdicts(&found, now, production);
+    for (leftover, verdict) in verdicts {
+        match verdict {
             plan::Verdict::InProgress => {
                 info!(id = %leftover.id, "a drill copy younger than a drill: in progress, kept");
             }
             plan::Verdict::Keep(reason) => {
-                swept.kept.push(plan::Kept::new(&leftover, region, reason))
+                // A kept cluster's members are kept with it, named once.
+                if leftover.cluster.is_none() {
+                    swept.kept.push(plan::Kept::new(leftover, region, reason));
+                }
             }
             plan::Verdict::Delete => {
                 let mut cleaned = Cleaned::default();
@@ -327,7 +346,7 @@ pub async fn sweep(
                     }
                     Err(e) if e.is_retryable() => return Err(e),
                     Err(e) => swept.kept.push(plan::Kept::new(
-                        &leftover,
+                        leftover,
                         region,
                         format!("RDS refused to delete it ({}: {e})", e.name()),
                     )),
@@ -413,12 +432,14 @@ pub async fn record_sets(
 }
 
 /// Deletes the drill record `name` (a CNAME) in `zone`, if it exists and is
-/// a drill record: a plain CNAME whose value is a drill copy's endpoint.
-/// Anything else under that name is refused, and left as it is.
+/// this drill's: a plain CNAME whose value is the endpoint of a copy named
+/// with this drill's `suffix`. Anything else under that name that is not a
+/// drill's is refused; another drill's is left alone.
 pub async fn delete_record(
     client: &aws_sdk_route53::Client,
     zone: &str,
     name: &str,
+    suffix: &str,
 ) -> Result<Option<String>, Error> {
     let (sets, cname) = record_sets(client, zone, name).await?;
     if let Some(problem) = super::preflight::drill_record_problem(name, &sets) {
@@ -432,6 +453,18 @@ pub async fn delete_record(
     let Some(set) = cname else {
         return Ok(None);
     };
+    // Another drill's copy (a drill refused while one ran): not this
+    // drill's to delete.
+    let this_drills = set.resource_records().iter().all(|r| {
+        super::preflight::normalized(r.value())
+            .split('.')
+            .next()
+            .is_some_and(|label| label.ends_with(suffix))
+    });
+    if !this_drills {
+        info!(record = %set.name(), "the drill record points at another drill's copy: left");
+        return Ok(None);
+    }
     let fqdn = set.name().to_owned();
     let batch = ChangeBatch::builder()
         .comment("dr-lambdas: the drill is over")

@@ -117,9 +117,9 @@ impl DrillSettings {
                 })
                 .unwrap_or_default(),
         };
-        // Refused at init too: a drill must never start on this deployment.
-        preflight::drill_record_is_not_production(&records)
-            .map_err(|e| ConfigError::new("DRILL_DB_ENDPOINT_RECORD_NAME", e.to_string()))?;
+        // Not refused here: this function is also every recovery's
+        // pre-flight, which a drill's mistake must not stop. Every drill's
+        // pre-flight refuses it, and the template's Rule refuses the deploy.
         Ok(DrillSettings {
             namespace: text("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()),
             zone: text("PRIVATE_HOSTED_ZONE_ID"),
@@ -356,13 +356,7 @@ impl DrillHandler {
             .chain(instance.iter())
             .map(|n| base(n))
             .collect();
-        let mut swept = cleanup::Swept::default();
-        for base in bases {
-            let one = cleanup::sweep(&client, &region, &base, now, &production).await?;
-            swept.deleted.extend(one.deleted);
-            swept.kept.extend(one.kept);
-            swept.pending.extend(one.pending);
-        }
+        let swept = cleanup::sweep(&client, &region, &bases, now, &production).await?;
         if !swept.deleted.is_empty() || !swept.kept.is_empty() {
             warn!(deleted = ?swept.deleted, kept = ?swept.kept, "leftovers of earlier drills");
         }
@@ -462,9 +456,21 @@ impl DrillHandler {
                 failed.push(json!({"part": part, "error": e.name(), "message": e.to_string()}))
             }
         };
-        // Only the configured drill record, whatever the event says.
-        if let (Some(zone), Some(name)) = (&self.settings.zone, &self.settings.records.drill) {
-            let result = cleanup::delete_record(&self.route53, zone, name).await;
+        // Only the configured drill record, whatever the event says, and
+        // only while it points at this drill's copy (its names' suffix).
+        let suffix = restore.and_then(|r| {
+            let (instance, cluster) = cleanup::names(r);
+            cluster.or(instance).and_then(|id| {
+                id.get(id.len().saturating_sub(validate::DRILL_SUFFIX_LEN)..)
+                    .map(str::to_owned)
+            })
+        });
+        if let (Some(zone), Some(name), Some(suffix)) = (
+            &self.settings.zone,
+            &self.settings.records.drill,
+            suffix.filter(|s| validate::is_drill_identifier(&format!("x{s}"))),
+        ) {
+            let result = cleanup::delete_record(&self.route53, zone, name, &suffix).await;
             note("record", result.map(|r| cleaned.deleted.extend(r)));
         }
         if let (Some(marker), Some(restore)) = (marker, restore) {

@@ -149,7 +149,8 @@ pub fn sweep_verdict(
         Ok(values) => values,
         Err(why) => {
             return Verdict::Keep(format!(
-                "the production records could not be read ({why}), so it cannot be shown that                  none points at it: kept (fail closed)"
+                "the production records could not be read ({why}), so it cannot be shown that \
+                 none points at it: kept (fail closed)"
             ));
         }
     };
@@ -172,6 +173,39 @@ pub fn sweep_verdict(
         );
     }
     Verdict::Delete
+}
+
+/// Each of `found`'s verdicts, members before clusters (a cluster is
+/// deleted once its writer is gone). A cluster's member is judged by its
+/// cluster: a record points at the cluster's endpoints, and deleting the
+/// writer of a kept cluster would take its database all the same. A member
+/// whose cluster is not among `found` is kept (fail closed).
+pub fn sweep_verdicts<'a>(
+    found: &'a [super::cleanup::Leftover],
+    now: i64,
+    production: &Result<Vec<(String, String)>, String>,
+) -> Vec<(&'a super::cleanup::Leftover, Verdict)> {
+    let mut ordered: Vec<&super::cleanup::Leftover> = found.iter().collect();
+    ordered.sort_by_key(|l| l.kind == "cluster");
+    ordered
+        .into_iter()
+        .map(|l| {
+            let verdict = match &l.cluster {
+                None => sweep_verdict(l, now, production),
+                Some(cluster) => match found
+                    .iter()
+                    .find(|c| c.kind == "cluster" && &c.id == cluster)
+                {
+                    Some(c) => sweep_verdict(c, now, production),
+                    None => Verdict::Keep(format!(
+                        "it is a member of cluster '{cluster}', which is not a leftover of these \
+                         names"
+                    )),
+                },
+            };
+            (l, verdict)
+        })
+        .collect()
 }
 
 /// A leftover the sweep kept, with the two commands a person chooses from.

@@ -163,6 +163,19 @@ pub fn check(
             ));
         }
     };
+    // The workflow acts for real: a dry run would report a recovery that
+    // restored or moved nothing (the workflow runs both dry runs itself).
+    for (half, event) in [("restore", Some(&restore)), ("failover", failover.as_ref())] {
+        if event.and_then(|e| e.get("dry_run")).is_some() {
+            return Err(Error::invalid(
+                format!("{half}.dry_run"),
+                format!(
+                    "the workflow runs the {half}'s dry run itself, then acts: leave dry_run out \
+                     (for a dry run alone, invoke the function directly)"
+                ),
+            ));
+        }
+    }
     let settings = settings(body.get("settings"))?;
     let mut deployment = match deployment {
         Value::Object(map) => map.clone(),
@@ -484,6 +497,21 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn a_dry_run_half_is_refused_as_it_would_report_a_recovery_that_did_nothing() {
+        let mut dry = failover();
+        dry["dry_run"] = json!(true);
+        let (_, message) = refusal(json!({"restore": restore(), "failover": dry}));
+        assert!(
+            message.starts_with("failover.dry_run: the workflow runs"),
+            "{message}"
+        );
+        let mut dry = restore();
+        dry["dry_run"] = json!(true);
+        let (_, message) = refusal(json!({"restore": dry, "failover": failover()}));
+        assert!(message.starts_with("restore.dry_run"), "{message}");
     }
 
     #[test]

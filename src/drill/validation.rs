@@ -39,27 +39,26 @@ fn cut(text: &str, max: usize) -> (String, bool) {
 pub fn bounded(payload: &[u8], function_error: Option<&str>) -> Value {
     let text = String::from_utf8_lossy(payload);
     if let Some(error) = function_error {
-        let (detail, detail_cut) = cut(
+        return answer(
+            false,
             &format!("the validation function failed ({error}): {text}"),
-            MAX_DETAIL_BYTES,
+            None,
         );
-        return json!({"valid": false, "detail": detail, "detail_cut": detail_cut, "newest_record_at": null});
     }
-    let Ok(answer) = serde_json::from_slice::<Value>(payload) else {
-        let (detail, detail_cut) = cut(
+    let Ok(given) = serde_json::from_slice::<Value>(payload) else {
+        return answer(
+            false,
             &format!("the validation function's answer is not JSON: {text}"),
-            MAX_DETAIL_BYTES,
+            None,
         );
-        return json!({"valid": false, "detail": detail, "detail_cut": detail_cut, "newest_record_at": null});
     };
-    let valid = answer.get("valid") == Some(&Value::Bool(true));
-    let detail = match answer.get("detail") {
+    let valid = given.get("valid") == Some(&Value::Bool(true));
+    let detail = match given.get("detail") {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     };
-    let (detail, detail_cut) = cut(&detail, MAX_DETAIL_BYTES);
-    let newest = answer
+    let newest = given
         .get("newest_record_at")
         .and_then(Value::as_str)
         .filter(|t| {
@@ -70,7 +69,22 @@ pub fn bounded(payload: &[u8], function_error: Option<&str>) -> Value {
                 )
                 .is_ok()
         });
-    json!({"valid": valid, "detail": detail, "detail_cut": detail_cut, "newest_record_at": newest})
+    answer(valid, &detail, newest)
+}
+
+/// The answer, its `detail` cut until the whole is at most
+/// [`MAX_ANSWER_BYTES`] as JSON: escapes (a control character is 6 bytes in
+/// JSON) can make a detail of `MAX_DETAIL_BYTES` far longer on the wire.
+fn answer(valid: bool, detail: &str, newest: Option<&str>) -> Value {
+    let mut budget = MAX_DETAIL_BYTES;
+    loop {
+        let (kept, was_cut) = cut(detail, budget);
+        let out = json!({"valid": valid, "detail": kept, "detail_cut": was_cut, "newest_record_at": newest});
+        if out.to_string().len() <= MAX_ANSWER_BYTES || budget == 0 {
+            return out;
+        }
+        budget /= 2;
+    }
 }
 
 #[cfg(test)]
@@ -100,6 +114,18 @@ mod tests {
         );
         assert_eq!(out["detail_cut"], true);
         assert_eq!(out["valid"], true);
+    }
+
+    #[test]
+    fn a_detail_of_control_characters_still_comes_back_under_4_kb() {
+        let huge = json!({"valid": true, "detail": "\u{1}".repeat(100_000)}).to_string();
+        let out = bounded(huge.as_bytes(), None);
+        assert!(
+            out.to_string().len() <= MAX_ANSWER_BYTES,
+            "{}",
+            out.to_string().len()
+        );
+        assert_eq!(out["detail_cut"], true);
     }
 
     #[test]

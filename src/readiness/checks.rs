@@ -171,45 +171,53 @@ pub fn standby(result: &RestoreResult) -> Check {
 }
 
 /// No earlier drill of this restore left a database behind (an execution
-/// time-out can skip its cleanup), judged at `now` (epoch seconds):
+/// time-out can skip its cleanup), judged at `now` (epoch seconds) as the
+/// next drill's sweep will judge it (`drill::plan::sweep_verdicts`, given
+/// what the production records point at):
 /// - a copy younger than a drill can run is a drill in progress: passed;
-/// - a protected copy (drills never protect theirs) is one a person keeps:
-///   a warning, which does not set `Ready` to 0;
-/// - any other is a leftover the next drill deletes: failed.
-pub fn drill_leftovers(region: &str, found: &[crate::drill::cleanup::Leftover], now: i64) -> Check {
-    let young = |l: &&crate::drill::cleanup::Leftover| {
-        l.created
-            .is_none_or(|c| now - c < crate::drill::plan::LEFTOVER_AGE_SECONDS)
-    };
+/// - one the sweep keeps (a production record points at it, it is
+///   protected, or the records cannot be read) is a warning, which does not
+///   set `Ready` to 0: a person decides;
+/// - one the sweep will delete is a leftover: failed, until then.
+pub fn drill_leftovers(
+    region: &str,
+    found: &[crate::drill::cleanup::Leftover],
+    now: i64,
+    production: &Result<Vec<(String, String)>, String>,
+) -> Check {
+    use crate::drill::plan::Verdict;
+    let verdicts = crate::drill::plan::sweep_verdicts(found, now, production);
     let name = |l: &crate::drill::cleanup::Leftover| format!("{} '{}'", l.kind, l.id);
-    let list = |it: Vec<&crate::drill::cleanup::Leftover>| {
-        it.into_iter().map(name).collect::<Vec<_>>().join(", ")
-    };
-    let (in_progress, old): (Vec<_>, Vec<_>) = found.iter().partition(young);
-    let (protected, leftover): (Vec<_>, Vec<_>) = old.into_iter().partition(|l| l.protected);
-    if !leftover.is_empty() {
+    let (mut in_progress, mut kept, mut doomed) = (Vec::new(), Vec::new(), Vec::new());
+    for (leftover, verdict) in verdicts {
+        match verdict {
+            Verdict::InProgress => in_progress.push(name(leftover)),
+            Verdict::Keep(reason) => kept.push(format!("{}: {reason}", name(leftover))),
+            Verdict::Delete => doomed.push(name(leftover)),
+        }
+    }
+    if !doomed.is_empty() {
         return Check::fail(
             "drill_leftovers",
             format!(
                 "drills left {} in {region}: {} (each costs a running database)",
-                if leftover.len() == 1 {
+                if doomed.len() == 1 {
                     "a database"
                 } else {
                     "databases"
                 },
-                list(leftover)
+                doomed.join(", ")
             ),
             "The next drill deletes them before it starts; or delete them now (aws rds \
              delete-db-instance --skip-final-snapshot ...): the database owner's fix.",
         );
     }
-    if !protected.is_empty() {
+    if !kept.is_empty() {
         return Check::warn(
             "drill_leftovers",
             format!(
-                "kept with deletion protection in {region}: {} (drills never protect their \
-                 copies: a person did)",
-                list(protected)
+                "drill copies in {region} that no drill will delete: {}",
+                kept.join("; ")
             ),
             "Keep it for good by removing its dr-lambdas:drill tag (aws rds \
              remove-tags-from-resource ... --tag-keys dr-lambdas:drill), or delete it (aws rds \
@@ -220,7 +228,7 @@ pub fn drill_leftovers(region: &str, found: &[crate::drill::cleanup::Leftover], 
     if !in_progress.is_empty() {
         return Check::pass(
             "drill_leftovers",
-            format!("drill in progress in {region}: {}", list(in_progress)),
+            format!("drill in progress in {region}: {}", in_progress.join(", ")),
         );
     }
     Check::pass(
@@ -574,6 +582,7 @@ mod tests {
             id: "orders-dr-d0000beef".into(),
             arn: None,
             in_cluster: false,
+            cluster: None,
             created,
             protected,
             addresses: vec![],
@@ -583,20 +592,34 @@ mod tests {
     #[test]
     fn a_young_drill_copy_is_a_drill_in_progress_and_a_protected_one_a_warning() {
         let now = 1_800_000_000;
-        let young = drill_leftovers("us-west-2", &[leftover(Some(now - 60), false)], now);
+        let none = Ok(vec![]);
+        let young = drill_leftovers("us-west-2", &[leftover(Some(now - 60), false)], now, &none);
         assert!(young.ok);
         assert!(
             young.detail.starts_with("drill in progress"),
             "{}",
             young.detail
         );
-        let creating = drill_leftovers("us-west-2", &[leftover(None, false)], now);
+        let creating = drill_leftovers("us-west-2", &[leftover(None, false)], now, &none);
         assert!(creating.ok, "{}", creating.detail);
-        let protected = drill_leftovers("us-west-2", &[leftover(Some(0), true)], now);
+        let protected = drill_leftovers("us-west-2", &[leftover(Some(0), true)], now, &none);
         assert!(protected.ok && protected.warning, "{protected:?}");
         assert!(protected.fix.is_some());
-        let old = drill_leftovers("us-west-2", &[leftover(Some(0), false)], now);
+        let old = drill_leftovers("us-west-2", &[leftover(Some(0), false)], now, &none);
         assert!(!old.ok);
         assert!(!old.warning);
+    }
+
+    #[test]
+    fn a_leftover_production_points_at_is_a_warning_as_the_sweep_keeps_it() {
+        let mut pointed = leftover(Some(0), false);
+        pointed.addresses = vec!["orders-dr-d0000beef.x.us-west-2.rds.amazonaws.com".into()];
+        let production = Ok(vec![(
+            "db.orders.internal".to_owned(),
+            "orders-dr-d0000beef.x.us-west-2.rds.amazonaws.com".to_owned(),
+        )]);
+        let check = drill_leftovers("us-west-2", &[pointed], 1_800_000_000, &production);
+        assert!(check.ok && check.warning, "{check:?}");
+        assert!(check.detail.contains("points at it"), "{}", check.detail);
     }
 }

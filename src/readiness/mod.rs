@@ -250,6 +250,21 @@ impl ReadinessHandler {
         }
     }
 
+    /// What the production record points at, as the drill's sweep reads
+    /// it; none configured: nothing.
+    async fn production_values(&self) -> Result<Vec<(String, String)>, String> {
+        match &self.settings.cutover {
+            Some((zone, name)) => crate::drill::cleanup::production_values(
+                &self.route53,
+                zone,
+                std::slice::from_ref(name),
+            )
+            .await
+            .map_err(|e| format!("{}: {e}", e.name())),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The restore half: the target's names, the dry run, and what its plan
     /// would attach and read.
     async fn restore_checks(
@@ -277,6 +292,7 @@ impl ReadinessHandler {
                     .received
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs() as i64),
+                &self.production_values().await,
             )
             .await,
         ];
@@ -416,6 +432,7 @@ async fn drill_leftovers(
     rds_client: &aws_sdk_rds::Client,
     req: &RestoreRequest,
     now: i64,
+    production: &Result<Vec<(String, String)>, String>,
 ) -> Check {
     let mut bases = vec![req.target.instance_id()];
     bases.extend(req.target.cluster_id());
@@ -430,7 +447,7 @@ async fn drill_leftovers(
     }
     found.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
     found.dedup_by(|a, b| a.kind == b.kind && a.id == b.id);
-    checks::drill_leftovers(&req.region, &found, now)
+    checks::drill_leftovers(&req.region, &found, now, production)
 }
 
 async fn target_free(rds_client: &aws_sdk_rds::Client, req: &RestoreRequest) -> Check {
