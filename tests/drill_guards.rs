@@ -567,6 +567,41 @@ async fn a_300_kb_validation_answer_reaches_the_workflow_under_4_kb() {
 #[tokio::test]
 async fn the_writer_of_a_leftover_cluster_production_points_at_is_never_deleted() {
     let deletes = Sent::default();
+    let rds = old_aurora_leftover(&deletes);
+    // Production points at the cluster's endpoint, not at the writer's.
+    let route53 = zone_with(
+        vec![cname(
+            PRODUCTION,
+            "orders-dr-d0000beef.cluster-abcdefgh.us-west-2.rds.amazonaws.com",
+        )],
+        &Arc::default(),
+    );
+    let out = sweep_cluster(&handler(rds, route53, settings())).await;
+
+    assert_eq!(*deletes.lock().unwrap(), Vec::<String>::new(), "{out}");
+    assert_eq!(out["kept"][0]["id"], LEFTOVER);
+}
+
+#[tokio::test]
+async fn an_old_unpointed_leftover_cluster_loses_its_writer_first_then_waits_for_the_cleanup() {
+    let deletes = Sent::default();
+    let rds = old_aurora_leftover(&deletes);
+    let route53 = zone_with(vec![cname(PRODUCTION, PRODUCTION_ADDRESS)], &Arc::default());
+    let out = sweep_cluster(&handler(rds, route53, settings())).await;
+
+    assert_eq!(
+        *deletes.lock().unwrap(),
+        [
+            "instance orders-dr-writer-d0000beef".to_owned(),
+            format!("cluster {LEFTOVER}")
+        ]
+    );
+    assert_eq!(out["pending"], json!([LEFTOVER]), "{out}");
+}
+
+/// RDS with an old Aurora leftover, `LEFTOVER` and its writer, recording
+/// each delete (the cluster's is refused while its writer is going).
+fn old_aurora_leftover(deletes: &Sent) -> Client {
     let writer = DbInstance::builder()
         .db_instance_identifier("orders-dr-writer-d0000beef")
         .db_cluster_identifier(LEFTOVER)
@@ -596,72 +631,19 @@ async fn the_writer_of_a_leftover_cluster_production_points_at_is_never_deleted(
                 .build(),
         )
         .build();
-    let rds = rds_with(vec![writer], vec![cluster], &deletes, deleting(&deletes));
-    // Production points at the cluster's endpoint, not at the writer's.
-    let route53 = zone_with(
-        vec![cname(
-            PRODUCTION,
-            "orders-dr-d0000beef.cluster-abcdefgh.us-west-2.rds.amazonaws.com",
-        )],
-        &Arc::default(),
-    );
-    let restore = json!({"action": "sweep",
-        "restore": {"db_cluster": "orders-dr-d1a2b3c4e", "writer_instance": "orders-dr-writer-d1a2b3c4e",
-                    "snapshot_id": "latest", "region": "us-west-2", "drill": "this-drill"}});
-
-    let out = handler(rds, route53, settings())
-        .handle(restore, &Invocation::new("req-1"))
-        .await
-        .unwrap();
-
-    assert_eq!(*deletes.lock().unwrap(), Vec::<String>::new(), "{out}");
-    assert_eq!(out["kept"][0]["id"], LEFTOVER);
+    rds_with(vec![writer], vec![cluster], deletes, deleting(deletes))
 }
 
-#[tokio::test]
-async fn an_old_unpointed_leftover_cluster_loses_its_writer_first_then_waits_for_the_cleanup() {
-    let deletes = Sent::default();
-    let writer = DbInstance::builder()
-        .db_instance_identifier("orders-dr-writer-d0000beef")
-        .db_cluster_identifier(LEFTOVER)
-        .db_instance_status("available")
-        .instance_create_time(DateTime::from_secs(LONG_AGO))
-        .tag_list(
-            Tag::builder()
-                .key("dr-lambdas:drill")
-                .value("old-drill")
-                .build(),
+/// The sweep of an Aurora drill's restore (a cluster and its writer).
+async fn sweep_cluster(handler: &DrillHandler) -> Value {
+    handler
+        .handle(
+            json!({"action": "sweep",
+                   "restore": {"db_cluster": "orders-dr-d1a2b3c4e",
+                               "writer_instance": "orders-dr-writer-d1a2b3c4e",
+                               "snapshot_id": "latest", "region": "us-west-2", "drill": "this-drill"}}),
+            &Invocation::new("req-1"),
         )
-        .build();
-    let cluster = DbCluster::builder()
-        .db_cluster_identifier(LEFTOVER)
-        .status("available")
-        .cluster_create_time(DateTime::from_secs(LONG_AGO))
-        .endpoint("orders-dr-d0000beef.cluster-abcdefgh.us-west-2.rds.amazonaws.com")
-        .tag_list(
-            Tag::builder()
-                .key("dr-lambdas:drill")
-                .value("old-drill")
-                .build(),
-        )
-        .build();
-    let rds = rds_with(vec![writer], vec![cluster], &deletes, deleting(&deletes));
-    let route53 = zone_with(vec![cname(PRODUCTION, PRODUCTION_ADDRESS)], &Arc::default());
-    let restore = json!({"action": "sweep",
-        "restore": {"db_cluster": "orders-dr-d1a2b3c4e", "writer_instance": "orders-dr-writer-d1a2b3c4e",
-                    "snapshot_id": "latest", "region": "us-west-2", "drill": "this-drill"}});
-
-    let out = handler(rds, route53, settings())
-        .handle(restore, &Invocation::new("req-1"))
         .await
-        .unwrap();
-
-    assert_eq!(
-        *deletes.lock().unwrap(),
-        [
-            "instance orders-dr-writer-d0000beef".to_owned(),
-            format!("cluster {LEFTOVER}")
-        ]
-    );
-    assert_eq!(out["pending"], json!([LEFTOVER]), "{out}");
+        .unwrap()
 }
