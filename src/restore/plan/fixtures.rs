@@ -1,5 +1,6 @@
 //! What the plan's tests share: requests, facts and snapshots, and the
-//! plans of them.
+//! plans of them. Compiled for tests only: `#[cfg(test)] mod fixtures;` in
+//! mod.rs, so its unwraps are on no event's path.
 
 use std::collections::BTreeMap;
 
