@@ -17,7 +17,7 @@ const PATTERNS: [(&str, &str); 2] = [
 ];
 
 /// Each fixture, and the field its mistake is in.
-const MISTAKES: [(&str, &str); 12] = [
+const MISTAKES: [(&str, &str); 14] = [
     ("version-2", "version"),
     ("unknown-key", "databases[0].colour"),
     ("name-twice", "databases[1].name"),
@@ -45,6 +45,8 @@ const MISTAKES: [(&str, &str); 12] = [
         "drill-record-in-the-production-pattern",
         "databases[2].drill_record",
     ),
+    ("record-in-the-drill-pattern", "databases[1].record"),
+    ("two-databases-one-copy", "databases[2].restore.bad-data"),
 ];
 
 fn fixture(name: &str) -> String {
@@ -68,19 +70,20 @@ fn check_plan(path: &str) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-/// What the drill function's init says of the plan at `path`.
+/// What the drill function's init says of the plan at `path`. The
+/// function starts all the same: it is every recovery's pre-flight, which
+/// a plan's mistake must not stop; the mistake refuses the plan action.
 fn init_with(path: &str) -> Result<(), String> {
     let sdk = aws_config::SdkConfig::builder()
         .region(aws_config::Region::new("us-west-2"))
         .behavior_version(aws_config::BehaviorVersion::latest())
         .build();
     let env = [PATTERNS[0], PATTERNS[1], ("PLAN_FILE", path)];
-    DrillHandler::from_config(&env, &sdk)
-        .map(|_| ())
-        .map_err(|e| {
-            assert_eq!(e.name, "PLAN_FILE");
-            e.reason
-        })
+    let handler = DrillHandler::from_config(&env, &sdk).expect("the function starts");
+    match handler.plan_mistake() {
+        Some(mistake) => Err(mistake.to_owned()),
+        None => Ok(()),
+    }
 }
 
 #[test]
@@ -120,7 +123,7 @@ fn the_example_plan_passes_the_check_under_the_templates_patterns() {
 }
 
 #[test]
-fn a_plan_file_that_is_named_but_missing_stops_the_init() {
+fn a_plan_file_that_is_named_but_missing_is_a_mistake_at_init() {
     let err = init_with("plan/no-such-plan.json").unwrap_err();
     assert!(
         err.starts_with("'plan/no-such-plan.json' cannot be read"),
@@ -218,6 +221,8 @@ async fn the_plan_action_for_40_databases_answers_far_under_the_payload_limit() 
             db["drill_record"] = json!(format!("db{i:02}.drill.internal"));
             db["restore"]["regional-outage"]["db_instance"] = json!(format!("db{i:02}-recovered"));
             db["restore"]["regional-outage"]["source_db_instance"] = json!(format!("db{i:02}"));
+            db["restore"]["bad-data"]["db_instance"] = json!(format!("db{i:02}-before-bad-data"));
+            db["restore"]["bad-data"]["source_db_instance"] = json!(format!("db{i:02}"));
             db
         })
         .collect();
@@ -275,4 +280,36 @@ fn the_layers_build_fails_on_a_plan_with_a_mistake_and_builds_a_good_one() {
         (false, false)
     );
     assert_eq!(build_layer("plan/recovery-plan.json"), (true, true));
+}
+
+#[tokio::test]
+async fn a_plan_with_a_mistake_refuses_the_plan_action_and_never_a_recoverys_pre_flight() {
+    let sdk = aws_config::SdkConfig::builder()
+        .region(aws_config::Region::new("us-west-2"))
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let path = fixture("version-2");
+    let env = [("PLAN_FILE", path.as_str())];
+    let handler = DrillHandler::from_config(&env, &sdk).expect("the function starts");
+
+    let plan = handler
+        .handle(
+            json!({"action": "plan", "start": {"scenario": "regional-outage"}}),
+            &Invocation::new("r1"),
+        )
+        .await;
+    let recovery = handler
+        .handle(
+            json!({"action": "preflight", "execution": "x", "deployment": {},
+                   "input": {"restore": {"db_instance": "orders-dr", "snapshot_id": "latest",
+                                         "source_db_instance": "orders"},
+                             "failover": "none"}}),
+            &Invocation::new("r2"),
+        )
+        .await;
+
+    let err = plan.unwrap_err();
+    assert_eq!(err.name(), "Misconfigured");
+    assert!(err.to_string().contains("recovery plan: version:"), "{err}");
+    assert_eq!(recovery.unwrap()["traffic"], false);
 }

@@ -137,8 +137,9 @@ pub struct DrillHandler {
     cloudwatch: RegionalClients<aws_sdk_cloudwatch::Client>,
     lambda: aws_sdk_lambda::Client,
     settings: DrillSettings,
-    /// The deployment's recovery plan (`PLAN_FILE`), if one is deployed.
-    plan: Option<crate::plan::Plan>,
+    /// The deployment's recovery plan (`PLAN_FILE`), if one is deployed;
+    /// `Err`: its mistake, as the check command says it.
+    plan: Result<Option<crate::plan::Plan>, String>,
 }
 
 impl Handler for DrillHandler {
@@ -212,7 +213,13 @@ impl DrillHandler {
             DrillSettings::from_env(env)?,
         )
         .with_lambda(lambda)
-        .with_plan(crate::plan::load(env)?))
+        .with_plan(crate::plan::load(env).map_err(|e| {
+            // Not a failed init: this function is every recovery's
+            // pre-flight too, which a plan's mistake must not stop. The
+            // mistake is logged here and refuses the plan action.
+            tracing::error!(mistake = %e.reason, "the recovery plan is refused");
+            e.reason
+        })))
     }
 
     /// A handler around existing clients for `home_region` (tests pass
@@ -240,20 +247,35 @@ impl DrillHandler {
             cloudwatch: RegionalClients::new(cloudwatch, home_region, aws::cloudwatch_in_region),
             lambda,
             settings,
-            plan: None,
+            plan: Ok(None),
         }
     }
 
-    /// The same handler, with the deployment's recovery plan.
-    pub fn with_plan(mut self, plan: Option<crate::plan::Plan>) -> Self {
+    /// The same handler, with the deployment's recovery plan (or its
+    /// mistake).
+    pub fn with_plan(mut self, plan: Result<Option<crate::plan::Plan>, String>) -> Self {
         self.plan = plan;
         self
+    }
+
+    /// The recovery plan's mistake, found at init, if it has one.
+    pub fn plan_mistake(&self) -> Option<&str> {
+        self.plan.as_ref().err().map(String::as_str)
     }
 
     /// `start`'s scenario of the plan: whether it moves traffic, its
     /// validation functions, and one restore event per database.
     fn expand(&self, start: &crate::plan::Start) -> Result<Value, Error> {
-        let Some(plan) = &self.plan else {
+        let plan = match &self.plan {
+            Ok(plan) => plan,
+            Err(mistake) => {
+                return Err(Error::Misconfigured {
+                    variable: "PLAN_FILE",
+                    reason: format!("holds a plan with a mistake ({mistake}): fix it and deploy"),
+                });
+            }
+        };
+        let Some(plan) = plan else {
             return Err(Error::Misconfigured {
                 variable: "PLAN_FILE",
                 reason: format!(

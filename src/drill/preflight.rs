@@ -166,7 +166,10 @@ pub fn check(
     // The workflow acts for real: a dry run would report a recovery that
     // restored or moved nothing (the workflow runs both dry runs itself).
     for (half, event) in [("restore", Some(&restore)), ("failover", failover.as_ref())] {
-        if event.and_then(|e| e.get("dry_run")).is_some() {
+        if event
+            .and_then(|e| e.get("dry_run"))
+            .is_some_and(|v| v != &Value::Bool(false))
+        {
             return Err(Error::invalid(
                 format!("{half}.dry_run"),
                 format!(
@@ -175,6 +178,15 @@ pub fn check(
                 ),
             ));
         }
+    }
+    // A drill marker would restore production as a drill's copy: tagged
+    // for the drill's delete, unprotected. Only the pre-flight sets it.
+    if restore.get("drill").is_some() {
+        return Err(Error::invalid(
+            "restore.drill",
+            "is the workflow's to set, for a drill's copy only: leave it out (start a drill with \
+             \"drill\": true)",
+        ));
     }
     let settings = settings(body.get("settings"))?;
     let mut deployment = match deployment {
@@ -512,6 +524,25 @@ mod tests {
         dry["dry_run"] = json!(true);
         let (_, message) = refusal(json!({"restore": dry, "failover": failover()}));
         assert!(message.starts_with("restore.dry_run"), "{message}");
+    }
+
+    #[test]
+    fn a_drill_marker_in_a_recovery_is_refused_as_it_would_make_production_deletable() {
+        let mut marked = restore();
+        marked["drill"] = json!("drill-1");
+        let (_, message) = refusal(json!({"restore": marked, "failover": failover()}));
+        assert!(
+            message.starts_with("restore.drill: is the workflow's"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn dry_run_false_is_harmless_and_accepted() {
+        let mut explicit = failover();
+        explicit["dry_run"] = json!(false);
+        let out = checked(json!({"restore": restore(), "failover": explicit})).unwrap();
+        assert_eq!(out["traffic"], true);
     }
 
     #[test]

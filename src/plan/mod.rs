@@ -114,8 +114,9 @@ fn mistake(field: impl Into<String>, reason: impl Into<String>) -> PlanError {
 }
 
 /// The name patterns a plan is held to: the template's
-/// `DbRecordNamePattern` and `DrillRecordNamePattern`, which also bound the
-/// IAM policies (IAM cannot read the plan). Empty: not checked.
+/// `DbRecordNamePattern` and `DrillRecordNamePattern` (IAM cannot read the
+/// plan, so these are what its policies will be bound by). Empty: not
+/// checked.
 #[derive(Debug, Clone, Default)]
 pub struct Patterns {
     pub record: Option<Globs>,
@@ -209,6 +210,7 @@ fn check_databases(
     }
     let mut names = BTreeSet::new();
     let mut records: BTreeMap<String, String> = BTreeMap::new();
+    let mut targets: BTreeMap<String, String> = BTreeMap::new();
     for (i, db) in databases.iter().enumerate() {
         let at = |field: &str| format!("databases[{i}].{field}");
         if !is_name(&db.name) {
@@ -249,17 +251,18 @@ fn check_databases(
                     format!("'{name}' is outside its name pattern ({})", own.display()),
                 ));
             }
-            // The drill's IAM right is the drill pattern's: a production
-            // record it also matches could be changed by a drill.
-            if let Some(other) = other
-                .as_ref()
-                .filter(|other| field == "drill_record" && other.matches(name))
-            {
+            // A name both patterns match could be changed by a drill (or
+            // taken for a drill's): the patterns must not overlap on it.
+            if let Some(other) = other.as_ref().filter(|other| other.matches(name)) {
                 return Err(mistake(
                     at(field),
                     format!(
-                        "'{name}' also matches the production records' pattern ({}): the \
-                         patterns overlap",
+                        "'{name}' also matches the {} records' pattern ({}): the patterns overlap",
+                        if field == "record" {
+                            "drill"
+                        } else {
+                            "production"
+                        },
                         other.display()
                     ),
                 ));
@@ -272,6 +275,30 @@ fn check_databases(
             }
         }
         check_restores(i, db, scenarios)?;
+        for (scenario, event) in &db.restore {
+            let Some(target) = ["standby", "db_cluster", "db_instance"]
+                .iter()
+                .find_map(|k| event.get(*k).and_then(Value::as_str))
+            else {
+                continue;
+            };
+            let region = event
+                .get("region")
+                .and_then(Value::as_str)
+                .or_else(|| scenarios.get(scenario).map(|s| s.runs_in.region.as_str()))
+                .unwrap_or_default();
+            let key = format!("{scenario} {region} {target}");
+            let field = format!("databases[{i}].restore.{scenario}");
+            if let Some(first) = targets.insert(key, field.clone()) {
+                return Err(mistake(
+                    field,
+                    format!(
+                        "restores into '{target}' in {region}, as {first} does: two databases \
+                         would share one copy"
+                    ),
+                ));
+            }
+        }
     }
     for (scenario, spec) in scenarios {
         if !spec.moves_traffic {
@@ -345,7 +372,7 @@ fn check_restores(
         check_event(&field, event, &spec.runs_in.region)?;
     }
     match (&db.drill, needs_drill) {
-        (Some(drill), _) => {
+        (Some(drill), needs) => {
             let field = format!("databases[{i}].drill");
             if drill.get("standby").is_some() {
                 return Err(mistake(
@@ -353,14 +380,24 @@ fn check_restores(
                     "a drill cannot promote a standby: give its latest snapshot",
                 ));
             }
-            // Without a region of its own, where its scenarios run.
+            for own in ["dry_run", "drill"] {
+                if drill.get(own).is_some() {
+                    return Err(mistake(
+                        format!("{field}.{own}"),
+                        "is the workflow's to set, not the plan's",
+                    ));
+                }
+            }
+            // Without a region of its own, where the scenario it stands in
+            // for runs (else its first scenario).
             let region = drill
                 .get("region")
                 .and_then(Value::as_str)
                 .or_else(|| {
-                    db.restore
-                        .keys()
-                        .find_map(|s| scenarios.get(s))
+                    needs
+                        .as_ref()
+                        .and_then(|s| scenarios.get(s))
+                        .or_else(|| db.restore.keys().find_map(|s| scenarios.get(s)))
                         .map(|s| s.runs_in.region.as_str())
                 })
                 .unwrap_or_default()
