@@ -487,18 +487,9 @@ async fn the_cleanup_keeps_a_record_that_is_not_a_drills_and_still_deletes_the_d
 
 #[tokio::test]
 async fn the_cleanup_deletes_the_drill_record_when_it_points_at_this_drills_copy() {
-    let changes = Arc::new(Mutex::new(0));
-    let route53 = zone_with(vec![cname(DRILL_RECORD, THIS_COPY)], &changes);
-    let rds = mock_client!(
-        aws_sdk_rds,
-        RuleMode::MatchAny,
-        [&mock!(Client::describe_db_instances)
-            .then_output(|| DescribeDbInstancesOutput::builder().build())]
-    );
+    let (out, changes) = cleanup_with_drill_record_at(THIS_COPY).await;
 
-    let out = cleanup(&handler(rds, route53, settings()), json!([])).await;
-
-    assert_eq!(*changes.lock().unwrap(), 1);
+    assert_eq!(changes, 1);
     assert_eq!(out["deleted"], json!([format!("record '{DRILL_RECORD}.'")]));
     assert_eq!(out["failed"], json!([]));
 }
@@ -507,18 +498,9 @@ async fn the_cleanup_deletes_the_drill_record_when_it_points_at_this_drills_copy
 async fn the_cleanup_leaves_a_drill_record_that_points_at_another_drills_copy() {
     // A drill refused while another ran must not take the running drill's
     // record.
-    let changes = Arc::new(Mutex::new(0));
-    let route53 = zone_with(vec![cname(DRILL_RECORD, LEFTOVER_ADDRESS)], &changes);
-    let rds = mock_client!(
-        aws_sdk_rds,
-        RuleMode::MatchAny,
-        [&mock!(Client::describe_db_instances)
-            .then_output(|| DescribeDbInstancesOutput::builder().build())]
-    );
+    let (out, changes) = cleanup_with_drill_record_at(LEFTOVER_ADDRESS).await;
 
-    let out = cleanup(&handler(rds, route53, settings()), json!([])).await;
-
-    assert_eq!(*changes.lock().unwrap(), 0);
+    assert_eq!(changes, 0);
     assert_eq!(out["deleted"], json!([]));
     assert_eq!(out["failed"], json!([]));
 }
@@ -646,4 +628,20 @@ async fn sweep_cluster(handler: &DrillHandler) -> Value {
         )
         .await
         .unwrap()
+}
+
+/// The cleanup of this drill, with no copy left and the drill record
+/// pointing at `value`: its answer, and how many changes it sent.
+async fn cleanup_with_drill_record_at(value: &str) -> (Value, usize) {
+    let changes = Arc::new(Mutex::new(0));
+    let route53 = zone_with(vec![cname(DRILL_RECORD, value)], &changes);
+    let rds = mock_client!(
+        aws_sdk_rds,
+        RuleMode::MatchAny,
+        [&mock!(Client::describe_db_instances)
+            .then_output(|| DescribeDbInstancesOutput::builder().build())]
+    );
+    let out = cleanup(&handler(rds, route53, settings()), json!([])).await;
+    let sent = *changes.lock().unwrap();
+    (out, sent)
 }

@@ -103,29 +103,25 @@ mod tests {
         );
     }
 
+    /// The answer to a valid function's `detail`, asserted cut to the bound.
+    fn bounded_detail(detail: String) -> Value {
+        let huge = json!({"valid": true, "detail": detail}).to_string();
+        let out = bounded(huge.as_bytes(), None);
+        let bytes = out.to_string().len();
+        assert!(bytes <= MAX_ANSWER_BYTES, "{bytes}");
+        assert_eq!(out["detail_cut"], true);
+        out
+    }
+
     #[test]
     fn a_300_kb_answer_comes_back_under_4_kb_marked_as_cut() {
-        let huge = json!({"valid": true, "detail": "x".repeat(300 * 1024)}).to_string();
-        let out = bounded(huge.as_bytes(), None);
-        assert!(
-            out.to_string().len() <= MAX_ANSWER_BYTES,
-            "{}",
-            out.to_string().len()
-        );
-        assert_eq!(out["detail_cut"], true);
+        let out = bounded_detail("x".repeat(300 * 1024));
         assert_eq!(out["valid"], true);
     }
 
     #[test]
     fn a_detail_of_control_characters_still_comes_back_under_4_kb() {
-        let huge = json!({"valid": true, "detail": "\u{1}".repeat(100_000)}).to_string();
-        let out = bounded(huge.as_bytes(), None);
-        assert!(
-            out.to_string().len() <= MAX_ANSWER_BYTES,
-            "{}",
-            out.to_string().len()
-        );
-        assert_eq!(out["detail_cut"], true);
+        bounded_detail("\u{1}".repeat(100_000));
     }
 
     #[test]

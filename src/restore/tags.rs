@@ -211,20 +211,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::restore::request::{Overrides, Target};
-
-    fn request(source: Source) -> RestoreRequest {
-        RestoreRequest {
-            target: Target::Instance("orders-dr".into()),
-            source,
-            region: "us-east-1".into(),
-            source_region: None,
-            overrides: Overrides::default(),
-            dry_run: false,
-            trigger: crate::trigger::Trigger::Direct,
-            drill: None,
-        }
-    }
+    use crate::restore::plan::fixtures::request;
 
     fn named(snapshot: &str) -> RestoreRequest {
         request(Source::Named {

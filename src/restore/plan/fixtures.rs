@@ -21,7 +21,7 @@ pub(super) fn latest(source: &str) -> RestoreRequest {
     })
 }
 
-pub(super) fn request(source: Source) -> RestoreRequest {
+pub(crate) fn request(source: Source) -> RestoreRequest {
     RestoreRequest {
         target: Target::Instance("orders-dr".into()),
         source,

@@ -8,7 +8,7 @@
 
 mod cluster;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 mod instance;
 mod replay;
 mod source;
