@@ -19,9 +19,6 @@ use crate::error::{Error, from_sdk};
 use crate::restore::rds;
 use crate::validate::DRILL_TAG;
 
-/// At most this many pages of 100 are read when looking for leftovers.
-const MAX_PAGES: usize = 20;
-
 /// What a cleanup did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Cleaned {
@@ -188,90 +185,32 @@ pub struct Leftover {
 /// drill tag (any drill's). What an execution time-out left. Read-only:
 /// `check-readiness` reports them.
 pub async fn leftovers(client: &Client, base: &str) -> Result<Vec<Leftover>, Error> {
+    Ok(leftovers_in(&rds::list_databases(client).await?, base))
+}
+
+/// [`leftovers`], judged on a listing already read: one listing of a region
+/// serves every database of a plan.
+pub fn leftovers_in(listing: &[rds::Listed], base: &str) -> Vec<Leftover> {
     // Exactly the base and a drill suffix: not another input's drill whose
     // name merely starts the same (`orders-dr-eu-d...` for `orders-dr`).
-    let is_leftover = |id: &str, tag: Option<&str>| {
-        id.len() == base.len() + crate::validate::DRILL_SUFFIX_LEN
-            && id.starts_with(base)
-            && plan::deletable(id, tag, None).is_ok()
-    };
-    let drill_tag = |tags: &[aws_sdk_rds::types::Tag]| {
-        tags.iter()
-            .find(|t| t.key() == Some(DRILL_TAG))
-            .and_then(|t| t.value())
-            .map(str::to_owned)
-    };
-    let mut found = Vec::new();
-    let mut marker: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let out = client
-            .describe_db_instances()
-            .set_marker(marker.clone())
-            .max_records(100)
-            .send()
-            .await
-            .map_err(|e| from_sdk("DescribeDBInstances", e))?;
-        for db in out.db_instances() {
-            let id = db.db_instance_identifier().unwrap_or_default();
-            if is_leftover(id, drill_tag(db.tag_list()).as_deref()) {
-                found.push(Leftover {
-                    kind: "instance",
-                    id: id.to_owned(),
-                    arn: db.db_instance_arn().map(str::to_owned),
-                    in_cluster: db.db_cluster_identifier().is_some(),
-                    cluster: db.db_cluster_identifier().map(str::to_owned),
-                    created: db.instance_create_time().map(|t| t.secs()),
-                    protected: db.deletion_protection().unwrap_or(false),
-                    addresses: db
-                        .endpoint()
-                        .and_then(|e| e.address())
-                        .map(str::to_owned)
-                        .into_iter()
-                        .collect(),
-                });
-            }
-        }
-        marker = out.marker().map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
-    let mut marker: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let out = client
-            .describe_db_clusters()
-            .set_marker(marker.clone())
-            .max_records(100)
-            .send()
-            .await
-            .map_err(|e| from_sdk("DescribeDBClusters", e))?;
-        for c in out.db_clusters() {
-            let id = c.db_cluster_identifier().unwrap_or_default();
-            if is_leftover(id, drill_tag(c.tag_list()).as_deref()) {
-                let mut addresses: Vec<String> = [c.endpoint(), c.reader_endpoint()]
-                    .into_iter()
-                    .flatten()
-                    .map(str::to_owned)
-                    .collect();
-                addresses.extend(c.custom_endpoints().iter().cloned());
-                found.push(Leftover {
-                    kind: "cluster",
-                    id: id.to_owned(),
-                    arn: c.db_cluster_arn().map(str::to_owned),
-                    in_cluster: false,
-                    cluster: None,
-                    created: c.cluster_create_time().map(|t| t.secs()),
-                    protected: c.deletion_protection().unwrap_or(false),
-                    addresses,
-                });
-            }
-        }
-        marker = out.marker().map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
-    Ok(found)
+    listing
+        .iter()
+        .filter(|db| {
+            db.id.len() == base.len() + crate::validate::DRILL_SUFFIX_LEN
+                && db.id.starts_with(base)
+                && plan::deletable(&db.id, db.drill_tag.as_deref(), None).is_ok()
+        })
+        .map(|db| Leftover {
+            kind: db.kind,
+            id: db.id.clone(),
+            arn: db.arn.clone(),
+            in_cluster: db.cluster.is_some(),
+            cluster: db.cluster.clone(),
+            created: db.created,
+            protected: db.protected,
+            addresses: db.addresses.clone(),
+        })
+        .collect()
 }
 
 /// What a sweep did: deleted, kept (and why), and the clusters still
@@ -300,8 +239,9 @@ pub async fn sweep(
     // Every base's leftovers judged together: a cluster and its writer have
     // two bases, and a member is judged by its cluster.
     let mut found: Vec<Leftover> = Vec::new();
+    let listing = rds::list_databases(client).await?;
     for base in bases {
-        for leftover in leftovers(client, base).await? {
+        for leftover in leftovers_in(&listing, base) {
             if !found
                 .iter()
                 .any(|f| f.kind == leftover.kind && f.id == leftover.id)

@@ -283,19 +283,25 @@ impl ReadinessHandler {
                 Err(e) => (vec![Check::error("standby", &e)], None),
             };
         }
-        let mut found = vec![
-            target_free(&rds_client, req).await,
-            drill_leftovers(
-                &rds_client,
-                req,
-                invocation
-                    .received
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64),
-                &self.production_values().await,
-            )
-            .await,
-        ];
+        // One listing serves both name checks.
+        let mut found = match rds::list_databases(&rds_client).await {
+            Ok(listing) => vec![
+                target_free(&listing, req),
+                drill_leftovers(
+                    &listing,
+                    req,
+                    invocation
+                        .received
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs() as i64),
+                    &self.production_values().await,
+                ),
+            ],
+            Err(e) => vec![
+                Check::error("target_name_free", &e),
+                Check::error("drill_leftovers", &e),
+            ],
+        };
         let name = checks::source_check(&req.source);
         let result = match self.restore.handle(dry_run(event), invocation).await {
             Ok(result) => result,
@@ -427,9 +433,10 @@ fn window(result: &RestoreResult) -> Option<i64> {
     result.data_loss_seconds
 }
 
-/// What earlier drills of this restore left behind.
-async fn drill_leftovers(
-    rds_client: &aws_sdk_rds::Client,
+/// What earlier drills of this restore left behind, judged on the
+/// region's listing.
+fn drill_leftovers(
+    listing: &[rds::Listed],
     req: &RestoreRequest,
     now: i64,
     production: &Result<Vec<(String, String)>, String>,
@@ -438,32 +445,29 @@ async fn drill_leftovers(
     bases.extend(req.target.cluster_id());
     let mut found = Vec::new();
     for base in bases {
-        match crate::drill::cleanup::leftovers(rds_client, &crate::drill::plan::drill_base(base))
-            .await
-        {
-            Ok(more) => found.extend(more),
-            Err(e) => return Check::error("drill_leftovers", &e),
-        }
+        found.extend(crate::drill::cleanup::leftovers_in(
+            listing,
+            &crate::drill::plan::drill_base(base),
+        ));
     }
     found.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
     found.dedup_by(|a, b| a.kind == b.kind && a.id == b.id);
     checks::drill_leftovers(&req.region, &found, now, production)
 }
 
-async fn target_free(rds_client: &aws_sdk_rds::Client, req: &RestoreRequest) -> Check {
+/// Whether the names the restore would create are free, judged on the
+/// region's listing.
+fn target_free(listing: &[rds::Listed], req: &RestoreRequest) -> Check {
     let mut names = vec![req.target.instance_id()];
     let mut taken = Vec::new();
-    match rds::describe_instance(rds_client, req.target.instance_id()).await {
-        Ok(Some(found)) => taken.push(("instance", found.id)),
-        Ok(None) => {}
-        Err(e) => return Check::error("target_name_free", &e),
+    let listed = |kind: &str, id: &str| listing.iter().any(|d| d.kind == kind && d.id == id);
+    if listed("instance", req.target.instance_id()) {
+        taken.push(("instance", req.target.instance_id().to_owned()));
     }
     if let Some(cluster) = req.target.cluster_id() {
         names.insert(0, cluster);
-        match rds::describe_cluster(rds_client, cluster).await {
-            Ok(Some(found)) => taken.insert(0, ("cluster", found.id)),
-            Ok(None) => {}
-            Err(e) => return Check::error("target_name_free", &e),
+        if listed("cluster", cluster) {
+            taken.insert(0, ("cluster", cluster.to_owned()));
         }
     }
     checks::target_free(&req.region, &names, &taken)

@@ -103,6 +103,107 @@ pub async fn describe_snapshot(client: &Client, id: &str) -> Result<Option<Snaps
 /// Pages of snapshots read at most for `latest`: 100 snapshots a page.
 const MAX_SNAPSHOT_PAGES: usize = 50;
 
+/// At most this many pages of 100 are read of a region's databases.
+const MAX_LISTING_PAGES: usize = 20;
+
+/// One database of a region's listing: what the drill's sweep, and
+/// readiness's name and leftover checks, judge it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// `instance` or `cluster`.
+    pub kind: &'static str,
+    pub id: String,
+    pub arn: Option<String>,
+    /// An instance's Aurora cluster.
+    pub cluster: Option<String>,
+    /// `InstanceCreateTime` / `ClusterCreateTime` (epoch seconds); none
+    /// while it is being created.
+    pub created: Option<i64>,
+    /// `DeletionProtection`.
+    pub protected: bool,
+    /// Every address a record could point at it by: an instance's endpoint;
+    /// a cluster's writer, reader and custom endpoints.
+    pub addresses: Vec<String>,
+    /// The value of its drill tag, if it has one.
+    pub drill_tag: Option<String>,
+}
+
+/// Every instance, then every cluster, of the client's region: two paged
+/// reads (100 a page) however many databases a plan has.
+pub async fn list_databases(client: &Client) -> Result<Vec<Listed>, Error> {
+    let drill_tag = |tags: &[aws_sdk_rds::types::Tag]| {
+        tags.iter()
+            .find(|t| t.key() == Some(crate::validate::DRILL_TAG))
+            .and_then(|t| t.value())
+            .map(str::to_owned)
+    };
+    let mut found = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..MAX_LISTING_PAGES {
+        let out = client
+            .describe_db_instances()
+            .set_marker(marker.clone())
+            .max_records(100)
+            .send()
+            .await
+            .map_err(|e| from_sdk("DescribeDBInstances", e))?;
+        for db in out.db_instances() {
+            found.push(Listed {
+                kind: "instance",
+                id: db.db_instance_identifier().unwrap_or_default().to_owned(),
+                arn: db.db_instance_arn().map(str::to_owned),
+                cluster: db.db_cluster_identifier().map(str::to_owned),
+                created: db.instance_create_time().map(|t| t.secs()),
+                protected: db.deletion_protection().unwrap_or(false),
+                addresses: db
+                    .endpoint()
+                    .and_then(|e| e.address())
+                    .map(str::to_owned)
+                    .into_iter()
+                    .collect(),
+                drill_tag: drill_tag(db.tag_list()),
+            });
+        }
+        marker = out.marker().map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    let mut marker: Option<String> = None;
+    for _ in 0..MAX_LISTING_PAGES {
+        let out = client
+            .describe_db_clusters()
+            .set_marker(marker.clone())
+            .max_records(100)
+            .send()
+            .await
+            .map_err(|e| from_sdk("DescribeDBClusters", e))?;
+        for c in out.db_clusters() {
+            let mut addresses: Vec<String> = [c.endpoint(), c.reader_endpoint()]
+                .into_iter()
+                .flatten()
+                .map(str::to_owned)
+                .collect();
+            addresses.extend(c.custom_endpoints().iter().cloned());
+            found.push(Listed {
+                kind: "cluster",
+                id: c.db_cluster_identifier().unwrap_or_default().to_owned(),
+                arn: c.db_cluster_arn().map(str::to_owned),
+                cluster: None,
+                created: c.cluster_create_time().map(|t| t.secs()),
+                protected: c.deletion_protection().unwrap_or(false),
+                addresses,
+                drill_tag: drill_tag(c.tag_list()),
+            });
+        }
+        marker = out.marker().map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 /// Lists every snapshot (manual and automated) of `source`, all pages.
 pub async fn list_snapshots(client: &Client, source: &str) -> Result<Vec<SnapshotFacts>, Error> {
     let mut pages = client
