@@ -166,7 +166,10 @@ start_moto() {
   LAMBDA_PORT=$(free_port)
   export DR_LAMBDA_INJECT="$RUN_DIR/lambda-inject.json"
   rm -f "$DR_LAMBDA_INJECT"
+  # The recorder (off until a test starts it, tests/readiness_plan_moto.rs)
+  # writes its file into the run directory, not the working tree.
   start_bg "$RUN_DIR/moto.log" env DR_LAMBDA_URL="http://127.0.0.1:$LAMBDA_PORT" \
+    MOTO_RECORDER_FILEPATH="$RUN_DIR/moto_recording" \
     DR_LAMBDA_INJECT="$DR_LAMBDA_INJECT" "$VENV/bin/python" "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port"
   wait_for_port "$port" "moto" "$RUN_DIR/moto.log" "${PIDS[-1]}"
   export MOTO_URL="http://127.0.0.1:$port"

@@ -36,6 +36,18 @@ pub fn emf_line(
     metrics: &[Metric],
     at: SystemTime,
 ) -> String {
+    emf_line_with(namespace, &[dimension], metrics, at)
+}
+
+/// The EMF line of `metrics` with the dimensions `dimensions` (all of them
+/// one set, e.g. `Scenario` and `Database`) and the undimensioned set `[]`,
+/// which an alarm can watch whatever their values. No dimension: `[]` only.
+pub fn emf_line_with(
+    namespace: &str,
+    dimensions: &[(&str, &str)],
+    metrics: &[Metric],
+    at: SystemTime,
+) -> String {
     let timestamp = at
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -48,7 +60,11 @@ pub fn emf_line(
             "Timestamp": timestamp,
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
-                "Dimensions": [[dimension.0], []],
+                "Dimensions": if dimensions.is_empty() {
+                    json!([[]])
+                } else {
+                    json!([dimensions.iter().map(|d| d.0).collect::<Vec<_>>(), []])
+                },
                 "Metrics": present
                     .iter()
                     .map(|m| json!({"Name": m.name, "Unit": m.unit}))
@@ -56,7 +72,9 @@ pub fn emf_line(
             }],
         }),
     );
-    line.insert(dimension.0.into(), json!(dimension.1));
+    for (name, value) in dimensions {
+        line.insert((*name).into(), json!(value));
+    }
     for m in present {
         line.insert(m.name.into(), json!(m.value));
     }
@@ -101,5 +119,27 @@ mod tests {
         assert_eq!(parsed["level"], "INFO");
         assert!(parsed.get("DataLossSeconds").is_none(), "{line}");
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn a_line_of_two_dimensions_declares_them_as_one_set_and_the_undimensioned_one() {
+        let line = emf_line_with(
+            "dr-lambdas",
+            &[("Scenario", "regional-outage"), ("Database", "orders")],
+            &[Metric {
+                name: "Ready",
+                unit: "None",
+                value: Some(0.0),
+            }],
+            UNIX_EPOCH,
+        );
+
+        let parsed: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            parsed["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Scenario", "Database"], []])
+        );
+        assert_eq!(parsed["Scenario"], "regional-outage");
+        assert_eq!(parsed["Database"], "orders");
     }
 }

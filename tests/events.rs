@@ -159,6 +159,7 @@ fn every_file_in_events_is_a_known_fixture() {
             || name.starts_with("recovery-workflow")
             || name == "recovery-drill.json"
             || name == "check-readiness.json"
+            || name == "check-readiness-plan.json"
             || name == "env.json";
         assert!(known, "events/{name} is covered by no test");
     }

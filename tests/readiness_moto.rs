@@ -14,7 +14,7 @@ use aws_config::SdkConfig;
 use aws_sdk_rds::config::{Credentials, Region};
 use dr_lambdas::aws::{SdkSettings, sdk_config_loader};
 use dr_lambdas::failover::FailoverHandler;
-use dr_lambdas::readiness::{Clients, Readiness, ReadinessHandler, ReadinessSettings};
+use dr_lambdas::readiness::{Answer, Clients, Readiness, ReadinessHandler, ReadinessSettings};
 use dr_lambdas::restore::RestoreHandler;
 use dr_lambdas::runtime::{Handler, Invocation};
 use serde_json::{Value, json};
@@ -150,6 +150,7 @@ fn handler(
             ec2: aws_sdk_ec2::Client::new(sdk),
             kms: aws_sdk_kms::Client::new(sdk),
             route53: aws_sdk_route53::Client::new(sdk),
+            sfn: None,
         },
         "us-east-1",
         settings,
@@ -170,7 +171,15 @@ fn invocation() -> Invocation {
 }
 
 async fn check(handler: &ReadinessHandler, input: Value) -> Readiness {
-    handler.handle(input, &invocation()).await.unwrap()
+    one(handler.handle(input, &invocation()).await.unwrap())
+}
+
+/// One restore's answer (the plan's is another test's).
+fn one(answer: Answer) -> Readiness {
+    match answer {
+        Answer::One(readiness) => readiness,
+        Answer::Plan(plan) => panic!("a plan's answer: {plan:#?}"),
+    }
 }
 
 /// The one failed check of `readiness`, by name; every other passed.
@@ -388,10 +397,10 @@ async fn a_data_loss_window_above_the_target_fails_its_check() {
     let mut later = invocation();
     later.received += Duration::from_secs(3600);
 
-    let readiness = handler(&sdk, strict, None)
+    let readiness = one(handler(&sdk, strict, None)
         .handle(input(&world), &later)
         .await
-        .unwrap();
+        .unwrap());
 
     let failed = only_failure(&readiness, "data_loss");
     assert!(
@@ -570,10 +579,10 @@ async fn a_database_an_earlier_drill_left_behind_fails_the_leftover_check_naming
     // it is older than any drill can run.
     let mut later = invocation();
     later.received = std::time::SystemTime::now() + std::time::Duration::from_secs(5 * 3600);
-    let readiness = handler(&sdk, settings(), None)
+    let readiness = one(handler(&sdk, settings(), None)
         .handle(input(&world), &later)
         .await
-        .unwrap();
+        .unwrap());
 
     let check = only_failure(&readiness, "drill_leftovers");
     assert!(

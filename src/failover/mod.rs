@@ -248,4 +248,9 @@ impl FailoverHandler {
     pub fn new(config: FailoverConfig, mode: Mode) -> Self {
         FailoverHandler { config, mode }
     }
+
+    /// Its configuration: the regions a failover moves between.
+    pub fn config(&self) -> &FailoverConfig {
+        &self.config
+    }
 }

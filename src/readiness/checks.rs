@@ -497,9 +497,113 @@ pub fn cutover_record(zone: &str, name: &str, value: Option<&str>) -> Check {
     }
 }
 
+/// The instances a scenario's recovery would create in `region` fit the
+/// account's `DB instances` quota: `quota` is `(max, used)`, as
+/// `DescribeAccountAttributes` answers it. A recovery that hits the quota
+/// fails half-way, with some databases restored and others not.
+pub fn capacity(region: &str, needed: u64, quota: Option<(i64, i64)>) -> Check {
+    if needed == 0 {
+        return Check::pass(
+            "capacity",
+            format!("the recovery creates no instance in {region} (promotions only)"),
+        );
+    }
+    let Some((max, used)) = quota else {
+        return Check::fail(
+            "capacity",
+            format!("RDS in {region} answered no DBInstances quota"),
+            "Read it in Service Quotas (Amazon RDS, DB instances): the account owner's check.",
+        );
+    };
+    let free = (max - used).max(0);
+    if free >= needed as i64 {
+        Check::pass(
+            "capacity",
+            format!(
+                "{needed} new instance(s) in {region}, writers included: {free} free of the \
+                 quota's {max}"
+            ),
+        )
+    } else {
+        Check::fail(
+            "capacity",
+            format!(
+                "{needed} new instance(s) in {region}, writers included, and only {free} free of \
+                 the quota's {max} ({used} used): the recovery would fail half-way"
+            ),
+            format!(
+                "Request a DB instances quota of at least {} in {region} (Service Quotas, Amazon \
+                 RDS), or delete unused instances there: the account owner's fix.",
+                used + needed as i64
+            ),
+        )
+    }
+}
+
+/// Every database of the scenario was checked in this interval, or the
+/// read budget left some for the next ones (a warning: those are checked in
+/// turn, every `every` intervals).
+pub fn read_budget(region: &str, budget: u64, unchecked: &[String], every: u64) -> Check {
+    if unchecked.is_empty() {
+        return Check::pass(
+            "read_budget",
+            format!("every database checked within {budget} RDS reads in {region}"),
+        );
+    }
+    Check::warn(
+        "read_budget",
+        format!(
+            "not checked in this interval, to stay within {budget} RDS reads in {region} (1 a \
+             second): {}; each database is checked every {every} intervals",
+            unchecked.join(", ")
+        ),
+        "Lengthen ReadinessIntervalMinutes to check every database every interval: the \
+         deployer's choice.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capacity_passes_when_the_free_instances_cover_the_recovery() {
+        let check = capacity("us-west-2", 3, Some((40, 37)));
+        assert!(check.ok);
+        assert_eq!(
+            check.detail,
+            "3 new instance(s) in us-west-2, writers included: 3 free of the quota's 40"
+        );
+    }
+
+    #[test]
+    fn capacity_fails_when_the_recovery_would_hit_the_quota_and_names_the_quota_to_ask() {
+        let check = capacity("us-west-2", 3, Some((40, 39)));
+        assert!(!check.ok);
+        assert!(check.detail.contains("only 1 free"), "{}", check.detail);
+        assert_eq!(
+            check.fix.as_deref(),
+            Some(
+                "Request a DB instances quota of at least 42 in us-west-2 (Service Quotas, \
+                 Amazon RDS), or delete unused instances there: the account owner's fix."
+            )
+        );
+    }
+
+    #[test]
+    fn capacity_passes_a_recovery_of_promotions_only_without_a_quota() {
+        assert!(capacity("us-west-2", 0, None).ok);
+        assert!(!capacity("us-west-2", 1, None).ok);
+    }
+
+    #[test]
+    fn a_read_budget_that_leaves_databases_for_later_is_a_warning_naming_them() {
+        let check = read_budget("us-west-2", 300, &["search".to_owned()], 2);
+        assert!(check.ok);
+        assert!(check.warning);
+        assert!(check.detail.contains("search"), "{}", check.detail);
+        assert!(!read_budget("us-west-2", 300, &[], 1).warning);
+    }
 
     #[test]
     fn a_data_loss_above_the_target_fails_and_says_what_to_do() {

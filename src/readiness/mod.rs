@@ -10,7 +10,10 @@
 //! a bad event or configuration only.
 
 pub mod checks;
+pub mod platform;
 pub mod read;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -44,6 +47,14 @@ struct Input {
     settings: Option<Value>,
 }
 
+/// The answer: one restore's (and failover's), or the plan's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    One(Readiness),
+    Plan(platform::PlanReadiness),
+}
+
 /// The answer: ready or not, the data-loss window, and every check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Readiness {
@@ -59,7 +70,7 @@ pub struct Readiness {
 }
 
 /// What the deployment configures beyond the two handlers'.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadinessSettings {
     /// `RPO_TARGET_SECONDS`: the data-loss window that fails the check.
     pub rpo_target_seconds: Option<i64>,
@@ -68,6 +79,31 @@ pub struct ReadinessSettings {
     /// `PRIVATE_HOSTED_ZONE_ID` and `DB_ENDPOINT_RECORD_NAME`: the database
     /// name the workflow's cutover would UPSERT.
     pub cutover: Option<(String, String)>,
+    /// `PRIVATE_HOSTED_ZONE_ID`: the zone of the plan's database records.
+    pub zone: Option<String>,
+    /// `READINESS_INTERVAL_SECONDS` (default 300): the seconds between two
+    /// checks, which is also each region's RDS read budget (1 a second).
+    pub interval_seconds: u64,
+    /// `RECOVERY_STATE_MACHINE_ARN`: while an execution of it runs, the
+    /// plan's check reads no RDS.
+    pub recovery_state_machine: Option<String>,
+}
+
+/// The interval unless `READINESS_INTERVAL_SECONDS` says: the template's
+/// default of 5 minutes.
+pub const DEFAULT_INTERVAL_SECONDS: u64 = 300;
+
+impl Default for ReadinessSettings {
+    fn default() -> Self {
+        ReadinessSettings {
+            rpo_target_seconds: None,
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+            cutover: None,
+            zone: None,
+            interval_seconds: DEFAULT_INTERVAL_SECONDS,
+            recovery_state_machine: None,
+        }
+    }
 }
 
 impl ReadinessSettings {
@@ -82,17 +118,36 @@ impl ReadinessSettings {
         let namespace = env
             .get("METRICS_NAMESPACE")
             .map_or_else(|| DEFAULT_NAMESPACE.to_owned(), |n| n.trim().to_owned());
-        let cutover = match (
-            env.get("PRIVATE_HOSTED_ZONE_ID"),
-            env.get("DB_ENDPOINT_RECORD_NAME"),
-        ) {
-            (Some(zone), Some(name)) => Some((zone.trim().to_owned(), name.trim().to_owned())),
+        let zone = env
+            .get("PRIVATE_HOSTED_ZONE_ID")
+            .map(|z| z.trim().to_owned())
+            .filter(|z| !z.is_empty());
+        let cutover = match (&zone, env.get("DB_ENDPOINT_RECORD_NAME")) {
+            (Some(zone), Some(name)) if !name.trim().is_empty() => {
+                Some((zone.clone(), name.trim().to_owned()))
+            }
             _ => None,
         };
+        let interval_seconds = config::parse_var(
+            env,
+            "READINESS_INTERVAL_SECONDS",
+            DEFAULT_INTERVAL_SECONDS,
+            |raw| match raw.parse::<u64>() {
+                Ok(s) if s >= 60 => Ok(s),
+                _ => Err(format!("'{raw}' is not a number of seconds of 60 or more")),
+            },
+        )?;
+        let recovery_state_machine = env
+            .get("RECOVERY_STATE_MACHINE_ARN")
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty());
         Ok(ReadinessSettings {
             rpo_target_seconds,
             namespace,
             cutover,
+            zone,
+            interval_seconds,
+            recovery_state_machine,
         })
     }
 }
@@ -103,6 +158,8 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub kms: aws_sdk_kms::Client,
     pub route53: aws_sdk_route53::Client,
+    /// Whether a recovery runs (`None`: not asked).
+    pub sfn: Option<aws_sdk_sfn::Client>,
 }
 
 /// The readiness handler, built once at init.
@@ -113,11 +170,20 @@ pub struct ReadinessHandler {
     ec2: RegionalClients<aws_sdk_ec2::Client>,
     kms: RegionalClients<aws_sdk_kms::Client>,
     route53: aws_sdk_route53::Client,
+    sfn: Option<aws_sdk_sfn::Client>,
+    home_region: String,
     settings: ReadinessSettings,
+    /// The deployment's recovery plan (`PLAN_FILE`), or its mistake: only
+    /// the plan's check refuses on it.
+    plan: Result<Option<crate::plan::Plan>, String>,
+    /// Within one invocation, whether a group exists, by `(region, kind,
+    /// name)`: a platform's databases often share their groups, and each is
+    /// read once. Cleared at each invocation (Lambda runs one at a time).
+    groups_seen: std::sync::Mutex<BTreeMap<(String, &'static str, String), bool>>,
 }
 
 impl Handler for ReadinessHandler {
-    type Output = Readiness;
+    type Output = Answer;
 
     async fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         // One SDK configuration for every client: each load builds an HTTP
@@ -138,17 +204,35 @@ impl Handler for ReadinessHandler {
             ec2: aws_sdk_ec2::Client::new(&sdk),
             kms: aws_sdk_kms::Client::new(&sdk),
             route53: aws_sdk_route53::Client::new(&sdk),
+            sfn: Some(aws_sdk_sfn::Client::new(&sdk)),
         };
-        Ok(ReadinessHandler::new(
-            restore,
-            failover,
-            clients,
-            home_region,
-            settings,
-        ))
+        let plan = crate::plan::load(env).map_err(|e| {
+            tracing::error!(mistake = %e.reason, "the recovery plan is refused");
+            e.reason
+        });
+        Ok(
+            ReadinessHandler::new(restore, failover, clients, home_region, settings)
+                .with_plan(plan),
+        )
     }
 
-    async fn handle(&self, event: Value, invocation: &Invocation) -> Result<Readiness, Error> {
+    async fn handle(&self, event: Value, invocation: &Invocation) -> Result<Answer, Error> {
+        self.remembered().clear();
+        if event.get("plan").is_some() {
+            let input: platform::PlanInput = validate::decode(event)?;
+            return self
+                .plan_readiness(input, invocation)
+                .await
+                .map(Answer::Plan);
+        }
+        self.one(event, invocation).await.map(Answer::One)
+    }
+}
+
+impl ReadinessHandler {
+    /// One restore's (and one failover's) readiness: the input is the
+    /// recovery workflow's.
+    async fn one(&self, event: Value, invocation: &Invocation) -> Result<Readiness, Error> {
         let input: Input = validate::decode(event)?;
         if input.restore.is_none() && input.failover.is_none() {
             return Err(Error::invalid(
@@ -167,7 +251,30 @@ impl Handler for ReadinessHandler {
                 .or(req.target.cluster_id())
                 .unwrap_or(req.target.instance_id())
                 .to_owned();
-            let (found, result) = self.restore_checks(&req, restore, invocation).await;
+            // A standby's checks are its promotion's dry run: no listing.
+            let (listing, production) =
+                if matches!(req.source, crate::restore::request::Source::Standby { .. }) {
+                    (Ok(Vec::new()), Ok(Vec::new()))
+                } else {
+                    (
+                        rds::list_databases(&self.rds.get(&req.region)).await,
+                        self.production_values().await,
+                    )
+                };
+            let now = invocation
+                .received
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let (found, result) = self
+                .restore_checks(
+                    &req,
+                    restore,
+                    invocation,
+                    listing.as_ref().map(Vec::as_slice),
+                    &production,
+                    now,
+                )
+                .await;
             checks.extend(found);
             restored = result;
             checks.push(checks::data_loss(
@@ -227,9 +334,7 @@ impl Handler for ReadinessHandler {
         );
         Ok(readiness)
     }
-}
 
-impl ReadinessHandler {
     /// A handler around existing handlers and clients (tests pass moto's or mocked ones).
     pub fn new(
         restore: RestoreHandler,
@@ -244,10 +349,50 @@ impl ReadinessHandler {
             failover,
             rds: RegionalClients::new(clients.rds, home_region.clone(), aws::rds_in_region),
             ec2: RegionalClients::new(clients.ec2, home_region.clone(), aws::ec2_in_region),
-            kms: RegionalClients::new(clients.kms, home_region, aws::kms_in_region),
+            kms: RegionalClients::new(clients.kms, home_region.clone(), aws::kms_in_region),
             route53: clients.route53,
+            sfn: clients.sfn,
+            home_region: home_region.clone(),
             settings,
+            plan: Ok(None),
+            groups_seen: std::sync::Mutex::default(),
         }
+    }
+
+    fn remembered(
+        &self,
+    ) -> std::sync::MutexGuard<'_, BTreeMap<(String, &'static str, String), bool>> {
+        self.groups_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether the group of `kind` named `name` exists in `region`: read
+    /// once an invocation.
+    async fn group_exists(
+        &self,
+        region: &str,
+        kind: &'static str,
+        name: &str,
+    ) -> Result<bool, Error> {
+        let key = (region.to_owned(), kind, name.to_owned());
+        if let Some(known) = self.remembered().get(&key) {
+            return Ok(*known);
+        }
+        let client = self.rds.get(region);
+        let exists = match kind {
+            "subnet group" => read::subnet_group_exists(&client, name).await?,
+            _ => read::group_exists(&client, kind, name).await?,
+        };
+        self.remembered().insert(key, exists);
+        Ok(exists)
+    }
+
+    /// The same handler, with the deployment's recovery plan (or its
+    /// mistake).
+    pub fn with_plan(mut self, plan: Result<Option<crate::plan::Plan>, String>) -> Self {
+        self.plan = plan;
+        self
     }
 
     /// What the production record points at, as the drill's sweep reads
@@ -272,9 +417,11 @@ impl ReadinessHandler {
         req: &RestoreRequest,
         event: Value,
         invocation: &Invocation,
+        listing: Result<&[rds::Listed], &Error>,
+        production: &Result<Vec<(String, String)>, String>,
+        now: i64,
     ) -> (Vec<Check>, Option<RestoreResult>) {
         let region = req.region.as_str();
-        let rds_client = self.rds.get(region);
         // A standby is promoted in place: its checks are the promotion's
         // dry run (still a standby? how far behind?), nothing to create.
         if let crate::restore::request::Source::Standby { .. } = req.source {
@@ -283,23 +430,15 @@ impl ReadinessHandler {
                 Err(e) => (vec![Check::error("standby", &e)], None),
             };
         }
-        // One listing serves both name checks.
-        let mut found = match rds::list_databases(&rds_client).await {
+        // The region's one listing serves both name checks.
+        let mut found = match listing {
             Ok(listing) => vec![
-                target_free(&listing, req),
-                drill_leftovers(
-                    &listing,
-                    req,
-                    invocation
-                        .received
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs() as i64),
-                    &self.production_values().await,
-                ),
+                target_free(listing, req),
+                drill_leftovers(listing, req, now, production),
             ],
             Err(e) => vec![
-                Check::error("target_name_free", &e),
-                Check::error("drill_leftovers", &e),
+                Check::error("target_name_free", e),
+                Check::error("drill_leftovers", e),
             ],
         };
         let name = checks::source_check(&req.source);
@@ -319,7 +458,7 @@ impl ReadinessHandler {
         let attached = checks::attached(steps);
         found.push(match &attached.subnet_group {
             None => checks::subnet_group(region, None, false),
-            Some(group) => match read::subnet_group_exists(&rds_client, group).await {
+            Some(group) => match self.group_exists(region, "subnet group", group).await {
                 Ok(exists) => checks::subnet_group(region, Some(group), exists),
                 Err(e) => Check::error("subnet_group", &e),
             },
@@ -336,12 +475,25 @@ impl ReadinessHandler {
                 Err(e) => Check::error("security_groups", &e),
             }
         });
-        found.push(groups_check(&rds_client, region, &attached.groups).await);
+        found.push(self.groups_check(region, &attached.groups).await);
         found.push(
             self.key_check(req, &result, attached.backups_arn.as_deref())
                 .await,
         );
         (found, Some(result))
+    }
+
+    /// Whether each group a restore would attach exists.
+    async fn groups_check(&self, region: &str, wanted: &[(&'static str, String)]) -> Check {
+        let mut missing = Vec::new();
+        for (kind, name) in wanted {
+            match self.group_exists(region, kind, name).await {
+                Ok(true) => {}
+                Ok(false) => missing.push((*kind, name.clone())),
+                Err(e) => return Check::error("groups", &e),
+            }
+        }
+        checks::groups(region, wanted, &missing)
     }
 
     /// The encryption key of what the restore would read, usable where it restores.
@@ -471,21 +623,4 @@ fn target_free(listing: &[rds::Listed], req: &RestoreRequest) -> Check {
         }
     }
     checks::target_free(&req.region, &names, &taken)
-}
-
-/// Whether each group a restore would attach exists.
-async fn groups_check(
-    rds_client: &aws_sdk_rds::Client,
-    region: &str,
-    wanted: &[(&'static str, String)],
-) -> Check {
-    let mut missing = Vec::new();
-    for (kind, name) in wanted {
-        match read::group_exists(rds_client, kind, name).await {
-            Ok(true) => {}
-            Ok(false) => missing.push((*kind, name.clone())),
-            Err(e) => return Check::error("groups", &e),
-        }
-    }
-    checks::groups(region, wanted, &missing)
 }

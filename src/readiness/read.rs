@@ -197,3 +197,33 @@ pub async fn cname(
         .and_then(|r| r.resource_records().first())
         .map(|v| v.value().to_owned()))
 }
+
+/// The account's `DBInstances` quota in the client's region: `(max, used)`.
+pub async fn instance_quota(rds: &aws_sdk_rds::Client) -> Result<Option<(i64, i64)>, Error> {
+    let out = rds
+        .describe_account_attributes()
+        .send()
+        .await
+        .map_err(|e| from_sdk("DescribeAccountAttributes", e))?;
+    Ok(out
+        .account_quotas()
+        .iter()
+        .find(|q| q.account_quota_name() == Some("DBInstances"))
+        .and_then(|q| Some((q.max()?, q.used()?))))
+}
+
+/// The first execution of `state_machine` that is running, if any.
+pub async fn running_execution(
+    sfn: &aws_sdk_sfn::Client,
+    state_machine: &str,
+) -> Result<Option<String>, Error> {
+    let out = sfn
+        .list_executions()
+        .state_machine_arn(state_machine)
+        .status_filter(aws_sdk_sfn::types::ExecutionStatus::Running)
+        .max_results(1)
+        .send()
+        .await
+        .map_err(|e| from_sdk("ListExecutions", e))?;
+    Ok(out.executions().first().map(|e| e.name().to_owned()))
+}

@@ -1,6 +1,8 @@
 //! A fault-injecting HTTP proxy on loopback, in front of moto: requests whose
 //! first line contains `fault_on` get a 503 (or, with `drop`, a closed
 //! connection); all others are forwarded. Every request is recorded.
+//! [`answering`] instead answers the requests whose text contains a marker
+//! with a fixed 200 body: an operation moto does not implement.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,8 +23,24 @@ pub async fn recording(upstream: &str) -> FaultProxy {
     start(upstream, "\u{0}never", false).await
 }
 
+/// A proxy that answers every request containing `marker` (its action,
+/// e.g. `Action=DescribeAccountAttributes`) with `body` (XML), counted in
+/// `faults`; all others are forwarded.
+pub async fn answering(upstream: &str, marker: &'static str, body: &'static str) -> FaultProxy {
+    launch(upstream, "\u{0}never", false, Some((marker, body))).await
+}
+
 /// Starts the proxy on a free loopback port; it runs until the test's runtime ends.
 pub async fn start(upstream: &str, fault_on: &'static str, drop: bool) -> FaultProxy {
+    launch(upstream, fault_on, drop, None).await
+}
+
+async fn launch(
+    upstream: &str,
+    fault_on: &'static str,
+    drop: bool,
+    answer: Option<(&'static str, &'static str)>,
+) -> FaultProxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
     let url = format!("http://{}", listener.local_addr().expect("proxy address"));
     let upstream = upstream
@@ -36,7 +54,7 @@ pub async fn start(upstream: &str, fault_on: &'static str, drop: bool) -> FaultP
         while let Ok((client, _)) = listener.accept().await {
             let (upstream, counter, seen) = (upstream.clone(), counter.clone(), seen.clone());
             tokio::spawn(async move {
-                let _ = serve(client, &upstream, fault_on, drop, &counter, &seen).await;
+                let _ = serve(client, &upstream, fault_on, drop, answer, &counter, &seen).await;
             });
         }
     });
@@ -52,13 +70,29 @@ async fn serve(
     upstream: &str,
     fault_on: &str,
     drop: bool,
+    answer: Option<(&str, &str)>,
     faults: &AtomicUsize,
     seen: &Mutex<Vec<String>>,
 ) -> std::io::Result<()> {
     let request = read_request(&mut client).await?;
+    let text = String::from_utf8_lossy(&request).into_owned();
     seen.lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .push(String::from_utf8_lossy(&request).into_owned());
+        .push(text.clone());
+    if let Some((_, body)) = answer.filter(|(marker, _)| text.contains(marker)) {
+        faults.fetch_add(1, Ordering::SeqCst);
+        client
+            .write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+            .await?;
+        return client.shutdown().await;
+    }
     let head_end = request
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
