@@ -62,6 +62,24 @@ def check(ok, what):
         FAILED.append(what)
 
 
+def record_change(statement):
+    """A Route 53 change statement's rule: how its names match (StringEquals
+    or StringLike), the one parameter they come from, its types and actions.
+    Anything else (a second name, a missing condition) shows as itself."""
+    condition = statement.get("Condition", {})
+    equals = condition.get("ForAllValues:StringEquals", {})
+    like = condition.get("ForAllValues:StringLike", {})
+    key = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+    match, names = ("StringLike", like[key]) if key in like else ("StringEquals", equals.get(key))
+    name = names[0].get("Ref") if isinstance(names, list) and len(names) == 1 and isinstance(names[0], dict) else json.dumps(names)
+    return (
+        match,
+        name,
+        equals.get("route53:ChangeResourceRecordSetsRecordTypes"),
+        equals.get("route53:ChangeResourceRecordSetsActions"),
+    )
+
+
 def statements(node):
     """Yields every statement dict, looking through lists and Fn::If."""
     if isinstance(node, list):
@@ -250,18 +268,20 @@ def main_template_checks(template):
 
     workflow = resources["RecoveryWorkflowRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     changes = [
-        s.get("Condition", {}).get("ForAllValues:StringEquals", {})
+        record_change(s)
         for s in statements(workflow["Statement"])
         if s["Action"] == "route53:ChangeResourceRecordSets"
     ]
-    upsert = lambda record: {
-        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [{"Ref": record}],
-        "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
-        "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
-    }
+    upsert = lambda record, match="StringEquals": (match, record, ["CNAME"], ["UPSERT"])
     check(
-        sorted(changes, key=json.dumps) == sorted([upsert("DbEndpointRecordName"), upsert("DrillDbEndpointRecordName")], key=json.dumps),
-        "the workflow may UPSERT the CNAME DbEndpointRecordName (a recovery) or DrillDbEndpointRecordName (a drill), nothing else",
+        sorted(changes) == sorted([
+            upsert("DbEndpointRecordName"),
+            upsert("DrillDbEndpointRecordName"),
+            upsert("DbRecordNamePattern", "StringLike"),
+            upsert("DrillRecordNamePattern", "StringLike"),
+        ]),
+        "the workflow may UPSERT the CNAME DbEndpointRecordName (a recovery) or DrillDbEndpointRecordName "
+        "(a drill), or a CNAME of the plan's patterns (DbRecordNamePattern, DrillRecordNamePattern), nothing else",
     )
     name_pattern = template["Parameters"]["DbEndpointRecordName"]["AllowedPattern"]
     check(
@@ -357,18 +377,17 @@ def drill_checks(template):
         not [s for s in drill if "Tag" in json.dumps(s["Action"])],
         "the drill's role holds no tagging right (a tag must never become a delete)",
     )
-    record_changes = [
-        s.get("Condition", {}).get("ForAllValues:StringEquals", {})
+    record_changes = sorted(
+        record_change(s)
         for s in drill
         if s["Action"] == "route53:ChangeResourceRecordSets"
-    ]
+    )
     check(
-        record_changes == [{
-            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [{"Ref": "DrillDbEndpointRecordName"}],
-            "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
-            "route53:ChangeResourceRecordSetsActions": ["DELETE"],
-        }],
-        "the drill's role may DELETE the drill record only",
+        record_changes == sorted([
+            ("StringEquals", "DrillDbEndpointRecordName", ["CNAME"], ["DELETE"]),
+            ("StringLike", "DrillRecordNamePattern", ["CNAME"], ["DELETE"]),
+        ]),
+        "the drill's role may DELETE the drill record, or a CNAME of the plan's drill pattern, only",
     )
     schedule = resources.get("DrillScheduleEntry", {})
     check(
