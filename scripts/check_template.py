@@ -489,6 +489,14 @@ def readiness_checks(template):
         ready["TreatMissingData"] == "breaching" and ready["AlarmActions"] == [{"Ref": "AlarmTopicArn"}],
         "the Ready alarm breaches on missing data (no check ran) and only pages",
     )
+    expression = [m for m in ready.get("Metrics", []) if m.get("ReturnData")]
+    check(
+        len(expression) == 1
+        and expression[0].get("Expression") == "IF(FILL(running, 0) > 0, 1, FILL(ready, 0))"
+        and {m["Id"]: m["MetricStat"]["Metric"]["MetricName"] for m in ready["Metrics"] if "MetricStat" in m}
+        == {"ready": "Ready", "running": "RecoveryRunning"},
+        "the Ready alarm is paused (1) while a recovery runs (RecoveryRunning), and is Ready otherwise",
+    )
     periods = template["Mappings"]["ReadinessPeriods"]
     check(
         set(periods) == {str(v) for v in template["Parameters"]["ReadinessIntervalMinutes"]["AllowedValues"]}

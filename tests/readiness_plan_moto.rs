@@ -36,10 +36,13 @@ const WEST: &str = "us-west-2";
 /// The tests of this file take turns: moto's recorder is server-wide.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// What `DescribeAccountAttributes` answers through the proxy: 3 of 40 used.
+/// What `DescribeAccountAttributes` answers through the proxy: 3 of 40
+/// instances used, 1 of 40 clusters.
 const QUOTA: &str = "<DescribeAccountAttributesResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">\
 <DescribeAccountAttributesResult><AccountQuotas><AccountQuota>\
 <AccountQuotaName>DBInstances</AccountQuotaName><Used>3</Used><Max>40</Max>\
+</AccountQuota><AccountQuota>\
+<AccountQuotaName>DBClusters</AccountQuotaName><Used>1</Used><Max>40</Max>\
 </AccountQuota></AccountQuotas></DescribeAccountAttributesResult>\
 <ResponseMetadata><RequestId>quota</RequestId></ResponseMetadata>\
 </DescribeAccountAttributesResponse>";
@@ -342,10 +345,10 @@ async fn a_healthy_three_database_plan_is_ready_in_each_scenario_it_runs() {
         .iter()
         .find(|c| c.check == "capacity")
         .expect("a capacity check");
-    // orders' and customers' instances, and inventory's writer.
+    // orders' and customers' instances, and inventory's cluster and writer.
     assert_eq!(
         capacity.detail,
-        "3 new instance(s) in us-west-2, writers included: 37 free of the quota's 40"
+        "in us-west-2, writers included: 3 DBInstances: 37 free of 40; 1 DBClusters: 39 free of 40"
     );
     let bad_data = scenario(&readiness, "bad-data");
     assert!(bad_data.ready, "{bad_data:#?}");
@@ -365,7 +368,33 @@ async fn one_failing_database_fails_only_its_own_scenario() {
     let proxy = common::proxy::answering(&url, "Action=DescribeAccountAttributes", QUOTA).await;
     let sdk = sdk(&proxy.url).await;
     let mut platform = platform(&sdk).await;
-    // customers' recovery names a subnet group that does not exist.
+    // inventory's recovery names a subnet group that does not exist.
+    platform.plan["databases"][1]["restore"]["regional-outage"]["db_subnet_group"] =
+        json!("no-such-subnets");
+
+    let readiness = check(&handler(&sdk, &platform.plan, ReadinessSettings::default())).await;
+
+    assert_eq!(
+        failures(&readiness),
+        [(
+            "regional-outage".to_owned(),
+            "inventory".to_owned(),
+            vec!["subnet_group"]
+        )]
+    );
+    assert!(!scenario(&readiness, "regional-outage").ready);
+    assert!(scenario(&readiness, "bad-data").ready);
+    assert_eq!(readiness.ready, Some(false));
+}
+
+#[tokio::test]
+async fn an_optional_database_failing_is_reported_and_leaves_its_scenario_ready() {
+    let url = moto_or_skip!();
+    let _turn = TURN.lock().await;
+    let proxy = common::proxy::answering(&url, "Action=DescribeAccountAttributes", QUOTA).await;
+    let sdk = sdk(&proxy.url).await;
+    let mut platform = platform(&sdk).await;
+    // customers (required: false) names a subnet group that does not exist.
     platform.plan["databases"][2]["restore"]["regional-outage"]["db_subnet_group"] =
         json!("no-such-subnets");
 
@@ -379,9 +408,7 @@ async fn one_failing_database_fails_only_its_own_scenario() {
             vec!["subnet_group"]
         )]
     );
-    assert!(!scenario(&readiness, "regional-outage").ready);
-    assert!(scenario(&readiness, "bad-data").ready);
-    assert_eq!(readiness.ready, Some(false));
+    assert!(scenario(&readiness, "regional-outage").ready);
 }
 
 /// The RDS requests moto recorded, per region (from each request's
@@ -494,6 +521,7 @@ async fn nothing_is_read_from_rds_while_a_recovery_runs() {
 
     assert_eq!(rds_reads_by_region(&recording), BTreeMap::new());
     assert_eq!(readiness.ready, None);
+    assert_eq!(readiness.scenarios, []);
     assert!(
         readiness
             .skipped

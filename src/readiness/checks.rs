@@ -497,68 +497,120 @@ pub fn cutover_record(zone: &str, name: &str, value: Option<&str>) -> Check {
     }
 }
 
-/// The instances a scenario's recovery would create in `region` fit the
-/// account's `DB instances` quota: `quota` is `(max, used)`, as
-/// `DescribeAccountAttributes` answers it. A recovery that hits the quota
-/// fails half-way, with some databases restored and others not.
-pub fn capacity(region: &str, needed: u64, quota: Option<(i64, i64)>) -> Check {
-    if needed == 0 {
-        return Check::pass(
-            "capacity",
-            format!("the recovery creates no instance in {region} (promotions only)"),
-        );
-    }
-    let Some((max, used)) = quota else {
-        return Check::fail(
-            "capacity",
-            format!("RDS in {region} answered no DBInstances quota"),
-            "Read it in Service Quotas (Amazon RDS, DB instances): the account owner's check.",
-        );
-    };
-    let free = (max - used).max(0);
-    if free >= needed as i64 {
-        Check::pass(
-            "capacity",
-            format!(
-                "{needed} new instance(s) in {region}, writers included: {free} free of the \
-                 quota's {max}"
-            ),
-        )
-    } else {
-        Check::fail(
-            "capacity",
-            format!(
-                "{needed} new instance(s) in {region}, writers included, and only {free} free of \
-                 the quota's {max} ({used} used): the recovery would fail half-way"
-            ),
-            format!(
-                "Request a DB instances quota of at least {} in {region} (Service Quotas, Amazon \
-                 RDS), or delete unused instances there: the account owner's fix.",
-                used + needed as i64
-            ),
-        )
-    }
+/// One quota a recovery takes from: its name as `DescribeAccountAttributes`
+/// gives it (`DBInstances`, `DBClusters`), how many the recovery creates,
+/// and `(max, used)` when it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quota {
+    pub name: &'static str,
+    pub needed: u64,
+    pub found: Option<(i64, i64)>,
 }
 
-/// Every database of the scenario was checked in this interval, or the
-/// read budget left some for the next ones (a warning: those are checked in
-/// turn, every `every` intervals).
-pub fn read_budget(region: &str, budget: u64, unchecked: &[String], every: u64) -> Check {
+/// What a scenario's recovery creates in `region` fits the account's
+/// quotas there: a recovery that hits one fails half-way, some databases
+/// restored and others not. Licence-included SQL Server and Oracle have
+/// per-edition limits these quotas do not show.
+pub fn capacity(region: &str, quotas: &[Quota]) -> Check {
+    if quotas.iter().all(|q| q.needed == 0) {
+        return Check::pass(
+            "capacity",
+            format!("the recovery creates nothing in {region} (promotions only)"),
+        );
+    }
+    let mut fits = Vec::new();
+    let mut short = Vec::new();
+    for q in quotas.iter().filter(|q| q.needed > 0) {
+        match q.found {
+            None => short.push((q, format!("{}: RDS answered no such quota", q.name))),
+            Some((max, used)) => {
+                let free = (max - used).max(0);
+                if free >= q.needed as i64 {
+                    fits.push(format!("{} {}: {free} free of {max}", q.needed, q.name));
+                } else {
+                    short.push((
+                        q,
+                        format!(
+                            "{} {} needed, only {free} free of {max} ({used} used)",
+                            q.needed, q.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if short.is_empty() {
+        return Check::pass(
+            "capacity",
+            format!("in {region}, writers included: {}", fits.join("; ")),
+        );
+    }
+    Check::fail(
+        "capacity",
+        format!(
+            "in {region}: {}: the recovery would fail half-way",
+            short
+                .iter()
+                .map(|(_, d)| d.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        format!(
+            "Request {} in {region} (Service Quotas, Amazon RDS), or delete unused ones there: \
+             the account owner's fix.",
+            short
+                .iter()
+                .map(|(q, _)| match q.found {
+                    Some((_, used)) => format!("{} of at least {}", q.name, used + q.needed as i64),
+                    None => format!("{} of at least {}", q.name, q.needed),
+                })
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    )
+}
+
+/// The shortest `ReadinessIntervalMinutes` whose seconds cover `reads`
+/// (1 RDS read a second), if one does.
+pub fn interval_for(reads: u64) -> Option<u64> {
+    [1, 5, 10, 15, 30, 60].into_iter().find(|m| m * 60 >= reads)
+}
+
+/// Every database of the scenario in `region` was checked within the
+/// interval's read budget (1 RDS read a second). Otherwise the check fails:
+/// those left are named (they are checked in turn, every `every`
+/// intervals), and a failing one must not hide in the intervals it is not
+/// checked, so the scenario is not ready until the interval is long enough.
+pub fn read_budget(
+    region: &str,
+    budget: u64,
+    unchecked: &[String],
+    every: u64,
+    reads: u64,
+) -> Check {
     if unchecked.is_empty() {
         return Check::pass(
             "read_budget",
             format!("every database checked within {budget} RDS reads in {region}"),
         );
     }
-    Check::warn(
+    Check::fail(
         "read_budget",
         format!(
-            "not checked in this interval, to stay within {budget} RDS reads in {region} (1 a \
-             second): {}; each database is checked every {every} intervals",
+            "the plan needs up to {reads} RDS reads in {region} an interval, above its budget of \
+             {budget} (1 a second): not checked this time: {}; each database is checked every \
+             {every} intervals",
             unchecked.join(", ")
         ),
-        "Lengthen ReadinessIntervalMinutes to check every database every interval: the \
-         deployer's choice.",
+        match interval_for(reads) {
+            Some(minutes) => format!(
+                "Set ReadinessIntervalMinutes to {minutes} or more through a deploy: the \
+                 deployer's fix."
+            ),
+            None => "Split the plan's scenarios across deployments (each checks its own): \
+                     the deployer's fix."
+                .to_owned(),
+        },
     )
 }
 
@@ -566,43 +618,76 @@ pub fn read_budget(region: &str, budget: u64, unchecked: &[String], every: u64) 
 mod tests {
     use super::*;
 
+    fn quotas(
+        instances: (u64, Option<(i64, i64)>),
+        clusters: (u64, Option<(i64, i64)>),
+    ) -> Vec<Quota> {
+        vec![
+            Quota {
+                name: "DBInstances",
+                needed: instances.0,
+                found: instances.1,
+            },
+            Quota {
+                name: "DBClusters",
+                needed: clusters.0,
+                found: clusters.1,
+            },
+        ]
+    }
+
     #[test]
-    fn capacity_passes_when_the_free_instances_cover_the_recovery() {
-        let check = capacity("us-west-2", 3, Some((40, 37)));
+    fn capacity_passes_when_the_free_instances_and_clusters_cover_the_recovery() {
+        let check = capacity(
+            "us-west-2",
+            &quotas((3, Some((40, 37))), (1, Some((40, 2)))),
+        );
         assert!(check.ok);
         assert_eq!(
             check.detail,
-            "3 new instance(s) in us-west-2, writers included: 3 free of the quota's 40"
+            "in us-west-2, writers included: 3 DBInstances: 3 free of 40; 1 DBClusters: 38 free of 40"
         );
     }
 
     #[test]
-    fn capacity_fails_when_the_recovery_would_hit_the_quota_and_names_the_quota_to_ask() {
-        let check = capacity("us-west-2", 3, Some((40, 39)));
+    fn capacity_fails_when_the_recovery_would_hit_a_quota_and_names_the_quota_to_ask() {
+        let check = capacity(
+            "us-west-2",
+            &quotas((3, Some((40, 39))), (1, Some((40, 2)))),
+        );
         assert!(!check.ok);
-        assert!(check.detail.contains("only 1 free"), "{}", check.detail);
+        assert_eq!(
+            check.detail,
+            "in us-west-2: 3 DBInstances needed, only 1 free of 40 (39 used): the recovery would \
+             fail half-way"
+        );
         assert_eq!(
             check.fix.as_deref(),
             Some(
-                "Request a DB instances quota of at least 42 in us-west-2 (Service Quotas, \
-                 Amazon RDS), or delete unused instances there: the account owner's fix."
+                "Request DBInstances of at least 42 in us-west-2 (Service Quotas, Amazon RDS), or \
+                 delete unused ones there: the account owner's fix."
             )
         );
     }
 
     #[test]
     fn capacity_passes_a_recovery_of_promotions_only_without_a_quota() {
-        assert!(capacity("us-west-2", 0, None).ok);
-        assert!(!capacity("us-west-2", 1, None).ok);
+        assert!(capacity("us-west-2", &quotas((0, None), (0, None))).ok);
+        assert!(!capacity("us-west-2", &quotas((1, None), (0, None))).ok);
     }
 
     #[test]
-    fn a_read_budget_that_leaves_databases_for_later_is_a_warning_naming_them() {
-        let check = read_budget("us-west-2", 300, &["search".to_owned()], 2);
-        assert!(check.ok);
-        assert!(check.warning);
+    fn a_plan_above_the_read_budget_fails_naming_the_interval_that_fits_it() {
+        let check = read_budget("us-west-2", 300, &["search".to_owned()], 2, 503);
+        assert!(!check.ok);
         assert!(check.detail.contains("search"), "{}", check.detail);
-        assert!(!read_budget("us-west-2", 300, &[], 1).warning);
+        assert_eq!(
+            check.fix.as_deref(),
+            Some(
+                "Set ReadinessIntervalMinutes to 10 or more through a deploy: the deployer's fix."
+            )
+        );
+        assert!(read_budget("us-west-2", 300, &[], 1, 203).ok);
     }
 
     #[test]

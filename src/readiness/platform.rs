@@ -6,9 +6,11 @@
 //! Its cost scales with the plan, not the checks: one listing of a region's
 //! instances and clusters serves every database's name and leftover checks;
 //! the databases checked in an interval stay within 1 RDS read a second of
-//! it, per region, taken in turn when a plan is larger; and nothing is read
-//! from RDS while a recovery (or a drill) runs, whose own reads need the
-//! account's budget (12 a second, shared).
+//! it, per region, taken in turn when a plan is larger (and then the
+//! scenario is not ready: a failing database must not hide in the intervals
+//! it is not checked); and nothing is read from RDS while a recovery (or a
+//! drill) runs, whose own reads need the account's budget (12 a second,
+//! shared).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,6 +39,9 @@ pub const RDS_READS_PER_DATABASE: u64 = 10;
 /// instance quota.
 pub const RDS_READS_PER_REGION: u64 = 3;
 
+/// A region's RDS quotas by name: `(max, used)`.
+type Quotas = BTreeMap<String, (i64, i64)>;
+
 /// The plan's readiness input.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +61,9 @@ pub struct PlanReadiness {
     pub checked_at: String,
     /// Why nothing was checked: the running execution.
     pub skipped: Option<String>,
+    /// The platform's own checks: `recovery_running` (a warning when it
+    /// could not be read: the pause during a recovery is then off).
+    pub checks: Vec<Check>,
     pub scenarios: Vec<ScenarioReadiness>,
 }
 
@@ -63,7 +71,9 @@ pub struct PlanReadiness {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScenarioReadiness {
     pub scenario: String,
-    /// Its own checks, and every checked database, passed.
+    /// Its own checks, and every checked required database, passed (an
+    /// optional database's failure is its own `ready: false`: the recovery
+    /// would go on without it).
     pub ready: bool,
     /// The worst data-loss window of its checked databases; `null` when one
     /// is unknown.
@@ -110,7 +120,8 @@ impl ReadinessHandler {
         let plan = self.deployed_plan()?;
         let scenarios = self.scenarios_here(plan, input.scenarios.as_deref(), invocation)?;
         let checked_at = crate::restore::request::rfc3339(invocation.received.into());
-        if let Some(running) = self.recovery_running().await {
+        let guard = self.recovery_running().await;
+        if let Ok(Some(running)) = &guard {
             info!(execution = %running, "a recovery runs: no RDS read until it ends");
             println!(
                 "{}",
@@ -132,24 +143,34 @@ impl ReadinessHandler {
                     "a recovery runs (execution '{running}'): no RDS read until it ends, so \
                      that its own reads have the account's RDS budget"
                 )),
+                checks: Vec::new(),
                 scenarios: Vec::new(),
             });
         }
+        let guard = match guard {
+            Ok(_) => Check::pass("recovery_running", "no recovery runs"),
+            Err(reason) => Check::warn(
+                "recovery_running",
+                format!("whether a recovery runs is unknown ({reason}): checked anyway"),
+                "Give check-readiness states:ListExecutions on the recovery workflow, and \
+                 RECOVERY_STATE_MACHINE_ARN, through a deploy: the deployer's fix.",
+            ),
+        };
         let items = items(plan, &scenarios)?;
         let regions: Vec<&str> = items.iter().map(|i| i.region.as_str()).collect();
         let now_seconds = invocation
             .received
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let (chosen, unchecked, every) = budgeted(&regions, self.read_budget(), now_seconds);
-        // One listing, and one quota, per region.
+        let budget = budgeted(&regions, self.read_budget(), now_seconds);
+        // One listing, and one read of the quotas, per region.
         let mut listings: BTreeMap<String, Result<Vec<rds::Listed>, Error>> = BTreeMap::new();
-        let mut quotas: BTreeMap<String, Result<Option<(i64, i64)>, Error>> = BTreeMap::new();
+        let mut quotas: BTreeMap<String, Result<Quotas, Error>> = BTreeMap::new();
         for item in &items {
             if !listings.contains_key(&item.region) {
                 let client = self.rds.get(&item.region);
                 listings.insert(item.region.clone(), rds::list_databases(&client).await);
-                quotas.insert(item.region.clone(), read::instance_quota(&client).await);
+                quotas.insert(item.region.clone(), read::quotas(&client).await);
             }
         }
         let production = self.plan_production_values(plan).await;
@@ -159,7 +180,7 @@ impl ReadinessHandler {
             .map_or(0, |d| d.as_secs() as i64);
         let mut found: BTreeMap<(&str, &str), DatabaseReadiness> = BTreeMap::new();
         for (i, item) in items.iter().enumerate() {
-            let result = if chosen.contains(&i) {
+            let result = if budget.chosen.contains(&i) {
                 let listing = listings
                     .get(&item.region)
                     .map(|l| l.as_ref().map(Vec::as_slice));
@@ -187,11 +208,29 @@ impl ReadinessHandler {
                 .filter_map(|i| found.remove(&(i.scenario, i.database.name.as_str())))
                 .collect();
             let mut own = Vec::new();
-            for (region, needed) in instances_created(&items, scenario) {
+            for (region, (instances, clusters)) in created(&items, scenario) {
+                let want = |found: &Quotas| {
+                    vec![
+                        checks::Quota {
+                            name: "DBInstances",
+                            needed: instances,
+                            found: found.get("DBInstances").copied(),
+                        },
+                        checks::Quota {
+                            name: "DBClusters",
+                            needed: clusters,
+                            found: found.get("DBClusters").copied(),
+                        },
+                    ]
+                };
                 own.push(match quotas.get(&region) {
-                    Some(Ok(quota)) => checks::capacity(&region, needed, *quota),
+                    Some(Ok(found)) => checks::capacity(&region, &want(found)),
+                    // Nothing to create: no quota to read.
+                    Some(Err(_)) | None if instances + clusters == 0 => {
+                        checks::capacity(&region, &want(&BTreeMap::new()))
+                    }
                     Some(Err(e)) => Check::error("capacity", e),
-                    None => checks::capacity(&region, needed, None),
+                    None => checks::capacity(&region, &want(&BTreeMap::new())),
                 });
             }
             let regions: BTreeSet<&str> = items
@@ -206,7 +245,7 @@ impl ReadinessHandler {
                     .filter(|(n, i)| {
                         i.scenario == scenario.as_str()
                             && i.region == region
-                            && unchecked.contains(n)
+                            && budget.left.contains(n)
                     })
                     .map(|(_, i)| i.database.name.clone())
                     .collect();
@@ -214,7 +253,8 @@ impl ReadinessHandler {
                     region,
                     self.read_budget(),
                     &left,
-                    every,
+                    budget.every.get(region).copied().unwrap_or(1),
+                    budget.reads.get(region).copied().unwrap_or(0),
                 ));
             }
             if spec.moves_traffic {
@@ -228,7 +268,8 @@ impl ReadinessHandler {
             };
             out.push(ScenarioReadiness {
                 scenario: scenario.clone(),
-                ready: own.iter().all(|c| c.ok) && checked.iter().all(|d| d.ready),
+                ready: own.iter().all(|c| c.ok)
+                    && checked.iter().filter(|d| d.required).all(|d| d.ready),
                 data_loss_seconds: worst,
                 checks: own,
                 databases,
@@ -238,6 +279,7 @@ impl ReadinessHandler {
             ready: Some(out.iter().all(|s| s.ready)),
             checked_at,
             skipped: None,
+            checks: vec![guard],
             scenarios: out,
         };
         self.emit(&readiness, invocation);
@@ -278,8 +320,16 @@ impl ReadinessHandler {
                     .is_none_or(|a| a == spec.runs_in.account)
         };
         let here = match asked {
+            Some([]) => return Err(Error::invalid("scenarios", "names no scenario")),
             Some(names) => {
+                let mut seen = BTreeSet::new();
                 for name in names {
+                    if !seen.insert(name) {
+                        return Err(Error::invalid(
+                            "scenarios",
+                            format!("'{name}' is named twice"),
+                        ));
+                    }
                     match plan.scenarios.get(name) {
                         None => {
                             return Err(Error::invalid(
@@ -323,19 +373,18 @@ impl ReadinessHandler {
     }
 
     /// The name of a running execution of the recovery workflow, if one
-    /// runs (a drill included). Unreadable: none, and the check goes on
-    /// (a readiness that never runs hides more than a few reads cost).
-    async fn recovery_running(&self) -> Option<String> {
+    /// runs (a drill included). Unreadable: the reason, and the check goes
+    /// on with a warning (a readiness that never runs hides more than a few
+    /// reads cost). `ListExecutions` is eventually consistent: an execution
+    /// started a moment ago may not be listed yet.
+    async fn recovery_running(&self) -> Result<Option<String>, String> {
         let (Some(sfn), Some(arn)) = (&self.sfn, &self.settings.recovery_state_machine) else {
-            return None;
+            return Ok(None);
         };
-        match read::running_execution(sfn, arn).await {
-            Ok(running) => running,
-            Err(e) => {
-                tracing::warn!(error = %e, "whether a recovery runs is unknown: checking anyway");
-                None
-            }
-        }
+        read::running_execution(sfn, arn).await.map_err(|e| {
+            tracing::warn!(error = %e, "whether a recovery runs is unknown: checking anyway");
+            format!("{}: {e}", e.name())
+        })
     }
 
     /// The RDS reads one region may take in an interval: 1 a second.
@@ -508,43 +557,53 @@ impl ReadinessHandler {
     }
 }
 
+/// What an interval checks within its read budget.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Budget {
+    /// The items checked now.
+    pub chosen: BTreeSet<usize>,
+    /// The items left for later intervals.
+    pub left: BTreeSet<usize>,
+    /// Per region, every how many intervals each item is checked.
+    pub every: BTreeMap<String, u64>,
+    /// Per region, the RDS reads checking every item would take.
+    pub reads: BTreeMap<String, u64>,
+}
+
 /// Which items (given by their regions) an interval checks: in each
 /// region, all that fit its read budget, taken in turn from an offset that
 /// moves every interval (`now_seconds / budget`), so that each is checked
-/// every few intervals. Also returns those left, and every how many
-/// intervals each is checked at most.
-pub fn budgeted(
-    regions: &[&str],
-    budget: u64,
-    now_seconds: u64,
-) -> (BTreeSet<usize>, BTreeSet<usize>, u64) {
+/// every few intervals.
+pub fn budgeted(regions: &[&str], budget: u64, now_seconds: u64) -> Budget {
     let fit = (budget.saturating_sub(RDS_READS_PER_REGION) / RDS_READS_PER_DATABASE).max(1);
     let interval = now_seconds / budget.max(1);
-    let mut chosen = BTreeSet::new();
-    let mut left = BTreeSet::new();
-    let mut every = 1;
+    let mut out = Budget::default();
     let distinct: BTreeSet<&str> = regions.iter().copied().collect();
     for region in distinct {
         let here: Vec<usize> = (0..regions.len())
             .filter(|&i| regions[i] == region)
             .collect();
         let n = here.len() as u64;
+        out.reads.insert(
+            region.to_owned(),
+            RDS_READS_PER_REGION + n * RDS_READS_PER_DATABASE,
+        );
+        out.every.insert(region.to_owned(), n.div_ceil(fit).max(1));
         if n <= fit {
-            chosen.extend(here);
+            out.chosen.extend(here);
             continue;
         }
-        every = every.max(n.div_ceil(fit));
         let start = interval.wrapping_mul(fit) % n;
         for (k, &i) in here.iter().enumerate() {
             // The k-th item's place after the offset: the first `fit` go.
             if (k as u64 + n - start) % n < fit {
-                chosen.insert(i);
+                out.chosen.insert(i);
             } else {
-                left.insert(i);
+                out.left.insert(i);
             }
         }
     }
-    (chosen, left, every)
+    out
 }
 
 /// Every database of every scenario, with the restore event a start would
@@ -592,13 +651,20 @@ fn items<'a>(plan: &'a Plan, scenarios: &'a [String]) -> Result<Vec<Item<'a>>, E
     Ok(out)
 }
 
-/// Per region, the instances `scenario`'s recovery creates: one per
-/// instance restore, one writer per cluster restore, none per promotion.
-fn instances_created(items: &[Item<'_>], scenario: &str) -> BTreeMap<String, u64> {
-    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+/// Per region, the instances and the clusters `scenario`'s recovery
+/// creates: an instance per instance restore, a cluster and its writer per
+/// Aurora restore, nothing per promotion.
+fn created(items: &[Item<'_>], scenario: &str) -> BTreeMap<String, (u64, u64)> {
+    let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for item in items.iter().filter(|i| i.scenario == scenario) {
-        let creates = u64::from(item.event.get("standby").is_none());
-        *out.entry(item.region.clone()).or_default() += creates;
+        let entry = out.entry(item.region.clone()).or_default();
+        if item.event.get("standby").is_some() {
+            continue;
+        }
+        entry.0 += 1;
+        if item.event.get("db_cluster").is_some() {
+            entry.1 += 1;
+        }
     }
     out
 }
@@ -610,10 +676,11 @@ mod tests {
     #[test]
     fn a_plan_that_fits_the_budget_is_checked_whole_every_interval() {
         let regions = vec!["us-west-2"; 29];
-        let (chosen, left, every) = budgeted(&regions, 300, 1_800_000_000);
-        assert_eq!(chosen.len(), 29);
-        assert!(left.is_empty());
-        assert_eq!(every, 1);
+        let budget = budgeted(&regions, 300, 1_800_000_000);
+        assert_eq!(budget.chosen.len(), 29);
+        assert!(budget.left.is_empty());
+        assert_eq!(budget.every["us-west-2"], 1);
+        assert_eq!(budget.reads["us-west-2"], 293);
     }
 
     #[test]
@@ -622,15 +689,15 @@ mod tests {
         let regions = vec!["us-west-2"; 80];
         let mut seen = BTreeSet::new();
         for k in 0..3 {
-            let (chosen, left, every) = budgeted(&regions, 300, 1_800_000_000 + k * 300);
-            assert_eq!(chosen.len(), 29);
-            assert_eq!(left.len(), 51);
-            assert_eq!(every, 3);
+            let budget = budgeted(&regions, 300, 1_800_000_000 + k * 300);
+            assert_eq!(budget.chosen.len(), 29);
+            assert_eq!(budget.left.len(), 51);
+            assert_eq!(budget.every["us-west-2"], 3);
             assert!(
-                RDS_READS_PER_REGION + chosen.len() as u64 * RDS_READS_PER_DATABASE <= 300,
+                RDS_READS_PER_REGION + budget.chosen.len() as u64 * RDS_READS_PER_DATABASE <= 300,
                 "within 1 read a second"
             );
-            seen.extend(chosen);
+            seen.extend(budget.chosen);
         }
         assert_eq!(seen.len(), 80, "every check ran within 3 intervals");
     }
@@ -639,8 +706,8 @@ mod tests {
     fn each_region_has_a_budget_of_its_own() {
         let mut regions = vec!["us-west-2"; 29];
         regions.extend(vec!["us-east-1"; 29]);
-        let (chosen, left, _) = budgeted(&regions, 300, 0);
-        assert_eq!(chosen.len(), 58);
-        assert!(left.is_empty());
+        let budget = budgeted(&regions, 300, 0);
+        assert_eq!(budget.chosen.len(), 58);
+        assert!(budget.left.is_empty());
     }
 }

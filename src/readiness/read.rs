@@ -198,8 +198,11 @@ pub async fn cname(
         .map(|v| v.value().to_owned()))
 }
 
-/// The account's `DBInstances` quota in the client's region: `(max, used)`.
-pub async fn instance_quota(rds: &aws_sdk_rds::Client) -> Result<Option<(i64, i64)>, Error> {
+/// The account's RDS quotas in the client's region, by name
+/// (`DBInstances`, `DBClusters`, ...): `(max, used)`.
+pub async fn quotas(
+    rds: &aws_sdk_rds::Client,
+) -> Result<std::collections::BTreeMap<String, (i64, i64)>, Error> {
     let out = rds
         .describe_account_attributes()
         .send()
@@ -208,8 +211,8 @@ pub async fn instance_quota(rds: &aws_sdk_rds::Client) -> Result<Option<(i64, i6
     Ok(out
         .account_quotas()
         .iter()
-        .find(|q| q.account_quota_name() == Some("DBInstances"))
-        .and_then(|q| Some((q.max()?, q.used()?))))
+        .filter_map(|q| Some((q.account_quota_name()?.to_owned(), (q.max()?, q.used()?))))
+        .collect())
 }
 
 /// The first execution of `state_machine` that is running, if any.
