@@ -1,21 +1,29 @@
-//! `drill`: the recovery workflow's drill mode (`"drill": true`), in three
-//! small actions the workflow calls, because Step Functions cannot subtract
-//! timestamps, write EMF, or reach another region:
+//! `drill`: the recovery workflow's helper. Step Functions cannot read
+//! `/opt`, subtract timestamps, bound a foreign payload, batch N status
+//! reads or write EMF; these small actions do, each in a file of its own:
 //!
-//! - `prepare`: the preconditions this function can see (the primary's
-//!   alarm), the restore and failover the drill runs instead of the input's
-//!   (fresh `-d<8 hex>` names, tagged with the drill's marker; the failover
-//!   a dry run), the drill record as the cutover's name, and the leftovers
-//!   of earlier drills deleted;
+//! - `preflight`: the workflow's input checked whole before anything
+//!   changes (`preflight.rs`);
+//! - `sweep`: the primary's alarm, then earlier drills' leftovers deleted
+//!   where that is provably safe;
 //! - `cleanup`: the project's only delete (`cleanup.rs`), of what this
 //!   drill restored and of the drill record;
+//! - `validate`: the user's validation function, its answer bounded
+//!   (`validation.rs`);
+//! - `plan`: a scenario of the recovery plan expanded into per-database
+//!   restore events (`crate::plan`);
+//! - `watch`: one poll of a platform's databases in batched reads, and
+//!   which go back to the restore function (`watch.rs`);
+//! - `cutover`: the platform's one change batch, or none (`cutover.rs`);
 //! - `report`: the timeline, recovery time and data loss (`plan.rs`), and
 //!   the metrics, as one EMF line.
 
 pub mod cleanup;
+pub mod cutover;
 pub mod plan;
 pub mod preflight;
 pub mod validation;
+pub mod watch;
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -70,6 +78,23 @@ enum DrillEvent {
     /// A scenario of the deployment's recovery plan, expanded into one
     /// restore event per database (Step Functions cannot read `/opt`).
     Plan { start: crate::plan::Start },
+    /// The platform's wait: every database's status in batched reads
+    /// (`watch.rs`), and which the restore function must see again.
+    Watch {
+        databases: Vec<watch::Watched>,
+        /// The restore function's answers for the databases the last poll
+        /// sent back to it, merged by name.
+        #[serde(default)]
+        resumed: Vec<watch::Watched>,
+    },
+    /// The platform's cutover, planned: one change batch, or none
+    /// (`cutover.rs`).
+    Cutover {
+        databases: Vec<cutover::Cut>,
+        zone: String,
+        ttl: i64,
+        execution: String,
+    },
     Report {
         /// `$$.Execution.StartTime`: when the drill was asked for.
         #[serde(default)]
@@ -178,6 +203,16 @@ impl Handler for DrillHandler {
             }
             DrillEvent::Validate { target } => Ok(self.validate(&target).await?),
             DrillEvent::Plan { start } => Ok(self.expand(&start)?),
+            DrillEvent::Watch { databases, resumed } => Ok(self.watch(databases, resumed).await?),
+            DrillEvent::Cutover {
+                databases,
+                zone,
+                ttl,
+                execution,
+            } => Ok(
+                serde_json::to_value(cutover::plan(&databases, &zone, ttl, &execution))
+                    .unwrap_or(Value::Null),
+            ),
             DrillEvent::Report { started_at, state } => {
                 serde_json::to_value(self.report(started_at, state, invocation))
             }
@@ -291,6 +326,57 @@ impl DrillHandler {
             "scenario": start.scenario,
             "moves_traffic": scenario.is_some_and(|s| s.moves_traffic),
             "validation": scenario.map(|s| s.validation.clone()).unwrap_or_default(),
+            "databases": databases,
+        }))
+    }
+
+    /// One poll of the platform: the answers of the databases resumed since
+    /// the last merged in, every unsettled status read in batches, and
+    /// each database's phase. `next` says what the workflow does: `resume`
+    /// (the `resume` list goes back to the restore function), `wait`, or
+    /// `settled` (every database available or failed).
+    async fn watch(
+        &self,
+        mut databases: Vec<watch::Watched>,
+        resumed: Vec<watch::Watched>,
+    ) -> Result<Value, Error> {
+        for answer in resumed {
+            if let Some(w) = databases.iter_mut().find(|w| w.database == answer.database) {
+                *w = answer;
+            }
+        }
+        let batches = watch::batches(&databases);
+        let found = watch::read(&self.rds, &batches).await?;
+        let phases = watch::judge(&databases, &found);
+        let named = |phase: watch::Phase| -> Vec<String> {
+            databases
+                .iter()
+                .zip(&phases)
+                .filter(|(_, p)| **p == phase)
+                .map(|(w, _)| w.database.clone())
+                .collect()
+        };
+        let resume: Vec<&watch::Watched> = databases
+            .iter()
+            .zip(&phases)
+            .filter(|(_, p)| **p == watch::Phase::Resume)
+            .map(|(w, _)| w)
+            .collect();
+        let next = if !resume.is_empty() {
+            "resume"
+        } else if phases.contains(&watch::Phase::Waiting) {
+            "wait"
+        } else {
+            "settled"
+        };
+        info!(reads = batches.len(), next, "platform polled");
+        Ok(json!({
+            "next": next,
+            "reads": batches.len(),
+            "available": named(watch::Phase::Available),
+            "failed": named(watch::Phase::Failed),
+            "waiting": named(watch::Phase::Waiting),
+            "resume": resume,
             "databases": databases,
         }))
     }
