@@ -207,10 +207,14 @@ async fn the_cutover_action_plans_one_batch_for_every_ready_database() {
 
     let out = handler
         .handle(
-            json!({"action": "cutover", "zone": "Z1", "ttl": 30, "execution": "exec-1",
+            json!({"action": "cutover", "zone": "Z1", "ttl": "30", "execution": "exec-1",
                    "databases": [
-                       {"database": "orders", "record": "orders.db.internal", "endpoint": "orders-dr.x", "validated": true},
-                       {"database": "search", "required": false, "record": "search.db.internal"}]}),
+                       {"database": "orders", "record": "orders.db.internal", "restore": {},
+                        "result": {"status": "available", "endpoint": "orders-dr.x", "pending": [],
+                                   "data_loss_seconds": 42},
+                        "validation": {"valid": true}},
+                       {"database": "search", "required": false, "record": "search.db.internal",
+                        "restore": {}, "result": {"status": "failed", "db_instance_status": "incompatible-restore"}}]}),
             &Invocation::new("cutover"),
         )
         .await
@@ -224,8 +228,9 @@ async fn the_cutover_action_plans_one_batch_for_every_ready_database() {
     );
     assert_eq!(
         out["failed"],
-        json!(["search (optional): not available (no endpoint)"])
+        json!(["search (optional): RDS reports it incompatible-restore"])
     );
+    assert_eq!(out["report"]["data_loss_seconds"], 42);
 }
 
 #[tokio::test]

@@ -4,8 +4,13 @@
 //! workflow sends the batch with its own role (the only one that may UPSERT
 //! a production record), and this function's role holds no such right.
 
+use std::time::SystemTime;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+use super::watch::Watched;
+use crate::restore::request::rfc3339;
 
 /// One database as the cutover judges it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -111,6 +116,144 @@ pub fn plan(cuts: &[Cut], zone: &str, ttl: i64, execution: &str) -> CutoverPlan 
     }
 }
 
+/// At most this many characters of a failure's cause are kept: the report
+/// of 40 databases stays far under Step Functions' 256 KB.
+const CAUSE_CHARS: usize = 300;
+
+/// `w` as the cutover judges it.
+pub fn cut_of(w: &Watched) -> Cut {
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+    let mut failure = w.error.as_ref().map(|e| {
+        let cause: String = text(e, "Cause")
+            .unwrap_or_default()
+            .chars()
+            .take(CAUSE_CHARS)
+            .collect();
+        format!(
+            "{}: {cause}",
+            text(e, "Error").unwrap_or_else(|| "Error".to_owned())
+        )
+    });
+    let result = w.result.clone().unwrap_or(Value::Null);
+    let status = text(&result, "status");
+    let pending = result
+        .get("pending")
+        .and_then(Value::as_array)
+        .is_some_and(|p| !p.is_empty());
+    let endpoint = match (status.as_deref(), pending) {
+        (Some("available"), false) => text(&result, "endpoint"),
+        _ => None,
+    };
+    if failure.is_none() {
+        failure = match status.as_deref() {
+            Some("failed") => Some(format!(
+                "RDS reports it {}",
+                text(&result, "db_instance_status")
+                    .or_else(|| text(&result, "cluster_status"))
+                    .unwrap_or_else(|| "failed".to_owned())
+            )),
+            None => Some("the restore function never answered".to_owned()),
+            _ => None,
+        };
+    }
+    let validated = w
+        .validation
+        .as_ref()
+        .and_then(|v| v.get("valid"))
+        .and_then(Value::as_bool);
+    if validated == Some(false) && failure.is_none() {
+        let detail = w
+            .validation
+            .as_ref()
+            .and_then(|v| text(v, "detail"))
+            .unwrap_or_default();
+        failure = Some(format!(
+            "its validation failed: {}",
+            detail.chars().take(CAUSE_CHARS).collect::<String>()
+        ));
+    }
+    Cut {
+        database: w.database.clone(),
+        required: w.required,
+        record: w.record.clone(),
+        endpoint,
+        validated,
+        failure,
+    }
+}
+
+/// Seconds from `from` to `to` (RFC 3339), when both parse.
+fn seconds_between(from: &str, to: &str) -> Option<i64> {
+    let parse = |t: &str| {
+        aws_sdk_rds::primitives::DateTime::from_str(
+            t,
+            aws_sdk_rds::primitives::DateTimeFormat::DateTimeWithOffset,
+        )
+        .ok()
+    };
+    Some(parse(to)?.secs() - parse(from)?.secs())
+}
+
+/// The cutover's decision for the watched databases, and the report's
+/// summary: per database its status, recovery point, data loss, time to
+/// available and validated; for the platform the recovery time (the
+/// slowest database to validated) and the data loss (the worst).
+pub fn decide(
+    databases: &[Watched],
+    zone: &str,
+    ttl: &Value,
+    execution: &str,
+    started_at: Option<&str>,
+    now: SystemTime,
+) -> Value {
+    let ttl = ttl
+        .as_i64()
+        .or_else(|| ttl.as_str().and_then(|t| t.trim().parse().ok()))
+        .unwrap_or(60);
+    let cuts: Vec<Cut> = databases.iter().map(cut_of).collect();
+    let decision = plan(&cuts, zone, ttl, execution);
+    let validated_at = rfc3339(now.into());
+    let since_start = |t: &str| started_at.and_then(|s| seconds_between(s, t));
+    let report: Vec<Value> = databases
+        .iter()
+        .zip(&cuts)
+        .map(|(w, cut)| {
+            let result = w.result.clone().unwrap_or(Value::Null);
+            json!({
+                "database": w.database,
+                "required": w.required,
+                "ok": cut.failure.is_none(),
+                "failure": cut.failure,
+                "endpoint": cut.endpoint,
+                "recovery_point": result.get("recovery_point"),
+                "data_loss_seconds": result.get("data_loss_seconds"),
+                "seconds_to_available": w.available_at.as_deref().and_then(since_start),
+                "seconds_to_validated": cut.failure.is_none().then(|| since_start(&validated_at)).flatten(),
+            })
+        })
+        .collect();
+    let ok: Vec<&Value> = report.iter().filter(|r| r["ok"] == true).collect();
+    let data_loss = if ok.iter().any(|r| !r["data_loss_seconds"].is_i64()) {
+        None
+    } else {
+        ok.iter()
+            .filter_map(|r| r["data_loss_seconds"].as_i64())
+            .max()
+    };
+    json!({
+        "go": decision.go,
+        "moved": decision.moved,
+        "failed": decision.failed,
+        "request": decision.request,
+        "report": {
+            "databases": report,
+            "recovery_seconds": since_start(&validated_at),
+            "data_loss_seconds": data_loss,
+            "validated_at": validated_at,
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +328,79 @@ mod tests {
 
         assert!(!out.go);
         assert_eq!(out.failed, ["orders (required): its validation failed"]);
+    }
+
+    fn watched(name: &str, result: Value) -> Watched {
+        serde_json::from_value(
+            json!({"database": name, "record": format!("{name}.db.internal"),
+                                      "restore": {}, "result": result}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_available_database_is_cut_at_its_endpoint_and_a_caught_error_is_its_failure() {
+        let ok = cut_of(&watched(
+            "orders",
+            json!({"status": "available", "endpoint": "orders-dr.x", "pending": []}),
+        ));
+        assert_eq!(ok.endpoint.as_deref(), Some("orders-dr.x"));
+        assert_eq!(ok.failure, None);
+
+        let mut refused = watched("inventory", Value::Null);
+        refused.result = None;
+        refused.error = Some(json!({"Error": "SnapshotNotFound", "Cause": "no snapshot"}));
+        assert_eq!(
+            cut_of(&refused).failure.as_deref(),
+            Some("SnapshotNotFound: no snapshot")
+        );
+    }
+
+    #[test]
+    fn a_failed_validation_is_the_databases_failure_with_its_detail() {
+        let mut w = watched(
+            "orders",
+            json!({"status": "available", "endpoint": "orders-dr.x", "pending": []}),
+        );
+        w.validation = Some(json!({"valid": false, "detail": "orders table empty"}));
+
+        assert_eq!(
+            cut_of(&w).failure.as_deref(),
+            Some("its validation failed: orders table empty")
+        );
+    }
+
+    #[test]
+    fn the_report_gives_the_slowest_time_and_the_worst_data_loss() {
+        let mut a = watched(
+            "orders",
+            json!({"status": "available", "endpoint": "a", "pending": [], "data_loss_seconds": 30}),
+        );
+        a.available_at = Some("2026-12-04T03:10:00Z".into());
+        let mut b = watched(
+            "inventory",
+            json!({"status": "available", "endpoint": "b", "pending": [], "data_loss_seconds": 300}),
+        );
+        b.available_at = Some("2026-12-04T03:20:00Z".into());
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_354_400); // 03:20:00Z
+
+        let out = decide(
+            &[a, b],
+            "Z1",
+            &json!("30"),
+            "exec",
+            Some("2026-12-04T03:00:00Z"),
+            now,
+        );
+
+        assert_eq!(out["go"], true);
+        assert_eq!(out["report"]["data_loss_seconds"], 300);
+        assert_eq!(out["report"]["recovery_seconds"], 1200);
+        assert_eq!(out["report"]["databases"][0]["seconds_to_available"], 600);
+        assert_eq!(
+            out["request"]["ChangeBatch"]["Changes"][0]["ResourceRecordSet"]["TTL"],
+            30
+        );
     }
 
     #[test]

@@ -86,14 +86,22 @@ enum DrillEvent {
         /// sent back to it, merged by name.
         #[serde(default)]
         resumed: Vec<watch::Watched>,
+        /// The polls so far (the workflow's loop counts through here: a
+        /// counting state of its own would cost history events).
+        #[serde(default)]
+        polls: u64,
     },
-    /// The platform's cutover, planned: one change batch, or none
-    /// (`cutover.rs`).
+    /// The platform's cutover, planned: one change batch, or none, and the
+    /// report's summary (`cutover.rs`).
     Cutover {
-        databases: Vec<cutover::Cut>,
+        databases: Vec<watch::Watched>,
         zone: String,
-        ttl: i64,
+        /// The record's TTL: a number, or its text (a template parameter).
+        ttl: Value,
         execution: String,
+        /// `$$.Execution.StartTime`: the recovery time's start.
+        #[serde(default)]
+        started_at: Option<String>,
     },
     Report {
         /// `$$.Execution.StartTime`: when the drill was asked for.
@@ -203,16 +211,25 @@ impl Handler for DrillHandler {
             }
             DrillEvent::Validate { target } => Ok(self.validate(&target).await?),
             DrillEvent::Plan { start } => Ok(self.expand(&start)?),
-            DrillEvent::Watch { databases, resumed } => Ok(self.watch(databases, resumed).await?),
+            DrillEvent::Watch {
+                databases,
+                resumed,
+                polls,
+            } => Ok(self.watch(databases, resumed, polls, invocation).await?),
             DrillEvent::Cutover {
                 databases,
                 zone,
                 ttl,
                 execution,
-            } => Ok(
-                serde_json::to_value(cutover::plan(&databases, &zone, ttl, &execution))
-                    .unwrap_or(Value::Null),
-            ),
+                started_at,
+            } => Ok(cutover::decide(
+                &databases,
+                &zone,
+                &ttl,
+                &execution,
+                started_at.as_deref(),
+                invocation.received,
+            )),
             DrillEvent::Report { started_at, state } => {
                 serde_json::to_value(self.report(started_at, state, invocation))
             }
@@ -339,6 +356,8 @@ impl DrillHandler {
         &self,
         mut databases: Vec<watch::Watched>,
         resumed: Vec<watch::Watched>,
+        polls: u64,
+        invocation: &Invocation,
     ) -> Result<Value, Error> {
         for answer in resumed {
             if let Some(w) = databases.iter_mut().find(|w| w.database == answer.database) {
@@ -348,6 +367,11 @@ impl DrillHandler {
         let batches = watch::batches(&databases);
         let found = watch::read(&self.rds, &batches).await?;
         let phases = watch::judge(&databases, &found);
+        for (w, phase) in databases.iter_mut().zip(&phases) {
+            if *phase == watch::Phase::Available && w.available_at.is_none() {
+                w.available_at = Some(rfc3339(invocation.received.into()));
+            }
+        }
         let named = |phase: watch::Phase| -> Vec<String> {
             databases
                 .iter()
@@ -356,11 +380,11 @@ impl DrillHandler {
                 .map(|(w, _)| w.database.clone())
                 .collect()
         };
-        let resume: Vec<&watch::Watched> = databases
+        let resume: Vec<watch::Watched> = databases
             .iter()
             .zip(&phases)
             .filter(|(_, p)| **p == watch::Phase::Resume)
-            .map(|(w, _)| w)
+            .map(|(w, _)| w.clone())
             .collect();
         let next = if !resume.is_empty() {
             "resume"
@@ -372,6 +396,7 @@ impl DrillHandler {
         info!(reads = batches.len(), next, "platform polled");
         Ok(json!({
             "next": next,
+            "polls": polls + 1,
             "reads": batches.len(),
             "available": named(watch::Phase::Available),
             "failed": named(watch::Phase::Failed),
@@ -404,6 +429,14 @@ impl DrillHandler {
         input: &Value,
         deployment: &Value,
     ) -> Result<Value, Error> {
+        if let Some(given) = input.as_object().filter(|m| m.contains_key("scenario")) {
+            let start = preflight::platform_start(given)?;
+            let expanded = self.expand(&start)?;
+            let checked =
+                preflight::check_platform(given, expanded, deployment, self.rds.home_region())?;
+            info!(scenario = %start.scenario, traffic = %checked["traffic"], "platform start checked");
+            return Ok(checked);
+        }
         let checked = preflight::check(
             input,
             execution,

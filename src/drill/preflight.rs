@@ -55,11 +55,23 @@ pub const RESERVED_KEYS: [&str; 22] = [
 ];
 
 /// The poll settings an input may give, each a whole number of at least 1.
-const SETTINGS_KEYS: [&str; 4] = [
+const SETTINGS_KEYS: [&str; 6] = [
     "database_poll_seconds",
     "database_max_polls",
     "dns_poll_seconds",
     "dns_max_polls",
+    "platform_poll_seconds",
+    "platform_max_polls",
+];
+
+/// The keys of a platform start: a scenario of the recovery plan.
+pub const PLATFORM_KEYS: [&str; 6] = [
+    "scenario",
+    "databases",
+    "restore_time",
+    "skip",
+    "settings",
+    "drill",
 ];
 
 /// What the deployment configures that the pre-flight needs.
@@ -224,6 +236,105 @@ pub fn check(
         "deployment": deployment,
         "prepared": prepared,
         "restore_region": restore_region,
+        "platform": null,
+    }))
+}
+
+/// The start of a platform recovery (`{"scenario": ...}`): its keys, and
+/// the scenario's own fields, before the plan expands it.
+pub fn platform_start(given: &Map<String, Value>) -> Result<crate::plan::Start, Error> {
+    if given.get("drill").is_some_and(|d| d != &Value::Bool(false)) {
+        return Err(Error::invalid(
+            "drill",
+            "a drill of a whole scenario is not built yet: drill one database with \
+             {\"drill\": true, \"restore\": {...}, \"failover\": ...}",
+        ));
+    }
+    refuse_unknown(given, &PLATFORM_KEYS, "")?;
+    crate::validate::decode(Value::Object(
+        given
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "settings" | "drill"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    ))
+}
+
+/// A platform start (`{"scenario": ...}`), checked and shaped as
+/// [`check`] shapes one database's: `expanded` is the `plan` action's
+/// answer for its scenario (the plan's databases, each with its restore
+/// event). The cutover needs the private zone; a scenario that moves
+/// traffic, the two regions.
+pub fn check_platform(
+    given: &Map<String, Value>,
+    expanded: Value,
+    deployment: &Value,
+    home_region: &str,
+) -> Result<Value, Error> {
+    let settings = settings(given.get("settings"))?;
+    let text = |key: &str| {
+        deployment
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if text("zone_id").is_empty() {
+        return Err(Error::Misconfigured {
+            variable: "PrivateHostedZoneId",
+            reason: "is empty, and a scenario's cutover repoints its databases' records in that \
+                     private zone: deploy with it"
+                .to_owned(),
+        });
+    }
+    let traffic = expanded["moves_traffic"] == true;
+    let failover = if traffic {
+        let (primary, secondary) = (text("primary_region"), text("secondary_region"));
+        if primary.is_empty() || secondary.is_empty() {
+            return Err(Error::Misconfigured {
+                variable: "PrimaryRegion",
+                reason: "and SecondaryRegion are needed to move traffic once the scenario's \
+                         databases are back"
+                    .to_owned(),
+            });
+        }
+        json!({"primary_region": primary, "secondary_region": secondary})
+    } else {
+        json!({})
+    };
+    let databases: Vec<Value> = expanded["databases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            json!({
+                "database": d["database"],
+                "required": d["required"],
+                "record": d["record"],
+                "restore": d["restore"],
+            })
+        })
+        .collect();
+    if databases.is_empty() {
+        return Err(Error::invalid(
+            "scenario",
+            "recovers no database (every one is skipped, or none has a restore for it)",
+        ));
+    }
+    Ok(json!({
+        "drill": false,
+        "traffic": traffic,
+        "restore": {},
+        "failover": failover,
+        "settings": settings,
+        "deployment": deployment,
+        "prepared": {},
+        "restore_region": home_region,
+        "platform": {
+            "scenario": expanded["scenario"],
+            "moves_traffic": traffic,
+            "databases": databases,
+        },
     }))
 }
 

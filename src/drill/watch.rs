@@ -25,6 +25,9 @@ pub struct Watched {
     pub database: String,
     #[serde(default = "yes")]
     pub required: bool,
+    /// Its production record (the cutover's).
+    #[serde(default)]
+    pub record: String,
     /// The restore-database event.
     pub restore: Value,
     /// The restore function's last answer (`null` before its first).
@@ -33,6 +36,12 @@ pub struct Watched {
     /// Its refusal (`{"Error", "Cause"}` from the workflow's Catch).
     #[serde(default)]
     pub error: Option<Value>,
+    /// The validation's bounded answer (`{valid, detail, ...}`), once run.
+    #[serde(default)]
+    pub validation: Option<Value>,
+    /// When a poll first found it available (RFC 3339).
+    #[serde(default)]
+    pub available_at: Option<String>,
 }
 
 fn yes() -> bool {
@@ -258,9 +267,12 @@ mod tests {
         Watched {
             database: name.to_owned(),
             required: true,
+            record: format!("{name}.db.internal"),
             restore: json!({}),
             result: Some(result),
             error: None,
+            validation: None,
+            available_at: None,
         }
     }
 
