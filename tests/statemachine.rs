@@ -315,6 +315,8 @@ fn every_way_into_the_restore_passes_the_poll_counter_and_the_defaults() {
         "database_max_polls",
         "dns_poll_seconds",
         "dns_max_polls",
+        "platform_poll_seconds",
+        "platform_max_polls",
     ] {
         assert!(defaults.contains_key(setting), "no default for {setting}");
         assert!(
@@ -322,7 +324,7 @@ fn every_way_into_the_restore_passes_the_poll_counter_and_the_defaults() {
             "{setting} is never read"
         );
     }
-    assert_eq!(defaults.len(), 4, "a default nothing reads: {defaults:?}");
+    assert_eq!(defaults.len(), 6, "a default nothing reads: {defaults:?}");
 }
 
 /// Every state a state can go to next: `Next`, `Default`, each Choice
@@ -357,13 +359,17 @@ fn is_notify(body: &Value) -> bool {
 }
 
 /// The states that change something in AWS: the restore, the sweep, the
-/// database name, the traffic, the cleanup.
-const CHANGES: [&str; 5] = [
+/// database name, the traffic, the cleanup; a platform's restores, resumes
+/// and its one change batch.
+const CHANGES: [&str; 8] = [
     "RestoreDatabase",
     "SweepLeftovers",
     "PointDbRecordAtRestored",
     "FailoverRegion",
     "CleanupDrill",
+    "PlatformRestores",
+    "ResumeChanged",
+    "PointPlatformRecords",
 ];
 
 /// The states reachable from `from` (itself included), never through `stop`.
@@ -467,8 +473,10 @@ fn paths_read(value: &Value, out: &mut Vec<String>) {
         Value::Object(map) => {
             for (key, v) in map {
                 // ResultPath and ResultSelector's values are written, or read
-                // from the task's own result.
-                if key == "ResultPath" || key == "ResultSelector" {
+                // from the task's own result; a Map's item processor reads
+                // its item, a scope of its own (checked by
+                // `every_field_a_map_item_state_reads_is_its_items`).
+                if key == "ResultPath" || key == "ResultSelector" || key == "ItemProcessor" {
                     continue;
                 }
                 paths_read(v, out);
@@ -530,7 +538,16 @@ fn every_failover_invocation_but_the_real_one_forces_dry_run() {
         .collect();
     assert_eq!(
         failovers,
-        ["DryRunFailover", "FindServingRegion", "FailoverRegion"]
+        [
+            "PlatformDryRunFailover",
+            "DryRunFailover",
+            "FindServingRegion",
+            "FailoverRegion"
+        ]
+    );
+    assert_eq!(
+        states["PlatformDryRunFailover"]["Parameters"]["Payload.$"],
+        "States.JsonMerge($.failover, $.constants.dry_run, false)"
     );
     assert_eq!(
         states["DryRunFailover"]["Parameters"]["Payload.$"],
@@ -610,4 +627,98 @@ fn the_workflows_time_out_is_the_one_the_drills_leftover_age_is_built_on() {
         dr_lambdas::drill::plan::LEFTOVER_AGE_SECONDS,
         dr_lambdas::drill::plan::WORKFLOW_TIMEOUT_SECONDS + 15 * 60
     );
+}
+
+/// The fields of a platform database as the helper's `watch` answers it:
+/// the item of a Map without an ItemSelector.
+fn watched_fields() -> BTreeSet<String> {
+    let watched: dr_lambdas::drill::watch::Watched =
+        serde_json::from_value(serde_json::json!({"database": "orders", "restore": {}}))
+            .expect("a watched database");
+    serde_json::to_value(watched)
+        .expect("serializes")
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn every_field_a_map_item_state_reads_is_its_items() {
+    let def = definition();
+    let mut maps = 0;
+    for (name, body) in def["States"].as_object().expect("States") {
+        if body["Type"] != "Map" {
+            continue;
+        }
+        maps += 1;
+        let mut item: BTreeSet<String> = match body["ItemSelector"].as_object() {
+            Some(selector) => selector
+                .keys()
+                .map(|k| k.trim_end_matches(".$").to_owned())
+                .collect(),
+            None => watched_fields(),
+        };
+        let inner = body["ItemProcessor"]["States"]
+            .as_object()
+            .expect("an inline item processor");
+        for state in inner.values() {
+            let catches = state["Catch"].as_array().into_iter().flatten();
+            for path in std::iter::once(state)
+                .chain(catches)
+                .filter_map(|b| b["ResultPath"].as_str())
+            {
+                item.insert(root(path));
+            }
+        }
+        for (inner_name, state) in inner {
+            let mut read = Vec::new();
+            paths_read(state, &mut read);
+            for path in read {
+                assert!(
+                    item.contains(&root(&path)),
+                    "{name}/{inner_name} reads {path}, which its item does not hold"
+                );
+            }
+        }
+    }
+    assert_eq!(maps, 4, "the platform's Map states");
+}
+
+#[test]
+fn a_quiet_platform_poll_is_nine_history_events_and_two_hours_fit_the_history() {
+    let def = definition();
+    let states = &def["States"];
+    // The loop: the helper's poll, the choice, the wait; nothing else.
+    assert_eq!(states["WatchPlatform"]["Next"], "NextPlatformStep");
+    assert_eq!(states["NextPlatformStep"]["Default"], "WaitForPlatform");
+    assert_eq!(states["WaitForPlatform"]["Next"], "WatchPlatform");
+    let events = |state: &str| match states[state]["Type"].as_str() {
+        // Entered, Scheduled, Started, Succeeded, Exited.
+        Some("Task") => 5,
+        // Entered, Exited.
+        Some("Choice") | Some("Wait") | Some("Pass") => 2,
+        other => panic!("{state}: {other:?}"),
+    };
+    let per_poll = events("WatchPlatform") + events("NextPlatformStep") + events("WaitForPlatform");
+    assert_eq!(per_poll, 9);
+    // The production defaults, never a test's settings.
+    let defaults = &states["MergePollSettings"]["Parameters"]["defaults"];
+    let period = defaults["platform_poll_seconds"]
+        .as_u64()
+        .expect("a period");
+    let polls = defaults["platform_max_polls"].as_u64().expect("a maximum");
+    assert_eq!(period * polls, 2 * 3600, "two hours of polls");
+    assert!(period <= 5, "the workflow acts within 5 s of a change");
+    // 40 databases: a dry run, a restore and a validation each (a Map
+    // iteration: started, succeeded, and its task's 5), and each database's
+    // state changing at most 4 times (a resume round: the Map's 4 events,
+    // one iteration of 7, then a poll's task and choice).
+    let databases = 40;
+    let maps = 3 * (4 + databases * 7);
+    let resumes = databases * 4 * (4 + 7 + 5 + 2);
+    let fixed = 120;
+    let total = polls * per_poll + maps + resumes + fixed;
+    assert!(total < 25_000, "{total} history events for a two-hour wait");
 }

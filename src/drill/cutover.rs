@@ -81,7 +81,7 @@ pub fn plan(cuts: &[Cut], zone: &str, ttl: i64, execution: &str) -> CutoverPlan 
                     "ResourceRecordSet": {
                         "Name": cut.record,
                         "Type": "CNAME",
-                        "TTL": ttl,
+                        "Ttl": ttl,
                         "ResourceRecords": [{"Value": endpoint}],
                     },
                 }));
@@ -156,16 +156,20 @@ pub fn cut_of(w: &Watched) -> Cut {
             _ => None,
         };
     }
+    // Run, and not a plain `valid: true` (false, or the validation's own
+    // error caught by the workflow): the database is not validated.
     let validated = w
         .validation
         .as_ref()
-        .and_then(|v| v.get("valid"))
-        .and_then(Value::as_bool);
+        .map(|v| v.get("valid").and_then(Value::as_bool) == Some(true));
     if validated == Some(false) && failure.is_none() {
         let detail = w
             .validation
             .as_ref()
-            .and_then(|v| text(v, "detail"))
+            .and_then(|v| {
+                text(v, "detail")
+                    .or_else(|| Some(format!("{}: {}", text(v, "Error")?, text(v, "Cause")?)))
+            })
             .unwrap_or_default();
         failure = Some(format!(
             "its validation failed: {}",
@@ -200,6 +204,7 @@ fn seconds_between(from: &str, to: &str) -> Option<i64> {
 /// slowest database to validated) and the data loss (the worst).
 pub fn decide(
     databases: &[Watched],
+    validated: &[Watched],
     zone: &str,
     ttl: &Value,
     execution: &str,
@@ -210,6 +215,17 @@ pub fn decide(
         .as_i64()
         .or_else(|| ttl.as_str().and_then(|t| t.trim().parse().ok()))
         .unwrap_or(60);
+    // The validation's answers, merged by name.
+    let databases: Vec<Watched> = databases
+        .iter()
+        .map(|w| {
+            let mut w = w.clone();
+            if let Some(v) = validated.iter().find(|v| v.database == w.database) {
+                w.validation = v.validation.clone();
+            }
+            w
+        })
+        .collect();
     let cuts: Vec<Cut> = databases.iter().map(cut_of).collect();
     let decision = plan(&cuts, zone, ttl, execution);
     let validated_at = rfc3339(now.into());
@@ -298,7 +314,8 @@ mod tests {
             "inventory-dr.cluster-x"
         );
         assert_eq!(changes[0]["Action"], "UPSERT");
-        assert_eq!(changes[0]["ResourceRecordSet"]["TTL"], 30);
+        // Step Functions' aws-sdk integration names the member Ttl.
+        assert_eq!(changes[0]["ResourceRecordSet"]["Ttl"], 30);
     }
 
     #[test]
@@ -371,6 +388,20 @@ mod tests {
     }
 
     #[test]
+    fn a_validation_that_errored_is_a_failure_not_a_pass() {
+        let mut w = watched(
+            "orders",
+            json!({"status": "available", "endpoint": "orders-dr.x", "pending": []}),
+        );
+        w.validation = Some(json!({"Error": "Lambda.Unknown", "Cause": "timed out"}));
+
+        assert_eq!(
+            cut_of(&w).failure.as_deref(),
+            Some("its validation failed: Lambda.Unknown: timed out")
+        );
+    }
+
+    #[test]
     fn the_report_gives_the_slowest_time_and_the_worst_data_loss() {
         let mut a = watched(
             "orders",
@@ -386,6 +417,7 @@ mod tests {
 
         let out = decide(
             &[a, b],
+            &[],
             "Z1",
             &json!("30"),
             "exec",
@@ -398,7 +430,7 @@ mod tests {
         assert_eq!(out["report"]["recovery_seconds"], 1200);
         assert_eq!(out["report"]["databases"][0]["seconds_to_available"], 600);
         assert_eq!(
-            out["request"]["ChangeBatch"]["Changes"][0]["ResourceRecordSet"]["TTL"],
+            out["request"]["ChangeBatch"]["Changes"][0]["ResourceRecordSet"]["Ttl"],
             30
         );
     }

@@ -95,6 +95,10 @@ enum DrillEvent {
     /// report's summary (`cutover.rs`).
     Cutover {
         databases: Vec<watch::Watched>,
+        /// The validation's answers (each database with its `validation`),
+        /// merged by name; empty when no validation is configured.
+        #[serde(default)]
+        validated: Vec<watch::Watched>,
         zone: String,
         /// The record's TTL: a number, or its text (a template parameter).
         ttl: Value,
@@ -218,12 +222,14 @@ impl Handler for DrillHandler {
             } => Ok(self.watch(databases, resumed, polls, invocation).await?),
             DrillEvent::Cutover {
                 databases,
+                validated,
                 zone,
                 ttl,
                 execution,
                 started_at,
             } => Ok(cutover::decide(
                 &databases,
+                &validated,
                 &zone,
                 &ttl,
                 &execution,
@@ -402,6 +408,13 @@ impl DrillHandler {
             "failed": named(watch::Phase::Failed),
             "waiting": named(watch::Phase::Waiting),
             "resume": resume,
+            // Only once settled: the list would double the state each poll.
+            "validate": databases
+                .iter()
+                .zip(&phases)
+                .filter(|(_, p)| next == "settled" && **p == watch::Phase::Available)
+                .map(|(w, _)| w)
+                .collect::<Vec<_>>(),
             "databases": databases,
         }))
     }
