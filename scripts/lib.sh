@@ -180,7 +180,8 @@ start_moto() {
 # function's configuration for that world (KEY=VALUE words).
 seed_world() {
   local config
-  config=$("$VENV/bin/python" "$ROOT/scripts/seed_world.py" seed --endpoint "$MOTO_URL")
+  config=$("$VENV/bin/python" "$ROOT/scripts/seed_world.py" seed --endpoint "$MOTO_URL" \
+    --plan-file "$RUN_DIR/recovery-plan.json")
   mapfile -t FUNCTION_ENV < <("$VENV/bin/python" -c \
     'import json,sys; [print(f"{k}={v}") for k, v in json.load(sys.stdin).items() if not k.startswith("DR_")]' <<< "$config")
   # The workflow's cutover target, for the tests and the demo.

@@ -12,6 +12,13 @@ for the database (it points at `ecommerce-db`). In
 us-west-2, the on-call SNS topic `dr-oncall` with the queue `dr-oncall-inbox`
 subscribed, standing in for the pager.
 
+The platform (tests/workflow.rs recovers it by scenario): a second warm
+standby `orders-standby` of `ecommerce-db` in us-west-2, and a recovery plan
+(`plan` prints its path as PLAN_FILE) of three databases whose records are
+in `orders.internal`: orders (that standby; for bad data, its primary's
+point in time), inventory (an Aurora cluster from `orders-aurora`'s latest
+copy in us-west-2), customers (optional: `ecommerce-db`'s latest copy).
+
 Route 53: the zone shop.example.com with the records that move together on a
 failover: `shop` (weighted A records per region, each with its region's health
 check), `api` (weighted aliases to each region's load balancer) and
@@ -36,6 +43,14 @@ DB_RECORD = "db.orders.internal"
 # The drill's own name for its database: never the production one.
 DRILL_RECORD = "drill.db.orders.internal"
 ONCALL = "dr-oncall"
+# The platform's standby: a replica of its own, so that promoting it never
+# touches the single-database tests' `ecommerce-db-replica`.
+PLATFORM_STANDBY = "orders-standby"
+PLATFORM_RECORDS = {
+    "orders": "orders.platform.orders.internal",
+    "inventory": "inventory.platform.orders.internal",
+    "customers": "customers.platform.orders.internal",
+}
 
 
 def client(service, region, endpoint):
@@ -99,6 +114,12 @@ def seed_rds(endpoint):
         DBInstanceClass="db.r6g.large",
         DBParameterGroupName="ecommerce-replica-pg15",
     )
+    west.create_db_instance_read_replica(
+        DBInstanceIdentifier=PLATFORM_STANDBY,
+        SourceDBInstanceIdentifier=source_arn,
+        DBInstanceClass="db.r6g.large",
+        DBParameterGroupName="ecommerce-replica-pg15",
+    )
     # The recovery VPC's DB subnet group: a restore where the source instance
     # does not exist must name one, or RDS would use the (public) default VPC.
     ec2 = client("ec2", SECONDARY, endpoint)
@@ -122,7 +143,8 @@ def seed_rds(endpoint):
     r53.change_resource_record_sets(
         HostedZoneId=private,
         ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
-            "Name": DB_RECORD, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": primary}]}}]},
+            "Name": name, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": primary}]}}
+            for name in [DB_RECORD, *PLATFORM_RECORDS.values()]]},
     )
     west.create_db_subnet_group(
         DBSubnetGroupName=DR_SUBNET_GROUP,
@@ -159,6 +181,68 @@ def seed_rds(endpoint):
         TargetDBClusterSnapshotIdentifier=f"{AURORA}-2025-05-12-dr",
         SourceRegion=PRIMARY,
     )
+
+
+def platform_plan():
+    """The seeded platform's recovery plan (the format of docs/plan.md)."""
+    dr = {"region": SECONDARY, "db_subnet_group": DR_SUBNET_GROUP, "vpc_security_group_ids": ["sg-0f1e2d3c4b5a69788"]}
+    primary = {"region": PRIMARY, "db_subnet_group": "ecommerce-subnets", "vpc_security_group_ids": ["sg-0a1b2c3d4e5f60718"]}
+    runs_in = {"account": "123456789012", "region": SECONDARY}
+    return {
+        "version": 1,
+        "databases": [
+            {
+                "name": "orders",
+                "record": PLATFORM_RECORDS["orders"],
+                "drill_record": "orders.drilling.orders.internal",
+                "restore": {
+                    "regional-outage": {"standby": PLATFORM_STANDBY, "region": SECONDARY},
+                    "bad-data": {"db_instance": "orders-before-bad-data", "source_db_instance": SOURCE, **primary},
+                },
+                "drill": {"db_instance": "orders-drill", "snapshot_id": "latest", "source_db_instance": SOURCE, **dr},
+            },
+            {
+                "name": "inventory",
+                "record": PLATFORM_RECORDS["inventory"],
+                "drill_record": "inventory.drilling.orders.internal",
+                "restore": {
+                    "regional-outage": {
+                        "db_cluster": "inventory-platform-dr",
+                        "snapshot_id": "latest",
+                        "source_db_cluster": AURORA,
+                        "db_instance_class": "db.serverless",
+                        "serverless_v2_capacity": {"min": 0.5, "max": 16},
+                        **dr,
+                    },
+                    "bad-data": {
+                        "db_cluster": "inventory-before-bad-data",
+                        "source_db_cluster": AURORA,
+                        "db_instance_class": "db.serverless",
+                        "serverless_v2_capacity": {"min": 0.5, "max": 16},
+                        **primary,
+                    },
+                },
+            },
+            {
+                "name": "customers",
+                "required": False,
+                "record": PLATFORM_RECORDS["customers"],
+                "drill_record": "customers.drilling.orders.internal",
+                "restore": {
+                    "regional-outage": {
+                        "db_instance": "customers-platform-dr",
+                        "snapshot_id": "latest",
+                        "source_db_instance": SOURCE,
+                        **dr,
+                    },
+                },
+            },
+        ],
+        "scenarios": {
+            "regional-outage": {"moves_traffic": True, "runs_in": runs_in},
+            "bad-data": {"moves_traffic": False, "point_in_time": True, "runs_in": runs_in},
+        },
+    }
 
 
 ZONE = "shop.example.com."
@@ -256,6 +340,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["seed", "dns"], help="seed the world, or print its DNS records")
     parser.add_argument("--endpoint", required=True, help="moto URL, e.g. http://127.0.0.1:5000")
+    parser.add_argument("--plan-file", help="where to write the seeded platform's recovery plan")
     args = parser.parse_args()
     if args.command == "dns":
         show_dns(args.endpoint)
@@ -263,6 +348,13 @@ def main():
     seed_rds(args.endpoint)
     zone_id, health = seed_route53(args.endpoint)
     topic, queue = seed_oncall(args.endpoint)
+    plan = {}
+    if args.plan_file:
+        with open(args.plan_file, "w") as f:
+            json.dump(platform_plan(), f, indent=2)
+        # Every function's: the drill function (the workflow's helper)
+        # expands its scenarios, check-readiness checks them.
+        plan = {"PLAN_FILE": args.plan_file}
     print(
         json.dumps(
             {
@@ -290,6 +382,8 @@ def main():
                 "DR_DRILL_RECORD": DRILL_RECORD,
                 "DR_ONCALL_TOPIC_ARN": topic,
                 "DR_ONCALL_QUEUE_URL": queue,
+                "DR_PLATFORM_RECORDS": json.dumps(PLATFORM_RECORDS),
+                **plan,
             }
         )
     )

@@ -1479,3 +1479,187 @@ async fn a_300_kb_validation_answer_still_reaches_the_cleanup_and_the_report() {
     no_drill_copy_left(&world).await;
     oncall_messages(&world);
 }
+
+/// The value of CNAME `name` in the private zone now.
+async fn record(world: &World, name: &str) -> String {
+    let r53 = common::route53(&world.moto);
+    let sets = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&world.private_zone)
+        .send()
+        .await
+        .expect("list the private zone");
+    let wanted = format!("{}.", name.trim_end_matches('.'));
+    sets.resource_record_sets()
+        .iter()
+        .filter(|r| r.name() == wanted && r.r#type().as_str() == "CNAME")
+        .flat_map(|r| r.resource_records().iter().map(|v| v.value().to_owned()))
+        .next()
+        .unwrap_or_else(|| panic!("no CNAME {wanted}"))
+}
+
+/// The seeded platform's records (scripts/seed_world.py), by database.
+fn platform_records() -> std::collections::BTreeMap<String, String> {
+    let text = std::env::var("DR_PLATFORM_RECORDS").expect("DR_PLATFORM_RECORDS is set");
+    serde_json::from_str(&text).expect("the platform's records")
+}
+
+/// A scenario's start, polling every second.
+fn scenario(start: Value) -> Value {
+    let mut input = start;
+    input["settings"] = json!({"platform_poll_seconds": 1, "dns_poll_seconds": 1});
+    input
+}
+
+fn count(path: &[String], state: &str) -> usize {
+    path.iter().filter(|s| *s == state).count()
+}
+
+#[tokio::test]
+async fn a_regional_outage_recovers_every_database_cuts_over_in_one_batch_and_moves_traffic_once() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let records = platform_records();
+
+    let execution = run(&world, &scenario(json!({"scenario": "regional-outage"}))).await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    for state in [
+        "PlatformDryRuns",
+        "PlatformDryRunFailover",
+        "PlatformRestores",
+        "ValidatePlatform",
+        "PlanPlatformCutover",
+        "PointPlatformRecords",
+        "FailoverRegion",
+    ] {
+        assert_eq!(
+            count(&execution.path, state),
+            1,
+            "{state}: {:?}",
+            execution.path
+        );
+    }
+    // The single-database states never ran.
+    assert_eq!(count(&execution.path, "RestoreDatabase"), 0);
+    // Every name moved, at its own copy.
+    assert_eq!(
+        record(&world, &records["orders"]).await,
+        endpoint(&world, "orders-standby").await
+    );
+    assert_eq!(
+        record(&world, &records["inventory"]).await,
+        cluster_endpoint(&world, "inventory-platform-dr").await
+    );
+    assert_eq!(
+        record(&world, &records["customers"]).await,
+        endpoint(&world, "customers-platform-dr").await
+    );
+    assert_eq!(traffic_region(&world).await, "us-west-2");
+    let messages = oncall_messages(&world);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let (subject, report) = &messages[0];
+    assert_eq!(subject, "dr-lambdas: recovery succeeded");
+    assert_eq!(
+        report["fleet"]["moved"],
+        json!(["orders", "inventory", "customers"])
+    );
+    let databases = report["fleet"]["report"]["databases"]
+        .as_array()
+        .expect("a report per database");
+    assert_eq!(databases.len(), 3);
+    assert!(databases.iter().all(|d| d["ok"] == true), "{report}");
+    assert!(
+        report["fleet"]["report"]["recovery_seconds"].is_number(),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_skipped_optional_database_is_left_out_and_the_rest_recovers() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+
+    let execution = run(
+        &world,
+        &scenario(json!({"scenario": "regional-outage", "skip": ["customers"]})),
+    )
+    .await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    assert_eq!(
+        execution.output["fleet"]["moved"],
+        json!(["orders", "inventory"])
+    );
+    oncall_messages(&world);
+}
+
+#[tokio::test]
+async fn a_required_database_that_fails_moves_no_name_and_no_traffic_and_the_report_names_it() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let records = platform_records();
+    let before = record(&world, &records["orders"]).await;
+    // Bad data in both required databases: two dry runs pass, then the
+    // first restore to run is refused (an AWS error, not retried).
+    std::fs::write(
+        &world.inject,
+        r#"{"restore-database": [null, null, "AwsError"]}"#,
+    )
+    .expect("inject");
+
+    // A time after the seeded databases' creation: moto's restorable window
+    // starts then, and ends now.
+    let before_the_damage = dr_lambdas::restore::request::rfc3339(
+        (std::time::SystemTime::now() - Duration::from_secs(2)).into(),
+    );
+    let execution = run(
+        &world,
+        &scenario(
+            json!({"scenario": "bad-data", "databases": ["orders", "inventory"],
+                          "restore_time": before_the_damage}),
+        ),
+    )
+    .await;
+    std::fs::remove_file(&world.inject).ok();
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(
+        execution.error.as_deref(),
+        Some("PlatformNotRecovered"),
+        "{execution:?}"
+    );
+    assert_eq!(count(&execution.path, "PointPlatformRecords"), 0);
+    assert_eq!(count(&execution.path, "FailoverRegion"), 0);
+    assert_eq!(record(&world, &records["orders"]).await, before);
+    assert_eq!(traffic_region(&world).await, "us-east-1");
+    let cause = execution.cause.unwrap_or_default();
+    assert!(cause.contains("(required): AwsError"), "{cause}");
+    let messages = oncall_messages(&world);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].0, "dr-lambdas: recovery FAILED");
+}
+
+#[tokio::test]
+async fn a_scenario_start_naming_no_database_of_the_plan_is_refused_before_any_change() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    oncall_messages(&world);
+
+    let execution = run(
+        &world,
+        &scenario(json!({"scenario": "regional-outage", "skip": ["payments"]})),
+    )
+    .await;
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.error.as_deref(), Some("InvalidRequest"));
+    assert_eq!(count(&execution.path, "PlatformRestores"), 0);
+    oncall_messages(&world);
+}

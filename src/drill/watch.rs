@@ -198,7 +198,14 @@ pub fn judge(watched: &[Watched], found: &Found) -> Vec<Phase> {
             }
             let changed = (instance.is_some() && instance_now != reported(w, "db_instance_status"))
                 || (cluster.is_some() && cluster_now != reported(w, "cluster_status"));
-            if changed {
+            // Usable now, and the restore function has not said so yet (it
+            // reported the same status with something still to do, a
+            // promotion's tag): it runs again, and reports.
+            let usable = !pending
+                && instance.is_some()
+                && instance_now.as_deref() == Some("available")
+                && (cluster.is_none() || cluster_now.as_deref() == Some("available"));
+            if changed || usable {
                 Phase::Resume
             } else {
                 Phase::Waiting
@@ -377,6 +384,24 @@ mod tests {
             judge(&[refused, unanswered], &Found::new()),
             [Phase::Failed, Phase::Resume]
         );
+    }
+
+    #[test]
+    fn an_available_database_the_restore_function_has_not_reported_resumes() {
+        // The last answer saw it available, with the promotion's tag still
+        // to come: unchanged, but usable.
+        let w = watched(
+            "orders",
+            json!({"instance_id": "orders-standby", "cluster_id": null, "region": "us-west-2",
+                   "status": "restoring", "db_instance_status": "available", "pending": []}),
+        );
+        let mut found = Found::new();
+        found.insert(
+            ("us-west-2".into(), "instance", "orders-standby".into()),
+            "available".into(),
+        );
+
+        assert_eq!(judge(&[w], &found), [Phase::Resume]);
     }
 
     #[test]
