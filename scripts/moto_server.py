@@ -55,6 +55,7 @@ import json
 import os
 import pkgutil
 import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -69,20 +70,27 @@ def lambda_url():
     return os.environ.get("DR_LAMBDA_URL", "")
 
 
+# A platform's Map invokes a function several times at once: the file is
+# read, changed and written back under one lock, or a reader could meet it
+# half-written.
+INJECT_LOCK = threading.Lock()
+
+
 def injected_error(function_name):
     """The next synthetic error a test asked for, if any (see 3. above)."""
     path = os.environ.get("DR_LAMBDA_INJECT")
-    if not path or not os.path.exists(path):
-        return None
-    with open(path) as f:
-        pending = json.load(f)
-    errors = pending.get(function_name) or []
-    if not errors:
-        return None
-    error = errors.pop(0)
-    with open(path, "w") as f:
-        json.dump(pending, f)
-    return error
+    with INJECT_LOCK:
+        if not path or not os.path.exists(path):
+            return None
+        with open(path) as f:
+            pending = json.load(f)
+        errors = pending.get(function_name) or []
+        if not errors:
+            return None
+        error = errors.pop(0)
+        with open(path, "w") as f:
+            json.dump(pending, f)
+        return error
 
 
 class CargoLambda:

@@ -263,3 +263,48 @@ async fn moto_answers_the_batched_read_with_the_filters_rds_takes() {
     assert_eq!(out["next"], "resume");
     assert_eq!(out["resume"].as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test]
+async fn the_workflows_largest_state_for_40_databases_stays_under_200_kb() {
+    // A restore function's answer as the workflow keeps it (its
+    // ResultSelector's twelve fields), with long names and a note-sized
+    // recovery point, for 40 databases all available at once: the poll
+    // that answers `validate` carries every database twice.
+    let sent = Sent::default();
+    let handler = handler(rds(&sent, "none"));
+    let restore = json!({"db_instance": "x".repeat(63), "snapshot_id": "latest",
+                         "source_db_instance": "y".repeat(63), "region": "us-west-2",
+                         "db_subnet_group": "z".repeat(60),
+                         "vpc_security_group_ids": ["sg-0123456789abcdef0", "sg-0123456789abcdef1"]});
+    let databases: Vec<Value> = (0..40)
+        .map(|i| {
+            json!({"database": format!("database-{i:02}-{}", "n".repeat(24)), "required": true,
+                   "record": format!("database-{i:02}.{}.db.internal", "r".repeat(40)),
+                   "restore": restore,
+                   "result": {"instance_id": "x".repeat(63), "cluster_id": null,
+                              "status": "available", "snapshot_id": "s".repeat(255),
+                              "region": "us-west-2", "recovery_point": "2026-12-04T03:00:00Z",
+                              "data_loss_seconds": 900, "db_instance_status": "available",
+                              "pending": [], "endpoint": format!("{}.abcdefghijkl.us-west-2.rds.amazonaws.com", "x".repeat(63)),
+                              "port": 5432, "engine": "aurora-postgresql"},
+                   "available_at": "2026-12-04T03:20:00Z"})
+        })
+        .collect();
+    let plan_databases: Vec<Value> = databases
+        .iter()
+        .map(|d| json!({"database": d["database"], "required": true, "record": d["record"], "restore": d["restore"]}))
+        .collect();
+
+    let out = watch(&handler, databases).await;
+
+    assert_eq!(out["next"], "settled");
+    // The state the workflow holds after that poll: the plan's list, the
+    // poll's answer (as its ResultSelector keeps it), and the rest (under
+    // 8 KB: the deployment, settings, the checked input's halves).
+    let state = json!({"platform": {"databases": plan_databases},
+                       "fleet": {"databases": out["databases"], "resume": out["resume"],
+                                 "validate": out["validate"]}});
+    let bytes = state.to_string().len() + 8 * 1024;
+    assert!(bytes < 200 * 1024, "{bytes} bytes for 40 databases");
+    eprintln!("the largest platform state for 40 databases: {bytes} bytes");
+}

@@ -444,6 +444,7 @@ fn recovery_start() -> Vec<String> {
         "UseCheckedInput",
         "MergePollSettings",
         "ApplyPollSettings",
+        "IsPlatform",
         "DryRunRestore",
         "IsTrafficMoved",
         "DryRunFailover",
@@ -584,7 +585,7 @@ async fn a_refused_restore_fails_with_its_error_and_cause_and_changes_no_dns() {
         "{cause}"
     );
     // Refused by the pre-flight's dry run: nothing was started.
-    let mut path = recovery_start()[..7].to_vec();
+    let mut path = recovery_start()[..8].to_vec();
     path.extend(states(&["ReportFailure", "NotifyFailure", "Failed"]));
     assert_eq!(execution.path, path);
     assert_eq!(db_record(&world).await, before);
@@ -851,6 +852,7 @@ fn drill_start() -> Vec<String> {
         "UseCheckedInput",
         "MergePollSettings",
         "ApplyPollSettings",
+        "IsPlatform",
         "DryRunRestore",
         "IsTrafficMoved",
         "DryRunFailover",
