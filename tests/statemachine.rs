@@ -694,6 +694,23 @@ fn a_quiet_platform_poll_is_nine_history_events_and_two_hours_fit_the_history() 
     assert_eq!(states["WatchPlatform"]["Next"], "NextPlatformStep");
     assert_eq!(states["NextPlatformStep"]["Default"], "WaitForPlatform");
     assert_eq!(states["WaitForPlatform"]["Next"], "WatchPlatform");
+    // A resume round waits too, and every round counts against the maximum
+    // before it may resume: no loop without a wait, none without a cap.
+    assert_eq!(states["ResumeChanged"]["Next"], "WaitForPlatform");
+    let rules: Vec<&str> = states["NextPlatformStep"]["Choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .filter_map(|r| r["Next"].as_str())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "IsPlatformValidationConfigured",
+            "PlatformTimedOut",
+            "ResumeChanged"
+        ]
+    );
     let events = |state: &str| match states[state]["Type"].as_str() {
         // Entered, Scheduled, Started, Succeeded, Exited.
         Some("Task") => 5,
@@ -712,12 +729,14 @@ fn a_quiet_platform_poll_is_nine_history_events_and_two_hours_fit_the_history() 
     assert_eq!(period * polls, 2 * 3600, "two hours of polls");
     assert!(period <= 5, "the workflow acts within 5 s of a change");
     // 40 databases: a dry run, a restore and a validation each (a Map
-    // iteration: started, succeeded, and its task's 5), and each database's
-    // state changing at most 4 times (a resume round: the Map's 4 events,
-    // one iteration of 7, then a poll's task and choice).
+    // iteration: started, succeeded, its task's 5 and a Pass's 2), and each
+    // database sent back to the restore function at most 8 times (its
+    // state changing, or once in 6 polls while it is usable and not yet
+    // reported): a resume round of one is the Map's 4 events, one
+    // iteration of 7, the wait, then a poll's task and choice.
     let databases = 40;
-    let maps = 3 * (4 + databases * 7);
-    let resumes = databases * 4 * (4 + 7 + 5 + 2);
+    let maps = 3 * (4 + databases * 9);
+    let resumes = databases * 8 * (4 + 7 + 2 + 5 + 2);
     let fixed = 120;
     let total = polls * per_poll + maps + resumes + fixed;
     assert!(total < 25_000, "{total} history events for a two-hour wait");

@@ -74,7 +74,12 @@ enum DrillEvent {
         sweep_pending: Vec<String>,
     },
     /// The user's validation function, invoked here and answered bounded.
-    Validate { target: Value },
+    Validate {
+        target: Value,
+        /// A platform's validation: the detail cut to 300 bytes.
+        #[serde(default)]
+        brief: bool,
+    },
     /// A scenario of the deployment's recovery plan, expanded into one
     /// restore event per database (Step Functions cannot read `/opt`).
     Plan { start: crate::plan::Start },
@@ -213,7 +218,14 @@ impl Handler for DrillHandler {
                 out["cleaned_at"] = json!(now);
                 Ok(out)
             }
-            DrillEvent::Validate { target } => Ok(self.validate(&target).await?),
+            DrillEvent::Validate { target, brief } => {
+                let answer = self.validate(&target).await?;
+                Ok(if brief {
+                    validation::brief(answer)
+                } else {
+                    answer
+                })
+            }
             DrillEvent::Plan { start } => Ok(self.expand(&start)?),
             DrillEvent::Watch {
                 databases,
@@ -372,10 +384,13 @@ impl DrillHandler {
         }
         let batches = watch::batches(&databases);
         let found = watch::read(&self.rds, &batches).await?;
-        let phases = watch::judge(&databases, &found);
+        let phases = watch::judge(&databases, &found, polls + 1);
         for (w, phase) in databases.iter_mut().zip(&phases) {
             if *phase == watch::Phase::Available && w.available_at.is_none() {
                 w.available_at = Some(rfc3339(invocation.received.into()));
+            }
+            if *phase == watch::Phase::Resume {
+                w.resumed_poll = Some(polls + 1);
             }
         }
         let named = |phase: watch::Phase| -> Vec<String> {

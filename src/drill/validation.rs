@@ -13,6 +13,22 @@ pub const MAX_ANSWER_BYTES: usize = 4096;
 /// The most of the function's `detail` (or of its error) that is kept.
 const MAX_DETAIL_BYTES: usize = 3000;
 
+/// The most of `detail` a platform's validation keeps: 40 answers stay a
+/// small part of the workflow's 256 KB state.
+pub const BRIEF_DETAIL_BYTES: usize = 300;
+
+/// `answer` (of [`bounded`]) with its detail cut to [`BRIEF_DETAIL_BYTES`].
+pub fn brief(mut answer: Value) -> Value {
+    if let Some(detail) = answer.get("detail").and_then(Value::as_str) {
+        let (kept, was_cut) = cut(detail, BRIEF_DETAIL_BYTES);
+        answer["detail"] = Value::from(kept);
+        if was_cut {
+            answer["detail_cut"] = Value::Bool(true);
+        }
+    }
+    answer
+}
+
 /// How long the validation function may take (it may warm up the restored
 /// storage): below the drill function's own time-out, 900 s in the template.
 pub const TIMEOUT_SECONDS: u64 = 840;
@@ -90,6 +106,19 @@ fn answer(valid: bool, detail: &str, newest: Option<&str>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_brief_answer_keeps_300_bytes_of_detail_and_says_it_was_cut() {
+        let out = brief(bounded_detail("x".repeat(5000)));
+        let detail = out["detail"].as_str().unwrap_or_default();
+        // The kept bytes, then the cut's own note of the whole length.
+        assert!(
+            detail.starts_with(&format!("{} [cut:", "x".repeat(BRIEF_DETAIL_BYTES))),
+            "{detail}"
+        );
+        assert!(detail.len() < BRIEF_DETAIL_BYTES + 40, "{detail}");
+        assert_eq!(out["detail_cut"], true);
+    }
 
     #[test]
     fn a_valid_answer_is_passed_on() {

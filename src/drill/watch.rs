@@ -29,6 +29,7 @@ pub struct Watched {
     #[serde(default)]
     pub record: String,
     /// The restore-database event.
+    #[serde(default)]
     pub restore: Value,
     /// The restore function's last answer (`null` before its first).
     #[serde(default)]
@@ -42,7 +43,17 @@ pub struct Watched {
     /// When a poll first found it available (RFC 3339).
     #[serde(default)]
     pub available_at: Option<String>,
+    /// The poll that last sent it back to the restore function.
+    #[serde(default)]
+    pub resumed_poll: Option<u64>,
 }
+
+/// A database RDS shows usable while the restore function still answers
+/// `restoring` (a promotion finishing: its tag, a switchover's last step)
+/// is sent back at most once in this many polls (30 s at 5 s), as the
+/// single-database loop asks: not every poll, which would cost history
+/// events and RDS reads for minutes.
+pub const USABLE_EVERY: u64 = 6;
 
 fn yes() -> bool {
     true
@@ -161,7 +172,7 @@ const STUCK: [&str; 8] = [
 /// Each database's phase after a poll that found `found`: a changed status
 /// (or a pending call whose cluster is now available) sends it back to the
 /// restore function, which reports or resumes; an unchanged one waits.
-pub fn judge(watched: &[Watched], found: &Found) -> Vec<Phase> {
+pub fn judge(watched: &[Watched], found: &Found, poll: u64) -> Vec<Phase> {
     watched
         .iter()
         .map(|w| {
@@ -196,15 +207,23 @@ pub fn judge(watched: &[Watched], found: &Found) -> Vec<Phase> {
             if pending && cluster_now.as_deref() == Some("available") {
                 return Phase::Resume;
             }
-            let changed = (instance.is_some() && instance_now != reported(w, "db_instance_status"))
-                || (cluster.is_some() && cluster_now != reported(w, "cluster_status"));
-            // Usable now, and the restore function has not said so yet (it
-            // reported the same status with something still to do, a
-            // promotion's tag): it runs again, and reports.
+            // What the restore function did not report (a cluster's status
+            // is not kept by the workflow; a promotion names its writer
+            // without a status) is unknown, not a change.
+            let differs = |now: &Option<String>, key: &str| match reported(w, key) {
+                Some(before) => now.as_deref() != Some(before.as_str()),
+                None => false,
+            };
+            let changed = (instance.is_some() && differs(&instance_now, "db_instance_status"))
+                || (cluster.is_some() && differs(&cluster_now, "cluster_status"));
+            // Usable now, and the restore function has not said so yet: it
+            // runs again and reports, at most once in USABLE_EVERY polls.
             let usable = !pending
                 && instance.is_some()
                 && instance_now.as_deref() == Some("available")
-                && (cluster.is_none() || cluster_now.as_deref() == Some("available"));
+                && (cluster.is_none() || cluster_now.as_deref() == Some("available"))
+                && w.resumed_poll
+                    .is_none_or(|last| poll >= last + USABLE_EVERY);
             if changed || usable {
                 Phase::Resume
             } else {
@@ -280,6 +299,7 @@ mod tests {
             error: None,
             validation: None,
             available_at: None,
+            resumed_poll: None,
         }
     }
 
@@ -336,7 +356,7 @@ mod tests {
                    "endpoint": "orders-dr.x.rds.amazonaws.com", "pending": []}),
         );
         assert_eq!(batches(std::slice::from_ref(&done)), []);
-        assert_eq!(judge(&[done], &Found::new()), [Phase::Available]);
+        assert_eq!(judge(&[done], &Found::new(), 1), [Phase::Available]);
     }
 
     #[test]
@@ -347,13 +367,13 @@ mod tests {
             ("us-west-2".into(), "instance", "orders-dr".into()),
             "creating".into(),
         );
-        assert_eq!(judge(std::slice::from_ref(&w), &found), [Phase::Waiting]);
+        assert_eq!(judge(std::slice::from_ref(&w), &found, 1), [Phase::Waiting]);
 
         found.insert(
             ("us-west-2".into(), "instance", "orders-dr".into()),
             "available".into(),
         );
-        assert_eq!(judge(&[w], &found), [Phase::Resume]);
+        assert_eq!(judge(&[w], &found, 1), [Phase::Resume]);
     }
 
     #[test]
@@ -370,7 +390,7 @@ mod tests {
             "available".into(),
         );
 
-        assert_eq!(judge(&[w], &found), [Phase::Resume]);
+        assert_eq!(judge(&[w], &found, 1), [Phase::Resume]);
     }
 
     #[test]
@@ -381,7 +401,7 @@ mod tests {
         unanswered.result = None;
 
         assert_eq!(
-            judge(&[refused, unanswered], &Found::new()),
+            judge(&[refused, unanswered], &Found::new(), 1),
             [Phase::Failed, Phase::Resume]
         );
     }
@@ -401,7 +421,50 @@ mod tests {
             "available".into(),
         );
 
-        assert_eq!(judge(&[w], &found), [Phase::Resume]);
+        assert_eq!(judge(&[w], &found, 1), [Phase::Resume]);
+    }
+
+    #[test]
+    fn a_usable_database_is_sent_back_at_most_once_in_six_polls() {
+        let mut w = watched(
+            "orders",
+            json!({"instance_id": "orders-standby", "cluster_id": null, "region": "us-west-2",
+                   "status": "restoring", "db_instance_status": "available", "pending": []}),
+        );
+        w.resumed_poll = Some(10);
+        let mut found = Found::new();
+        found.insert(
+            ("us-west-2".into(), "instance", "orders-standby".into()),
+            "available".into(),
+        );
+
+        assert_eq!(
+            judge(std::slice::from_ref(&w), &found, 15),
+            [Phase::Waiting]
+        );
+        assert_eq!(judge(&[w], &found, 16), [Phase::Resume]);
+    }
+
+    #[test]
+    fn a_status_the_restore_function_did_not_report_is_unknown_not_a_change() {
+        // The workflow keeps no cluster status: a creating cluster waits.
+        let w = watched(
+            "inventory",
+            json!({"instance_id": "inventory-dr-writer", "cluster_id": "inventory-dr",
+                   "region": "us-west-2", "status": "restoring", "pending": [],
+                   "db_instance_status": "creating"}),
+        );
+        let mut found = Found::new();
+        found.insert(
+            ("us-west-2".into(), "cluster", "inventory-dr".into()),
+            "creating".into(),
+        );
+        found.insert(
+            ("us-west-2".into(), "instance", "inventory-dr-writer".into()),
+            "creating".into(),
+        );
+
+        assert_eq!(judge(&[w], &found, 3), [Phase::Waiting]);
     }
 
     #[test]
@@ -413,6 +476,6 @@ mod tests {
             "incompatible-restore".into(),
         );
 
-        assert_eq!(judge(&[w], &found), [Phase::Resume]);
+        assert_eq!(judge(&[w], &found, 1), [Phase::Resume]);
     }
 }
