@@ -188,7 +188,20 @@ def platform_plan():
     dr = {"region": SECONDARY, "db_subnet_group": DR_SUBNET_GROUP, "vpc_security_group_ids": ["sg-0f1e2d3c4b5a69788"]}
     primary = {"region": PRIMARY, "db_subnet_group": "ecommerce-subnets", "vpc_security_group_ids": ["sg-0a1b2c3d4e5f60718"]}
     runs_in = {"account": "123456789012", "region": SECONDARY}
-    return {
+    def forty(name):
+        return {"db_instance": f"{name}-forty", "snapshot_id": "latest", "source_db_instance": SOURCE, **dr}
+
+    shards = [
+        {
+            "name": f"shard-{i:02}",
+            "required": False,
+            "record": f"shard-{i:02}.platform.orders.internal",
+            "drill_record": f"shard-{i:02}.drilling.orders.internal",
+            "restore": {"forty-databases": forty(f"shard-{i:02}")},
+        }
+        for i in range(37)
+    ]
+    plan = {
         "version": 1,
         "databases": [
             {
@@ -240,9 +253,15 @@ def platform_plan():
         ],
         "scenarios": {
             "regional-outage": {"moves_traffic": True, "runs_in": runs_in},
+            # tests/workflow.rs's limits test: forty databases at once.
+            "forty-databases": {"moves_traffic": True, "runs_in": runs_in},
             "bad-data": {"moves_traffic": False, "point_in_time": True, "runs_in": runs_in},
         },
     }
+    for db in plan["databases"]:
+        db["restore"]["forty-databases"] = forty(db["name"])
+    plan["databases"].extend(shards)
+    return plan
 
 
 ZONE = "shop.example.com."

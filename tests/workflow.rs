@@ -181,6 +181,8 @@ struct Execution {
     path: Vec<String>,
     /// (error, cause) of every failed Lambda task attempt.
     task_failures: Vec<(String, String)>,
+    /// How many history events the execution wrote.
+    events: usize,
 }
 
 /// The sample input with a fresh database name, polling every second.
@@ -250,13 +252,21 @@ async fn wait_for(world: &World, region: &str, arn: String) -> Execution {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    let history = sfn(
-        world,
-        region,
-        "GetExecutionHistory",
-        json!({"executionArn": arn, "maxResults": 1000}),
-    );
-    let events = history["events"].as_array().cloned().unwrap_or_default();
+    // Every page: a platform of 40 databases passes 1,000 events.
+    let mut events = Vec::new();
+    let mut token = Value::Null;
+    loop {
+        let mut ask = json!({"executionArn": arn, "maxResults": 1000});
+        if !token.is_null() {
+            ask["nextToken"] = token.clone();
+        }
+        let page = sfn(world, region, "GetExecutionHistory", ask);
+        events.extend(page["events"].as_array().cloned().unwrap_or_default());
+        token = page["nextToken"].clone();
+        if token.is_null() {
+            break;
+        }
+    }
     let path = events
         .iter()
         .filter_map(|e| e["stateEnteredEventDetails"]["name"].as_str())
@@ -282,6 +292,7 @@ async fn wait_for(world: &World, region: &str, arn: String) -> Execution {
         cause: text("cause"),
         path,
         task_failures,
+        events: events.len(),
     }
 }
 
@@ -1663,5 +1674,115 @@ async fn a_scenario_start_naming_no_database_of_the_plan_is_refused_before_any_c
     assert_eq!(execution.status, "FAILED", "{execution:?}");
     assert_eq!(execution.error.as_deref(), Some("InvalidRequest"));
     assert_eq!(count(&execution.path, "PlatformRestores"), 0);
+    oncall_messages(&world);
+}
+
+/// One moto recorder call (`/moto-api/recorder/<action>`).
+fn recorder(world: &World, action: &str) -> String {
+    let (status, body) =
+        common::http_post(&world.moto, &format!("/moto-api/recorder/{action}"), "");
+    assert_eq!(status, 200, "{action}: {body}");
+    body
+}
+
+/// The recorded requests as (service, region, method, path, body).
+fn recorded(world: &World) -> Vec<(String, String, String, String, String)> {
+    let (status, text) = common::http_get(&world.moto, "/moto-api/recorder/download-recording");
+    assert_eq!(status, 200);
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let entry: Value = serde_json::from_str(line).expect("a recorded request");
+            let scope = entry["headers"]["Authorization"]
+                .as_str()
+                .unwrap_or_default()
+                .split("Credential=")
+                .nth(1)
+                .and_then(|c| c.split(',').next())
+                .unwrap_or_default()
+                .to_owned();
+            let parts: Vec<&str> = scope.split('/').collect();
+            let body = match (entry["body"].as_str(), entry["body_encoded"].as_bool()) {
+                (Some(b), Some(true)) => String::from_utf8_lossy(
+                    &aws_smithy_types::base64::decode(b).unwrap_or_default(),
+                )
+                .into_owned(),
+                (Some(b), _) => b.to_owned(),
+                _ => String::new(),
+            };
+            (
+                parts.get(3).copied().unwrap_or_default().to_owned(),
+                parts.get(2).copied().unwrap_or_default().to_owned(),
+                entry["method"].as_str().unwrap_or_default().to_owned(),
+                entry["url"].as_str().unwrap_or_default().to_owned(),
+                body,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn forty_databases_recover_in_one_batch_with_one_failover_and_a_few_rds_reads_a_poll() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+
+    recorder(&world, "reset-recording");
+    recorder(&world, "start-recording");
+    let execution = run(&world, &scenario(json!({"scenario": "forty-databases"}))).await;
+    recorder(&world, "stop-recording");
+    let requests = recorded(&world);
+
+    assert_eq!(execution.status, "SUCCEEDED", "{:?}", execution.error);
+    assert_eq!(
+        execution.output["fleet"]["moved"].as_array().map(Vec::len),
+        Some(40)
+    );
+    // The traffic moved once; the dry run once.
+    assert_eq!(count(&execution.path, "FailoverRegion"), 1);
+    assert_eq!(count(&execution.path, "PlatformDryRunFailover"), 1);
+    // One change batch for the private zone (and the failover's own change
+    // of the public zone, once).
+    let changes = |zone: &str| {
+        requests
+            .iter()
+            .filter(|(service, _, method, url, _)| {
+                service == "route53"
+                    && method == "POST"
+                    && url.contains(&format!("/hostedzone/{zone}/rrset"))
+            })
+            .count()
+    };
+    assert_eq!(changes(&world.private_zone), 1);
+    // Nothing deleted, ever.
+    let rds: Vec<&(String, String, String, String, String)> =
+        requests.iter().filter(|r| r.0 == "rds").collect();
+    assert!(
+        !rds.iter().any(|r| r.4.contains("Action=Delete")),
+        "an RDS Delete* was sent"
+    );
+    // The platform's polls: batched reads (a db-instance-id or db-cluster-id
+    // filter), at most 2 a kind for 40 databases in one region.
+    let polls = count(&execution.path, "WatchPlatform");
+    let batched = rds
+        .iter()
+        .filter(|r| r.4.contains("db-instance-id") || r.4.contains("db-cluster-id"))
+        .count();
+    assert!(polls >= 1);
+    assert!(
+        batched <= polls * 4,
+        "{batched} batched reads in {polls} polls"
+    );
+    // At the production period (5 s), a poll's reads are under 1 a second.
+    let per_second = batched as f64 / polls as f64 / 5.0;
+    assert!(per_second <= 1.0, "{per_second} RDS reads a second");
+    eprintln!(
+        "40 databases: {} RDS requests in all (dry runs, restores, resumes, polls), {batched} batched \
+         status reads in {polls} polls, {} history events",
+        rds.len(),
+        execution.events
+    );
+    assert!(execution.events < 25_000);
     oncall_messages(&world);
 }
