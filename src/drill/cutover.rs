@@ -270,6 +270,76 @@ pub fn decide(
     })
 }
 
+/// The platform's metrics, as EMF lines: per database (`Scenario`,
+/// `Database`) `RecoveryDatabaseRecovered` (1 or 0),
+/// `RecoveryDataLossSeconds`, `RecoverySecondsToAvailable` and
+/// `RecoverySecondsToValidated`; for the platform (`Scenario`)
+/// `RecoveryTimeSeconds` (the slowest, to validated),
+/// `RecoveryDataLossSeconds` (the worst) and `RecoveryDatabasesFailed`.
+/// Names of their own: readiness's undimensioned `DataLossSeconds` sets off
+/// its alarm, which a recovery's data loss must not.
+pub fn metrics(namespace: &str, scenario: &str, decided: &Value, at: SystemTime) -> Vec<String> {
+    use crate::metrics::{Metric, emf_line_with};
+    let number = |v: &Value| v.as_f64();
+    let report = &decided["report"];
+    let databases = report["databases"].as_array().cloned().unwrap_or_default();
+    let mut lines = Vec::new();
+    for db in &databases {
+        let name = db["database"].as_str().unwrap_or_default();
+        lines.push(emf_line_with(
+            namespace,
+            &[("Scenario", scenario), ("Database", name)],
+            &[
+                Metric {
+                    name: "RecoveryDatabaseRecovered",
+                    unit: "None",
+                    value: Some(if db["ok"] == true { 1.0 } else { 0.0 }),
+                },
+                Metric {
+                    name: "RecoveryDataLossSeconds",
+                    unit: "Seconds",
+                    value: number(&db["data_loss_seconds"]),
+                },
+                Metric {
+                    name: "RecoverySecondsToAvailable",
+                    unit: "Seconds",
+                    value: number(&db["seconds_to_available"]),
+                },
+                Metric {
+                    name: "RecoverySecondsToValidated",
+                    unit: "Seconds",
+                    value: number(&db["seconds_to_validated"]),
+                },
+            ],
+            at,
+        ));
+    }
+    let failed = databases.iter().filter(|d| d["ok"] != true).count();
+    lines.push(emf_line_with(
+        namespace,
+        &[("Scenario", scenario)],
+        &[
+            Metric {
+                name: "RecoveryTimeSeconds",
+                unit: "Seconds",
+                value: number(&report["recovery_seconds"]),
+            },
+            Metric {
+                name: "RecoveryDataLossSeconds",
+                unit: "Seconds",
+                value: number(&report["data_loss_seconds"]),
+            },
+            Metric {
+                name: "RecoveryDatabasesFailed",
+                unit: "Count",
+                value: Some(failed as f64),
+            },
+        ],
+        at,
+    ));
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +503,44 @@ mod tests {
             out["request"]["ChangeBatch"]["Changes"][0]["ResourceRecordSet"]["Ttl"],
             30
         );
+    }
+
+    #[test]
+    fn the_metrics_are_one_line_per_database_and_one_for_the_platform() {
+        let ok = watched(
+            "orders",
+            json!({"status": "available", "endpoint": "a", "pending": [], "data_loss_seconds": 30}),
+        );
+        let mut failed = watched("search", Value::Null);
+        failed.result = None;
+        failed.required = false;
+        failed.error = Some(json!({"Error": "AwsError", "Cause": "x"}));
+        let decided = decide(
+            &[ok, failed],
+            &[],
+            "Z1",
+            &json!(30),
+            "exec",
+            None,
+            std::time::UNIX_EPOCH,
+        );
+
+        let lines = metrics(
+            "dr-lambdas",
+            "regional-outage",
+            &decided,
+            std::time::UNIX_EPOCH,
+        );
+
+        assert_eq!(lines.len(), 3);
+        let first: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(first["Database"], "orders");
+        assert_eq!(first["RecoveryDatabaseRecovered"], 1.0);
+        assert_eq!(first["RecoveryDataLossSeconds"], 30.0);
+        let platform: Value = serde_json::from_str(&lines[2]).unwrap();
+        assert_eq!(platform["Scenario"], "regional-outage");
+        assert_eq!(platform["RecoveryDatabasesFailed"], 1.0);
+        assert_eq!(platform["RecoveryDataLossSeconds"], 30.0);
     }
 
     #[test]

@@ -111,6 +111,9 @@ enum DrillEvent {
         /// `$$.Execution.StartTime`: the recovery time's start.
         #[serde(default)]
         started_at: Option<String>,
+        /// The scenario, the metrics' `Scenario` dimension.
+        #[serde(default)]
+        scenario: Option<String>,
     },
     Report {
         /// `$$.Execution.StartTime`: when the drill was asked for.
@@ -239,15 +242,27 @@ impl Handler for DrillHandler {
                 ttl,
                 execution,
                 started_at,
-            } => Ok(cutover::decide(
-                &databases,
-                &validated,
-                &zone,
-                &ttl,
-                &execution,
-                started_at.as_deref(),
-                invocation.received,
-            )),
+                scenario,
+            } => {
+                let out = cutover::decide(
+                    &databases,
+                    &validated,
+                    &zone,
+                    &ttl,
+                    &execution,
+                    started_at.as_deref(),
+                    invocation.received,
+                );
+                for line in cutover::metrics(
+                    &self.settings.namespace,
+                    scenario.as_deref().unwrap_or("none"),
+                    &out,
+                    invocation.received,
+                ) {
+                    println!("{line}");
+                }
+                Ok(out)
+            }
             DrillEvent::Report { started_at, state } => {
                 serde_json::to_value(self.report(started_at, state, invocation))
             }
