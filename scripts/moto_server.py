@@ -45,6 +45,13 @@ What each correction corrects:
    source's `true`. Real RDS applies what the request says. Those two are
    applied here.
 
+7. For the overhead bench only ($DR_HOLD set, scripts/bench_overhead): moto
+   creates every database at once, which measures nothing. An instance named
+   in the JSON file $DR_HOLD ({"<identifier>": <epoch seconds T>}) reads
+   `creating` until T, as a real restore would, so that the time between T
+   and the workflow acting on it can be measured. Not a deviation corrected:
+   a test instrument, off unless asked for.
+
 Usage: moto_server.py -H 127.0.0.1 -p PORT (moto_server's own arguments).
 """
 
@@ -280,6 +287,34 @@ def stub_validator():
     LambdaBackend.invoke = invoke
 
 
+def hold_databases():
+    """7. above: an instance named in $DR_HOLD is `creating` until its time."""
+    path = os.environ.get("DR_HOLD")
+    if not path:
+        return
+    import time
+
+    from moto.rds import models
+
+    def held_until(identifier):
+        try:
+            with open(path) as f:
+                return json.load(f).get(identifier)
+        except (OSError, ValueError):
+            return None
+
+    def get_status(self):
+        until = held_until(getattr(self, "db_instance_identifier", None))
+        if until is not None and time.time() < until:
+            return "creating"
+        return self.__dict__.get("_held_status", "available")
+
+    def set_status(self, value):
+        self.__dict__["_held_status"] = value
+
+    models.DBInstance.status = property(get_status, set_status)
+
+
 def main():
     argv = sys.argv[1:]
     port = argv[argv.index("-p") + 1] if "-p" in argv else "5000"
@@ -289,6 +324,7 @@ def main():
     correct_promotion()
     correct_explicit_false()
     stub_validator()
+    hold_databases()
     moto_main(argv)
 
 
