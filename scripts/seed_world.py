@@ -4,7 +4,8 @@ RDS: in us-east-1 (primary) the orders database `ecommerce-db` with two
 manual snapshots; in us-west-2 (recovery region) a cross-region copy of the
 newest snapshot, as a DR backup plan leaves it, a cross-region read replica
 `ecommerce-db-replica` (a warm standby), and the recovery VPC's DB subnet
-group `ecommerce-dr-subnets`. Also in us-east-1, the Aurora cluster
+group `ecommerce-dr-subnets` (and the primary VPC's `ecommerce-subnets` in
+us-east-1, for a bad-data restore there). Also in us-east-1, the Aurora cluster
 `orders-aurora` (Serverless v2) with its writer and a cluster snapshot, copied
 to us-west-2 as `orders-aurora-2025-05-12-dr`; and the private zone
 `orders.internal` whose CNAME `db.orders.internal` is the application's name
@@ -150,6 +151,21 @@ def seed_rds(endpoint):
         DBSubnetGroupName=DR_SUBNET_GROUP,
         DBSubnetGroupDescription="orders database in the recovery VPC",
         SubnetIds=subnets,
+    )
+    # The primary region's own DB subnet group, which a bad-data restore
+    # there names (events/recovery-workflow-bad-data.json, the plan's).
+    east_ec2 = client("ec2", PRIMARY, endpoint)
+    east_vpc = east_ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
+    east_subnets = [
+        east_ec2.create_subnet(VpcId=east_vpc, CidrBlock=f"10.10.{i}.0/24", AvailabilityZone=f"{PRIMARY}{az}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, az in enumerate("ab")
+    ]
+    east.create_db_subnet_group(
+        DBSubnetGroupName="ecommerce-subnets",
+        DBSubnetGroupDescription="orders database in the primary VPC",
+        SubnetIds=east_subnets,
     )
     # The Aurora flavour of the orders database: a Serverless v2 cluster, its
     # writer, and a cluster snapshot.

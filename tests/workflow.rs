@@ -1627,11 +1627,7 @@ async fn a_required_database_that_fails_moves_no_name_and_no_traffic_and_the_rep
     )
     .expect("inject");
 
-    // A time after the seeded databases' creation: moto's restorable window
-    // starts then, and ends now.
-    let before_the_damage = dr_lambdas::restore::request::rfc3339(
-        (std::time::SystemTime::now() - Duration::from_secs(2)).into(),
-    );
+    let before_the_damage = just_before_now();
     let execution = run(
         &world,
         &scenario(
@@ -1785,4 +1781,97 @@ async fn forty_databases_recover_in_one_batch_with_one_failover_and_a_few_rds_re
     );
     assert!(execution.events < 25_000);
     oncall_messages(&world);
+}
+
+/// The endpoint address of `instance` in `region`.
+async fn endpoint_in(world: &World, region: &str, instance: &str) -> String {
+    let rds = common::rds(&world.moto, region);
+    let described = rds
+        .describe_db_instances()
+        .db_instance_identifier(instance)
+        .send()
+        .await
+        .expect("describe the restored instance");
+    described.db_instances()[0]
+        .endpoint()
+        .and_then(|e| e.address())
+        .expect("an endpoint")
+        .to_owned()
+}
+
+/// A restore time after the seeded databases' creation (moto's restorable
+/// window starts then, and ends now), the same for every bad-data test of
+/// the run: a second test's restore of the same database is then the same
+/// event, a replay, not a refused name.
+fn just_before_now() -> String {
+    static TIME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TIME.get_or_init(|| {
+        dr_lambdas::restore::request::rfc3339(
+            (std::time::SystemTime::now() - Duration::from_secs(2)).into(),
+        )
+    })
+    .clone()
+}
+
+#[tokio::test]
+async fn bad_data_in_one_database_restores_and_repoints_only_it_and_moves_no_traffic() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let records = platform_records();
+    let inventory_before = record(&world, &records["inventory"]).await;
+
+    let execution = run(
+        &world,
+        &scenario(json!({"scenario": "bad-data", "databases": ["orders"],
+                          "restore_time": just_before_now()})),
+    )
+    .await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    assert_eq!(execution.output["fleet"]["moved"], json!(["orders"]));
+    assert_eq!(
+        record(&world, &records["orders"]).await,
+        endpoint_in(&world, "us-east-1", "orders-before-bad-data").await
+    );
+    assert_eq!(
+        record(&world, &records["inventory"]).await,
+        inventory_before
+    );
+    assert_eq!(count(&execution.path, "FailoverRegion"), 0);
+    assert_eq!(traffic_region(&world).await, "us-east-1");
+    oncall_messages(&world);
+}
+
+#[tokio::test]
+async fn a_required_database_that_fails_validation_moves_no_name_and_no_traffic() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let records = platform_records();
+    let before = record(&world, &records["inventory"]).await;
+    // Both databases are required: whichever is validated first fails.
+    std::fs::write(&world.inject, r#"{"drill-validator": ["Invalid"]}"#).expect("inject");
+
+    let execution = run(
+        &world,
+        &scenario(
+            json!({"scenario": "bad-data", "databases": ["orders", "inventory"],
+                          "restore_time": just_before_now()}),
+        ),
+    )
+    .await;
+    std::fs::remove_file(&world.inject).ok();
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.error.as_deref(), Some("PlatformNotRecovered"));
+    let cause = execution.cause.unwrap_or_default();
+    assert!(cause.contains("its validation failed"), "{cause}");
+    assert_eq!(count(&execution.path, "PointPlatformRecords"), 0);
+    assert_eq!(record(&world, &records["inventory"]).await, before);
+    let messages = oncall_messages(&world);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].0, "dr-lambdas: recovery FAILED");
 }
