@@ -1575,17 +1575,20 @@ async fn a_regional_outage_recovers_every_database_cuts_over_in_one_batch_and_mo
     assert_eq!(messages.len(), 1, "{messages:?}");
     let (subject, report) = &messages[0];
     assert_eq!(subject, "dr-lambdas: recovery succeeded");
-    assert_eq!(
-        report["fleet"]["moved"],
-        json!(["orders", "inventory", "customers"])
-    );
-    let databases = report["fleet"]["report"]["databases"]
+    // The helper's bounded message (src/drill/notice.rs).
+    assert_eq!(report["outcome"], "succeeded");
+    assert_eq!(report["scenario"], "regional-outage");
+    assert_eq!(report["execution_arn"], execution.arn);
+    assert_eq!(report["moved"], json!(["orders", "inventory", "customers"]));
+    let databases = report["databases"]
         .as_array()
         .expect("a report per database");
     assert_eq!(databases.len(), 3);
     assert!(databases.iter().all(|d| d["ok"] == true), "{report}");
+    assert!(report["recovery_seconds"].is_number(), "{report}");
+    assert_eq!(report["traffic"], "INSYNC");
     assert!(
-        report["fleet"]["report"]["recovery_seconds"].is_number(),
+        report.to_string().len() <= dr_lambdas::drill::notice::MAX_MESSAGE_BYTES,
         "{report}"
     );
 }
@@ -1653,6 +1656,8 @@ async fn a_required_database_that_fails_moves_no_name_and_no_traffic_and_the_rep
     let messages = oncall_messages(&world);
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(messages[0].0, "dr-lambdas: recovery FAILED");
+    assert_eq!(messages[0].1["failure"]["Error"], "PlatformNotRecovered");
+    assert_eq!(messages[0].1["outcome"], "failed");
 }
 
 #[tokio::test]

@@ -15,11 +15,14 @@
 //! - `watch`: one poll of a platform's databases in batched reads, and
 //!   which go back to the restore function (`watch.rs`);
 //! - `cutover`: the platform's one change batch, or none (`cutover.rs`);
+//! - `notice`: a platform recovery's message to on-call, bounded
+//!   (`notice.rs`);
 //! - `report`: the timeline, recovery time and data loss (`plan.rs`), and
 //!   the metrics, as one EMF line.
 
 pub mod cleanup;
 pub mod cutover;
+pub mod notice;
 pub mod plan;
 pub mod preflight;
 pub mod validation;
@@ -114,6 +117,12 @@ enum DrillEvent {
         /// The scenario, the metrics' `Scenario` dimension.
         #[serde(default)]
         scenario: Option<String>,
+    },
+    /// A platform recovery's message to on-call, bounded (`notice.rs`).
+    Notice {
+        /// The workflow's state at its end.
+        state: Value,
+        succeeded: bool,
     },
     Report {
         /// `$$.Execution.StartTime`: when the drill was asked for.
@@ -262,6 +271,9 @@ impl Handler for DrillHandler {
                     println!("{line}");
                 }
                 Ok(out)
+            }
+            DrillEvent::Notice { state, succeeded } => {
+                Ok(json!({"message": notice::message(&state, succeeded)}))
             }
             DrillEvent::Report { started_at, state } => {
                 serde_json::to_value(self.report(started_at, state, invocation))
