@@ -12,10 +12,28 @@ fn definition() -> Value {
     serde_json::from_str(&text).expect("the state machine is JSON")
 }
 
-/// (state, "Retry" | "Catch", error name) for every name in every Retry and Catch.
+/// Every state, a Map's inner states included (as `Map/Inner`).
+fn all_states(def: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (name, body) in def["States"].as_object().expect("States") {
+        out.push((name.clone(), body.clone()));
+        for (inner, state) in body["ItemProcessor"]["States"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            out.push((format!("{name}/{inner}"), state.clone()));
+        }
+    }
+    out
+}
+
+/// (state, "Retry" | "Catch", error name) for every name in every Retry and
+/// Catch, a Map's inner states' included.
 fn error_names(def: &Value) -> Vec<(String, &'static str, String)> {
     let mut out = Vec::new();
-    for (state, body) in def["States"].as_object().expect("States") {
+    for (state, body) in all_states(def) {
+        let body = &body;
         for kind in ["Retry", "Catch"] {
             for rule in body[kind].as_array().into_iter().flatten() {
                 for name in rule["ErrorEquals"].as_array().expect("ErrorEquals") {
@@ -93,7 +111,20 @@ fn both_lambda_tasks_retry_the_retryable_names_each_can_raise() {
             "RestoreDatabase",
             retryable_error_names().collect::<Vec<_>>(),
         ),
+        (
+            "PlatformRestores/RestoreOne",
+            retryable_error_names().collect::<Vec<_>>(),
+        ),
+        (
+            "ResumeChanged/RestoreAgain",
+            retryable_error_names().collect::<Vec<_>>(),
+        ),
+        (
+            "PlatformDryRuns/DryRunOne",
+            retryable_error_names().collect::<Vec<_>>(),
+        ),
         ("FailoverRegion", transient().collect()),
+        ("PlatformDryRunFailover", transient().collect()),
     ] {
         let retried: BTreeSet<String> = error_names(&def)
             .into_iter()
