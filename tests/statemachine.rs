@@ -570,11 +570,16 @@ fn every_failover_invocation_but_the_real_one_forces_dry_run() {
     assert_eq!(
         failovers,
         [
+            "PlatformFindServingRegion",
             "PlatformDryRunFailover",
             "DryRunFailover",
             "FindServingRegion",
             "FailoverRegion"
         ]
+    );
+    assert_eq!(
+        states["PlatformFindServingRegion"]["Parameters"]["Payload"]["dry_run"],
+        true
     );
     assert_eq!(
         states["PlatformDryRunFailover"]["Parameters"]["Payload.$"],

@@ -1880,3 +1880,36 @@ async fn a_required_database_that_fails_validation_moves_no_name_and_no_traffic(
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(messages[0].0, "dr-lambdas: recovery FAILED");
 }
+
+#[tokio::test]
+async fn bad_data_where_traffic_is_not_served_is_refused_before_any_change() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    // Traffic on us-west-2: a bad-data restore in us-east-1 would repoint
+    // names the application does not use there.
+    traffic_on_secondary(&world);
+    oncall_messages(&world);
+    let records = platform_records();
+    let before = record(&world, &records["orders"]).await;
+
+    let execution = run(
+        &world,
+        &scenario(json!({"scenario": "bad-data", "databases": ["orders"],
+                          "restore_time": just_before_now()})),
+    )
+    .await;
+
+    assert_eq!(execution.status, "FAILED", "{execution:?}");
+    assert_eq!(execution.error.as_deref(), Some("InvalidRequest"));
+    assert!(
+        execution
+            .cause
+            .as_deref()
+            .is_some_and(|c| c.contains("is not where traffic is served now")),
+        "{execution:?}"
+    );
+    assert_eq!(count(&execution.path, "PlatformRestores"), 0);
+    assert_eq!(record(&world, &records["orders"]).await, before);
+    oncall_messages(&world);
+    traffic_on_primary(&world);
+}

@@ -321,6 +321,36 @@ pub fn check_platform(
             "recovers no database (every one is skipped, or none has a restore for it)",
         ));
     }
+    // Where the databases restore: a scenario that moves no traffic
+    // repoints their names where traffic is served now, which the workflow
+    // checks against this one region.
+    let regions: std::collections::BTreeSet<String> = databases
+        .iter()
+        .map(|d| {
+            d["restore"]["region"]
+                .as_str()
+                .unwrap_or(home_region)
+                .to_owned()
+        })
+        .collect();
+    let restore_region = match (traffic, regions.len()) {
+        (_, 1) | (true, _) => regions
+            .iter()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| home_region.to_owned()),
+        (false, _) => {
+            return Err(Error::invalid(
+                "databases",
+                format!(
+                    "restore in several regions ({}), and this scenario moves no traffic: its \
+                     names are repointed where traffic is served now, one region. Start one \
+                     scenario per region",
+                    regions.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    };
     Ok(json!({
         "drill": false,
         "traffic": traffic,
@@ -329,7 +359,7 @@ pub fn check_platform(
         "settings": settings,
         "deployment": deployment,
         "prepared": {},
-        "restore_region": home_region,
+        "restore_region": restore_region,
         "platform": {
             "scenario": expanded["scenario"],
             "moves_traffic": traffic,
@@ -443,6 +473,54 @@ pub fn drill_record_problem(name: &str, sets: &[RecordSet]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    fn expanded(moves_traffic: bool, regions: &[&str]) -> Value {
+        json!({"scenario": "bad-data", "moves_traffic": moves_traffic,
+               "databases": regions.iter().enumerate().map(|(i, r)| json!({
+                   "database": format!("db{i}"), "required": true, "record": format!("db{i}.db.internal"),
+                   "restore": {"db_instance": format!("db{i}-x"), "region": r}})).collect::<Vec<_>>()})
+    }
+
+    #[test]
+    fn a_platform_start_that_moves_no_traffic_restores_in_one_region_which_it_names() {
+        let deployment = json!({"zone_id": "Z1"});
+        let checked = check_platform(
+            &Map::new(),
+            expanded(false, &["us-east-1", "us-east-1"]),
+            &deployment,
+            "us-west-2",
+        )
+        .expect("one region");
+        assert_eq!(checked["restore_region"], "us-east-1");
+        assert_eq!(checked["traffic"], false);
+
+        let refused = check_platform(
+            &Map::new(),
+            expanded(false, &["us-east-1", "us-west-2"]),
+            &deployment,
+            "us-west-2",
+        )
+        .expect_err("two regions");
+        assert!(
+            refused
+                .to_string()
+                .starts_with("databases: restore in several regions (us-east-1, us-west-2)"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn a_platform_start_without_the_private_zone_is_misconfigured() {
+        let refused = check_platform(
+            &Map::new(),
+            expanded(false, &["us-east-1"]),
+            &json!({"zone_id": ""}),
+            "us-west-2",
+        )
+        .expect_err("no zone");
+        assert_eq!(refused.name(), "Misconfigured");
+    }
+
     use super::*;
 
     fn records() -> Records {
