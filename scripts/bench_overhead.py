@@ -12,12 +12,13 @@ import argparse
 import json
 import os
 import random
-import re
 import statistics
 import threading
 import time
 
 import boto3
+
+import run_workflow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGION = "us-west-2"
@@ -45,26 +46,11 @@ def hold(name, until):
 
 
 def state_machine(sfn):
-    """The definition as the template deploys it: function names stand for ARNs."""
-    with open(os.path.join(ROOT, "statemachine/recovery.asl.json")) as f:
-        definition = f.read()
-    values = {
-        "RestoreFunctionArn": "restore-database",
-        "FailoverFunctionArn": "failover-region",
-        "PrivateHostedZoneId": os.environ["DR_PRIVATE_ZONE_ID"],
-        "DbEndpointRecordName": os.environ["DR_DB_RECORD"],
-        "DbEndpointTtl": "30",
-        "AlarmTopicArn": os.environ["DR_ONCALL_TOPIC_ARN"],
-        "DrillFunctionArn": "drill",
-        "DrillTopicArn": os.environ["DR_ONCALL_TOPIC_ARN"],
-        "PrimaryRegion": "us-east-1",
-        "SecondaryRegion": "us-west-2",
-        "DrillValidationFunctionArn": "drill-validator",
-    }
-    for key in set(re.findall(r"\$\{([A-Za-z]+)\}", definition)):
-        definition = definition.replace("${%s}" % key, values[key])
+    """The definition as the demo deploys it (scripts/run_workflow.py)."""
     return sfn.create_state_machine(
-        name=f"bench-{os.getpid()}", definition=definition, roleArn="arn:aws:iam::123456789012:role/bench"
+        name=f"bench-{os.getpid()}",
+        definition=run_workflow.deployed_definition(ROOT),
+        roleArn="arn:aws:iam::123456789012:role/bench",
     )["stateMachineArn"]
 
 

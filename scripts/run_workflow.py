@@ -31,13 +31,12 @@ def client(service, endpoint):
     )
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("input", help="the execution input, e.g. events/recovery-workflow.json")
-    parser.add_argument("--endpoint", required=True, help="moto URL")
-    args = parser.parse_args()
-
-    definition = open("statemachine/recovery.asl.json").read()
+def deployed_definition(root="."):
+    """The definition as the template deploys it against the seeded world:
+    the function names stand for their ARNs (cargo lambda knows the functions
+    by name), the rest from scripts/seed_world.py's DR_* variables."""
+    with open(os.path.join(root, "statemachine/recovery.asl.json")) as f:
+        definition = f.read()
     for key, value in {
         "RestoreFunctionArn": "restore-database",
         "FailoverFunctionArn": "failover-region",
@@ -52,6 +51,16 @@ def main():
         "SecondaryRegion": "us-west-2",
     }.items():
         definition = definition.replace("${" + key + "}", value)
+    return definition
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("input", help="the execution input, e.g. events/recovery-workflow.json")
+    parser.add_argument("--endpoint", required=True, help="moto URL")
+    args = parser.parse_args()
+
+    definition = deployed_definition()
     sfn = client("stepfunctions", args.endpoint)
     machine = sfn.create_state_machine(
         name="recovery", definition=definition, roleArn="arn:aws:iam::123456789012:role/recovery-workflow"
