@@ -32,20 +32,23 @@ fn handler(rds: Client) -> DrillHandler {
     )
 }
 
+/// Records each filter of a request as `(name, values)`; matches always.
+fn record(sent: &Sent, filters: &[aws_sdk_rds::types::Filter]) -> bool {
+    for f in filters {
+        sent.lock()
+            .unwrap()
+            .push((f.name().unwrap_or_default().to_owned(), f.values().to_vec()));
+    }
+    true
+}
+
 /// An RDS client whose instances are all `creating` but `ready`, which is
 /// `available`, and whose clusters are `available`; every filter it is
 /// sent is recorded as `(filter name, values)`.
 fn rds(sent: &Sent, ready: &'static str) -> Client {
     let seen = sent.clone();
     let instances = mock!(Client::describe_db_instances)
-        .match_requests(move |r| {
-            for f in r.filters() {
-                seen.lock()
-                    .unwrap()
-                    .push((f.name().unwrap_or_default().to_owned(), f.values().to_vec()));
-            }
-            true
-        })
+        .match_requests(move |r| record(&seen, r.filters()))
         .then_output(move || {
             // The filter's values are not visible here: answer every id the
             // tests use (RDS answers only those asked, which `judge` relies
@@ -70,14 +73,7 @@ fn rds(sent: &Sent, ready: &'static str) -> Client {
         });
     let seen = sent.clone();
     let clusters = mock!(Client::describe_db_clusters)
-        .match_requests(move |r| {
-            for f in r.filters() {
-                seen.lock()
-                    .unwrap()
-                    .push((f.name().unwrap_or_default().to_owned(), f.values().to_vec()));
-            }
-            true
-        })
+        .match_requests(move |r| record(&seen, r.filters()))
         .then_output(|| {
             DescribeDbClustersOutput::builder()
                 .db_clusters(
