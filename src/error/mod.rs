@@ -141,15 +141,19 @@ pub enum Error {
         detail: String,
     },
 
-    /// The standby's lag is above the event's `max_data_loss_seconds`, or
-    /// unknown.
+    /// The data a promotion (the standby's lag) or a restore of the latest
+    /// snapshot (its age) would lose is above the event's
+    /// `max_data_loss_seconds`, or unknown.
     #[error(
-        "promoting standby '{standby}' would lose {lag}, more than max_data_loss_seconds allows \
-         ({limit} s); nothing was changed. Wait for the lag to fall and invoke again; or raise or \
-         drop max_data_loss_seconds if you accept the loss; or restore a point in time instead."
+        "{restoring} would lose {lag}, more than max_data_loss_seconds allows ({limit} s); \
+         nothing was changed. Wait for a fresher copy (the lag to fall, or the next snapshot) and \
+         invoke again; or raise or drop max_data_loss_seconds if you accept the loss; or restore \
+         a point in time instead."
     )]
     DataLossAboveLimit {
-        standby: String,
+        /// What would lose it: `promoting standby 'x'`, or `restoring the
+        /// latest snapshot of 'y' ('snap')`.
+        restoring: String,
         /// The lag in words: `42 s of data (ReplicaLag ...)`, or why it is unknown.
         lag: String,
         limit: u64,
@@ -472,7 +476,7 @@ mod tests {
                 detail: "it is backing-up".into(),
             },
             Error::DataLossAboveLimit {
-                standby: "r".into(),
+                restoring: "promoting standby 'r'".into(),
                 lag: "120 s of data".into(),
                 limit: 60,
             },

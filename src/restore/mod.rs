@@ -487,7 +487,7 @@ async fn resolve_for_instance(
             let source = read(name.map(str::to_owned)).await?;
             Ok((Resolved::Snapshot(snapshot), source))
         }
-        Source::Latest { source: name } => {
+        Source::Latest { source: name, .. } => {
             let source = read(Some(name.clone())).await?;
             let snapshots = rds::list_snapshots(client, name).await?;
             let snapshot =
@@ -526,7 +526,7 @@ async fn resolve_for_cluster(
             };
             Ok((Resolved::Snapshot(snapshot), source))
         }
-        Source::Latest { source: name } => {
+        Source::Latest { source: name, .. } => {
             let source = read_source_cluster(client, name).await?;
             let snapshots = rds::list_cluster_snapshots(client, name).await?;
             let snapshot =

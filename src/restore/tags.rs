@@ -43,7 +43,7 @@ pub const MAX_VALUE: usize = 256;
 pub fn provenance(source: &Source) -> String {
     fit(&match source {
         Source::Named { snapshot, .. } => format!("snapshot:{snapshot}"),
-        Source::Latest { source } => format!("latest:{source}"),
+        Source::Latest { source, .. } => format!("latest:{source}"),
         Source::PointInTime { source, time } => format!("pitr:{source}@{}", time.as_text()),
         Source::Standby { standby, .. } => format!("standby:{standby}"),
     })
@@ -233,6 +233,7 @@ mod tests {
         assert_eq!(provenance(&named("snap-1").source), "snapshot:snap-1");
         let latest = Source::Latest {
             source: "orders".into(),
+            max_data_loss_seconds: None,
         };
         assert_eq!(provenance(&latest), "latest:orders");
     }
@@ -305,6 +306,7 @@ mod tests {
     fn tags_of_earlier_versions_are_still_recognised() {
         let latest = request(Source::Latest {
             source: "orders".into(),
+            max_data_loss_seconds: None,
         });
         let legacy_latest = tags(&[
             (LEGACY_TAG_SNAPSHOT, "snap-7"),

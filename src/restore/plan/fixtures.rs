@@ -18,6 +18,7 @@ pub(super) fn named(snapshot: &str, source: Option<&str>) -> RestoreRequest {
 pub(super) fn latest(source: &str) -> RestoreRequest {
     request(Source::Latest {
         source: source.into(),
+        max_data_loss_seconds: None,
     })
 }
 

@@ -16,8 +16,8 @@ mod standby;
 
 pub use replay::{Existing, Progress, Replay, ReplayWindow, progress};
 pub use source::{
-    PitrFrom, Resolved, SourceFacts, check_named, cluster_point_in_time, pick_latest,
-    resolve_point_in_time, restore_point,
+    PitrFrom, Resolved, SourceFacts, check_named, check_snapshot_age, cluster_point_in_time,
+    pick_latest, resolve_point_in_time, restore_point,
 };
 pub use standby::{
     DEFAULT_PROMOTED_RETENTION_DAYS, PrimaryProbe, StandbyProgress, StandbyState, plan_standby,
@@ -66,6 +66,7 @@ pub fn plan_restore(
     request_id: &str,
     now: DateTime,
 ) -> Result<RestorePlan, Error> {
+    check_snapshot_age(req, resolved, now)?;
     let mut planned = plan_target(req, resolved, source, request_id, now)?;
     if req.drill.is_some() {
         as_drill(req, &mut planned);

@@ -44,6 +44,41 @@ pub fn pick_latest<'a>(
     }
 }
 
+/// Refuses a restore of the latest snapshot that would lose more than the
+/// event's `max_data_loss_seconds`: the snapshot's age is the data lost. An
+/// unknown age is refused too, as a standby's unknown lag is.
+pub fn check_snapshot_age(
+    req: &RestoreRequest,
+    resolved: &Resolved,
+    now: DateTime,
+) -> Result<(), Error> {
+    let (
+        Source::Latest {
+            source,
+            max_data_loss_seconds: Some(limit),
+        },
+        Resolved::Snapshot(snapshot),
+    ) = (&req.source, resolved)
+    else {
+        return Ok(());
+    };
+    let age = snapshot.created.map(|t| now.secs() - t.secs());
+    match age {
+        Some(age) if age <= i64::try_from(*limit).unwrap_or(i64::MAX) => Ok(()),
+        _ => Err(Error::DataLossAboveLimit {
+            restoring: format!(
+                "restoring the latest snapshot of '{source}' ('{}')",
+                snapshot.id
+            ),
+            lag: match age {
+                Some(age) => format!("{age} s of data (the snapshot's age)"),
+                None => "an unknown amount of data (RDS reports no creation time)".to_owned(),
+            },
+            limit: *limit,
+        }),
+    }
+}
+
 /// Checks that a named snapshot can be restored and belongs to the stated source.
 pub fn check_named(
     req: &RestoreRequest,
@@ -243,6 +278,51 @@ pub fn restore_point(
 mod tests {
     use super::*;
     use crate::restore::plan::fixtures::*;
+
+    fn bounded(limit: u64) -> RestoreRequest {
+        request(Source::Latest {
+            source: "orders".into(),
+            max_data_loss_seconds: Some(limit),
+        })
+    }
+
+    #[test]
+    fn a_latest_snapshot_within_the_data_loss_bound_is_restored() {
+        let fresh = Resolved::Snapshot(snapshot("s", "available", NOW - 3600));
+        assert!(matches!(
+            check_snapshot_age(&bounded(3600), &fresh, DateTime::from_secs(NOW)),
+            Ok(())
+        ));
+    }
+
+    #[test]
+    fn a_latest_snapshot_older_than_the_bound_is_refused_with_its_age() {
+        let old = Resolved::Snapshot(snapshot("s", "available", NOW - 3601));
+        let err = check_snapshot_age(&bounded(3600), &old, DateTime::from_secs(NOW)).unwrap_err();
+        assert_eq!(err.name(), "DataLossAboveLimit");
+        assert!(
+            err.to_string().starts_with(
+                "restoring the latest snapshot of 'orders' ('s') would lose 3601 s of data"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_latest_snapshot_of_unknown_age_is_refused_under_a_bound() {
+        let mut unknown = snapshot("s", "available", NOW);
+        unknown.created = None;
+        let err = check_snapshot_age(
+            &bounded(3600),
+            &Resolved::Snapshot(unknown),
+            DateTime::from_secs(NOW),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("an unknown amount of data"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn latest_picks_the_newest_available_snapshot() {

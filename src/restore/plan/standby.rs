@@ -349,7 +349,7 @@ pub fn plan_standby(
             Some(s) if s <= i64::try_from(*limit).unwrap_or(i64::MAX) => {}
             _ => {
                 return Err(Error::DataLossAboveLimit {
-                    standby: standby.clone(),
+                    restoring: format!("promoting standby '{standby}'"),
                     lag: lag_words(lag),
                     limit: *limit,
                 });

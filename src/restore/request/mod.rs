@@ -88,7 +88,11 @@ pub enum Source {
         source: Option<String>,
     },
     /// The newest available snapshot of `source`.
-    Latest { source: String },
+    Latest {
+        source: String,
+        /// Refuse a snapshot older than this (its age is the data lost).
+        max_data_loss_seconds: Option<u64>,
+    },
     /// `source`'s data as it was at `time`, from its automated backups.
     PointInTime { source: String, time: RestoreTime },
     /// A warm standby, promoted in place: a read replica, or the secondary
@@ -133,7 +137,7 @@ impl Source {
     pub fn source_db(&self) -> Option<&str> {
         match self {
             Source::Named { source, .. } => source.as_deref(),
-            Source::Latest { source } | Source::PointInTime { source, .. } => Some(source),
+            Source::Latest { source, .. } | Source::PointInTime { source, .. } => Some(source),
             Source::Standby { standby, .. } => Some(standby),
         }
     }
@@ -152,7 +156,7 @@ impl Source {
     pub fn describe(&self) -> String {
         match self {
             Source::Named { snapshot, .. } => format!("'{snapshot}'"),
-            Source::Latest { source } => format!("the latest snapshot of '{source}'"),
+            Source::Latest { source, .. } => format!("the latest snapshot of '{source}'"),
             Source::PointInTime { source, time } => {
                 format!("'{source}' at {}", time.as_text())
             }
@@ -480,7 +484,8 @@ mod tests {
         assert_eq!(
             req.source,
             Source::Latest {
-                source: "orders".into()
+                source: "orders".into(),
+                max_data_loss_seconds: None,
             }
         );
         assert_eq!(req.region, "us-west-2");
@@ -618,7 +623,8 @@ mod tests {
         assert_eq!(
             req.source,
             Source::Latest {
-                source: "orders".into()
+                source: "orders".into(),
+                max_data_loss_seconds: None,
             }
         );
     }
@@ -1001,6 +1007,23 @@ mod tests {
     }
 
     #[test]
+    fn a_latest_snapshot_restore_takes_a_data_loss_bound() {
+        let req = parse(
+            json!({"db_instance": "orders-dr", "snapshot_id": "latest",
+                   "source_db_instance": "orders", "max_data_loss_seconds": 86400}),
+            scope(None),
+        )
+        .unwrap();
+        assert_eq!(
+            req.source,
+            Source::Latest {
+                source: "orders".into(),
+                max_data_loss_seconds: Some(86400)
+            }
+        );
+    }
+
+    #[test]
     fn bad_standby_events_are_refused_naming_the_field() {
         let cases = [
             (
@@ -1022,6 +1045,17 @@ mod tests {
                 json!({"db_instance": "a", "snapshot_id": "s", "allow_data_loss": true}),
                 "allow_data_loss",
                 "applies to a standby promotion only",
+            ),
+            (
+                json!({"db_instance": "a", "snapshot_id": "s", "max_data_loss_seconds": 60}),
+                "max_data_loss_seconds",
+                "or to the latest snapshot",
+            ),
+            (
+                json!({"db_instance": "a", "snapshot_id": "latest", "source_db_instance": "o",
+                       "max_data_loss_seconds": 60000000}),
+                "max_data_loss_seconds",
+                "give seconds, not milliseconds",
             ),
             (
                 json!({"standby": "1r"}),

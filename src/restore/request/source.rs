@@ -42,9 +42,10 @@ pub(super) fn decide(
                 source,
                 time: restore_time(&time, scope.now)?,
             },
-            (Some(snapshot), None, Some(source)) if snapshot == "latest" => {
-                Source::Latest { source }
-            }
+            (Some(snapshot), None, Some(source)) if snapshot == "latest" => Source::Latest {
+                source,
+                max_data_loss_seconds: super::standby::data_loss_limit(raw)?,
+            },
             (Some(snapshot), None, None) if snapshot == "latest" => {
                 return Err(Error::invalid(
                     source_field,

@@ -10,20 +10,37 @@ use crate::validate;
 /// limit, and is more likely a unit mistake (milliseconds).
 const MAX_LIMIT_SECONDS: u64 = 7 * 24 * 3600;
 
+/// The event's `max_data_loss_seconds`, checked: at most a week. It bounds a
+/// standby's promotion, and a restore of the latest snapshot.
+pub(super) fn data_loss_limit(raw: &RawRequest) -> Result<Option<u64>, Error> {
+    match raw.max_data_loss_seconds {
+        Some(limit) if limit > MAX_LIMIT_SECONDS => Err(Error::invalid(
+            "max_data_loss_seconds",
+            format!(
+                "is {limit}, more than a week ({MAX_LIMIT_SECONDS}): give seconds, not milliseconds"
+            ),
+        )),
+        limit => Ok(limit),
+    }
+}
+
 /// The target and source of a standby event, or `None` when the event names
 /// no standby; refuses a standby field without one.
 pub(super) fn decide(raw: &RawRequest) -> Result<Option<(Target, Source)>, Error> {
     let Some(standby) = &raw.standby else {
-        for (field, given) in [
-            ("allow_data_loss", raw.allow_data_loss.is_some()),
-            ("max_data_loss_seconds", raw.max_data_loss_seconds.is_some()),
-        ] {
-            if given {
-                return Err(Error::invalid(
-                    field,
-                    "applies to a standby promotion only (\"standby\")",
-                ));
-            }
+        if raw.allow_data_loss.is_some() {
+            return Err(Error::invalid(
+                "allow_data_loss",
+                "applies to a standby promotion only (\"standby\")",
+            ));
+        }
+        // The one other restore whose loss is known before it starts: the
+        // newest snapshot's age.
+        if raw.max_data_loss_seconds.is_some() && raw.snapshot_id.as_deref() != Some("latest") {
+            return Err(Error::invalid(
+                "max_data_loss_seconds",
+                "applies to a standby promotion (\"standby\") or to the latest snapshot                  (\"snapshot_id\": \"latest\") only",
+            ));
         }
         return Ok(None);
     };
@@ -66,23 +83,14 @@ pub(super) fn decide(raw: &RawRequest) -> Result<Option<(Target, Source)>, Error
              created (drop the field, or restore a snapshot instead of promoting)",
         ));
     }
-    if let Some(limit) = raw.max_data_loss_seconds
-        && limit > MAX_LIMIT_SECONDS
-    {
-        return Err(Error::invalid(
-            "max_data_loss_seconds",
-            format!(
-                "is {limit}, more than a week ({MAX_LIMIT_SECONDS}): give seconds, not milliseconds"
-            ),
-        ));
-    }
+    let max_data_loss_seconds = data_loss_limit(raw)?;
     let standby = standby.to_ascii_lowercase();
     Ok(Some((
         Target::Standby(standby.clone()),
         Source::Standby {
             standby,
             allow_data_loss: raw.allow_data_loss.unwrap_or(false),
-            max_data_loss_seconds: raw.max_data_loss_seconds,
+            max_data_loss_seconds,
         },
     )))
 }
