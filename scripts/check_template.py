@@ -149,6 +149,7 @@ def main(paths):
             main_template_checks(template)
             readiness_checks(template)
             drill_checks(template)
+            alarm_action_checks(template)
         if "FailoverTriggerTopic" in resources:
             alarm_template_checks(template)
     print(f"template: {'FAILED' if FAILED else 'every check passed'}")
@@ -514,6 +515,62 @@ def readiness_checks(template):
     check(
         template["Parameters"]["AllowedAlarmNames"]["Default"] == "dr-primary-unhealthy",
         "AllowedAlarmNames defaults to the us-east-1 template's alarm",
+    )
+
+
+def alarm_action_checks(template):
+    """What the primary-unhealthy alarm may do (issue 27): page by default; a
+    recovery only of this stack's workflow; never bad data; never a page to
+    nobody."""
+    params = template["Parameters"]
+    resources = template["Resources"]
+    action = params.get("AlarmAction", {})
+    check(action.get("Default") == "page", "AlarmAction defaults to page: an alarm moves nothing by itself")
+    pattern = action.get("AllowedPattern", "")
+    check(
+        all(re.fullmatch(pattern, v) for v in ("page", "traffic", "recover:regional-outage"))
+        and not any(re.fullmatch(pattern, v) for v in ("", "move", "recover:", "recover:Bad Data")),
+        "AlarmAction takes page, traffic or recover:<scenario> only",
+    )
+    rules = template.get("Rules", {})
+    bad_data = rules.get("AnAlarmNeverRecoversBadData", {})
+    check(
+        bad_data.get("RuleCondition") == {"Fn::Equals": [{"Ref": "AlarmAction"}, "recover:bad-data"]}
+        and bad_data.get("Assertions", [{}])[0].get("Assert") == {"Fn::Equals": [{"Ref": "AlarmAction"}, "page"]},
+        "a rule refuses AlarmAction recover:bad-data",
+    )
+    page = rules.get("APageNeedsOnCall", {})
+    check(
+        mentions(page.get("RuleCondition"), "page")
+        and page.get("Assertions", [{}])[0].get("Assert")
+        == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]},
+        "a rule refuses a page with no AlarmTopicArn when an alarm reaches the function",
+    )
+    function = resources["FailoverRegionFunction"]["Properties"]
+    env = function["Environment"]["Variables"]
+    machine = {"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-recovery"}
+    check(
+        env.get("ALARM_ACTION") == {"Ref": "AlarmAction"}
+        and env.get("ONCALL_TOPIC_ARN") == {"Ref": "AlarmTopicArn"}
+        and env.get("RECOVERY_STATE_MACHINE_ARN") == machine
+        and function.get("Layers") == [{"Ref": "RecoveryPlanLayer"}],
+        "the failover function reads AlarmAction, the plan layer, on-call's topic and the workflow's ARN (built from the stack's name)",
+    )
+    role = resources["FailoverRegionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    states = []
+    for item in role:
+        for statement in statements(item):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(a.startswith("states:") for a in actions):
+                condition = item["Fn::If"][0] if isinstance(item, dict) and "Fn::If" in item else None
+                states.append((condition, sorted(actions), statement["Resource"]))
+    check(
+        states == [
+            ("AlarmRecovers", ["states:ListExecutions", "states:StartExecution"], machine),
+            ("AlarmRecovers", ["states:DescribeExecution"],
+             {"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-recovery:*"}),
+        ],
+        f"the failover role starts only this stack's recovery, and only under recover:<scenario> {states}",
     )
 
 

@@ -425,6 +425,9 @@ def main():
                 "DR_PRIVATE_ZONE_ID": private_zone_id(args.endpoint),
                 "DR_DB_RECORD": DB_RECORD,
                 "DR_DRILL_RECORD": DRILL_RECORD,
+                # The failover function's: where an alarm under AlarmAction=page
+                # (the default) tells on-call.
+                "ONCALL_TOPIC_ARN": topic,
                 "DR_ONCALL_TOPIC_ARN": topic,
                 "DR_ONCALL_QUEUE_URL": queue,
                 "DR_PLATFORM_RECORDS": json.dumps(PLATFORM_RECORDS),

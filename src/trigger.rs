@@ -21,8 +21,14 @@ pub enum Trigger {
     Direct,
     /// A step of an ARC Region switch plan.
     RegionSwitch(RegionSwitch),
-    /// A CloudWatch alarm, by name, with the path it came by.
-    Alarm { name: String, path: AlarmPath },
+    /// A CloudWatch alarm, by name, with the path it came by and when its
+    /// state changed, as the alarm says (it names a recovery the alarm
+    /// starts, so that a retried delivery starts the same one).
+    Alarm {
+        name: String,
+        path: AlarmPath,
+        changed_at: Option<String>,
+    },
 }
 
 /// The keys ARC Region switch adds to a custom action's payload.
@@ -64,7 +70,7 @@ impl fmt::Display for Trigger {
                 "region-switch:{} (execution {}, step {})",
                 rs.plan_arn, rs.execution_id, rs.step_name
             ),
-            Trigger::Alarm { name, path } => write!(f, "alarm:{name} ({path})"),
+            Trigger::Alarm { name, path, .. } => write!(f, "alarm:{name} ({path})"),
         }
     }
 }
@@ -179,6 +185,7 @@ mod tests {
         let alarm = Trigger::Alarm {
             name: "dr-primary".into(),
             path: AlarmPath::Sns,
+            changed_at: None,
         };
         assert_eq!(alarm.to_string(), "alarm:dr-primary (SNS)");
         assert_eq!(

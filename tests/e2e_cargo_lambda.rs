@@ -227,16 +227,19 @@ fn a_missing_snapshot_comes_back_as_snapshot_not_found() {
 
 /// The failover samples in the order an incident meets them, with the status
 /// each must produce against the seeded zone (moto answers INSYNC at once).
+/// The seeded deployment keeps `AlarmAction`'s default, page: every alarm
+/// shape tells on-call and moves nothing (tests/alarm_action.rs holds the
+/// other actions); the Region switch step and the direct events move.
 const FAILOVER_SEQUENCE: &[(&str, &str)] = &[
     ("failover-region-dry-run.json", "DRY_RUN"),
     ("failover-region-alarm-ok.json", "SKIPPED"),
-    ("failover-region-alarm.json", "INSYNC"),
-    ("failover-region-sns.json", "ALREADY_ACTIVE"),
-    ("failover-region-eventbridge.json", "ALREADY_ACTIVE"),
-    ("failover-region-region-switch.json", "ALREADY_ACTIVE"),
+    ("failover-region-alarm.json", "PAGED"),
+    ("failover-region-sns.json", "PAGED"),
+    ("failover-region-eventbridge.json", "PAGED"),
+    ("failover-region-region-switch.json", "INSYNC"),
     ("failover-region.json", "ALREADY_ACTIVE"),
     ("failover-region-failback.json", "INSYNC"),
-    ("failover-region-sns.json", "INSYNC"),
+    ("failover-region.json", "INSYNC"),
     ("failover-region-failback.json", "INSYNC"),
 ];
 
@@ -271,6 +274,11 @@ fn the_failover_samples_run_in_incident_order_through_the_runtime_api() {
                 );
             }
             "SKIPPED" => assert_eq!(out["new_region"], Value::Null, "{file}"),
+            "PAGED" => {
+                assert_eq!(out["new_region"], Value::Null, "{file}");
+                assert_eq!(out["alarm_action"], "page", "{file}");
+                assert!(out["paged"].is_string(), "{file}: {out}");
+            }
             _ => assert_eq!(out["change_id"], Value::Null, "{file}"),
         }
     }

@@ -85,23 +85,7 @@ fn aws_json(world: &World, service: &str, target: &str, body: &Value) -> Value {
 
 /// `aws_json`, in `region`.
 fn aws_json_in(world: &World, region: &str, service: &str, target: &str, body: &Value) -> Value {
-    let authorization = format!(
-        "AWS4-HMAC-SHA256 Credential=testing/20261122/{region}/{service}/aws4_request, \
-         SignedHeaders=host, Signature=0"
-    );
-    let (status, text) = common::http_with(
-        "POST",
-        &world.moto,
-        "/",
-        &[
-            ("Content-Type", "application/x-amz-json-1.0"),
-            ("X-Amz-Target", target),
-            ("Authorization", &authorization),
-        ],
-        &body.to_string(),
-    );
-    assert_eq!(status, 200, "{target}: {text}");
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{target} answered non-JSON: {text}"))
+    common::aws_json(&world.moto, region, service, target, body)
 }
 
 /// One Step Functions call in `region`.

@@ -3,6 +3,7 @@
 //! routing controls) is the mode's own configuration (`dns/config.rs`).
 
 use crate::config::{ConfigError, Env, allowlist, flag, require_var};
+use crate::plan::alarm::AlarmAction;
 use crate::validate::{self, Globs};
 
 /// What every failover mode shares.
@@ -18,6 +19,18 @@ pub struct FailoverConfig {
     /// `ALLOWED_ALARMS` (default: any): globs of the alarm names that may
     /// trigger a failover, so that a stray alarm on a shared topic cannot.
     pub allowed_alarms: Option<Globs>,
+    /// `ALARM_ACTION` (default `page`): what an alarm in ALARM does. `Err`:
+    /// the value's mistake, which refuses every alarm (never a failed init:
+    /// this function is also the workflow's and on-call's failover).
+    pub alarm_action: Result<AlarmAction, String>,
+    /// `ALARM_MAY_MOVE_TRAFFIC_ALONE` (default false): `traffic` may move
+    /// traffic although the plan recovers databases whose writer is in the
+    /// primary region.
+    pub alarm_may_move_traffic_alone: bool,
+    /// `ONCALL_TOPIC_ARN`: where an alarm's page goes.
+    pub oncall_topic: Option<String>,
+    /// `RECOVERY_STATE_MACHINE_ARN`: the workflow `recover:<scenario>` starts.
+    pub recovery_state_machine: Option<String>,
 }
 
 impl FailoverConfig {
@@ -41,8 +54,19 @@ impl FailoverConfig {
             secondary_region,
             require_healthy_target: flag(env, "REQUIRE_HEALTHY_TARGET", true)?,
             allowed_alarms: allowlist(env, "ALLOWED_ALARMS")?,
+            alarm_action: AlarmAction::parse(&env.get("ALARM_ACTION").unwrap_or_default()),
+            alarm_may_move_traffic_alone: flag(env, "ALARM_MAY_MOVE_TRAFFIC_ALONE", false)?,
+            oncall_topic: text(env, "ONCALL_TOPIC_ARN"),
+            recovery_state_machine: text(env, "RECOVERY_STATE_MACHINE_ARN"),
         })
     }
+}
+
+/// A variable's value, trimmed; `None` when unset or empty.
+fn text(env: &dyn Env, name: &str) -> Option<String> {
+    env.get(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
@@ -60,6 +84,8 @@ mod tests {
         assert_eq!(c.primary_region, "us-east-1");
         assert!(c.require_healthy_target);
         assert_eq!(c.allowed_alarms, None);
+        assert_eq!(c.alarm_action, Ok(AlarmAction::Page));
+        assert!(!c.alarm_may_move_traffic_alone);
     }
 
     #[test]

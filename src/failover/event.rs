@@ -131,8 +131,8 @@ fn alarm_action(event: Value, config: &FailoverConfig) -> Result<Intent, Error> 
         ));
     }
     let data = alarm.alarm_data;
-    let state = alarm_state(&data, "alarmData.state")?;
-    decide(config, &data.alarm_name, AlarmPath::DirectAction, state)
+    let (state, at) = alarm_state(&data, "alarmData.state")?;
+    decide(config, &data.alarm_name, AlarmPath::DirectAction, state, at)
 }
 
 fn eventbridge(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
@@ -147,8 +147,8 @@ fn eventbridge(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
         ));
     }
     let data = envelope.detail;
-    let state = alarm_state(&data, "detail.state")?;
-    decide(config, &data.alarm_name, AlarmPath::EventBridge, state)
+    let (state, at) = alarm_state(&data, "detail.state")?;
+    decide(config, &data.alarm_name, AlarmPath::EventBridge, state, at)
 }
 
 fn sns(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
@@ -167,14 +167,14 @@ fn sns(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
     // ALARM among them is the one that matters.
     let chosen = alarms
         .iter()
-        .find(|(_, state)| state == "ALARM")
+        .find(|(_, state, _)| state == "ALARM")
         .unwrap_or(&alarms[0]);
     let state = if chosen.1 == "ALARM" {
         AlarmState::Alarm
     } else {
         AlarmState::Other(chosen.1.clone())
     };
-    decide(config, &chosen.0, AlarmPath::Sns, state)
+    decide(config, &chosen.0, AlarmPath::Sns, state, chosen.2.clone())
 }
 
 /// The two fields every alarm notification has, whatever the alarm's kind.
@@ -183,15 +183,17 @@ fn sns(event: Value, config: &FailoverConfig) -> Result<Intent, Error> {
 struct NotificationCore {
     alarm_name: String,
     new_state_value: String,
+    #[serde(default)]
+    state_change_time: Option<String>,
 }
 
-/// Reads an SNS alarm notification: (alarm name, new state).
+/// Reads an SNS alarm notification: (alarm name, new state, when it changed).
 ///
 /// A metric alarm's notification decodes as `CloudWatchAlarmPayload`.
 /// Composite and anomaly-detection alarms send no metric `Trigger` (or no
 /// `Threshold`), which that type requires; for them the name and the new
 /// state are read alone, so such an alarm still fails over.
-fn alarm_notification(text: &str, field: &str) -> Result<(String, String), Error> {
+fn alarm_notification(text: &str, field: &str) -> Result<(String, String, Option<String>), Error> {
     let mut message: Value = serde_json::from_str(text).map_err(|e| {
         Error::invalid(
             field,
@@ -207,11 +209,19 @@ fn alarm_notification(text: &str, field: &str) -> Result<(String, String), Error
     }
     let typed = validate::decode::<CloudWatchAlarmPayload>(message.clone());
     match typed {
-        Ok(payload) => Ok((payload.alarm_name, payload.new_state_value)),
+        Ok(payload) => Ok((
+            payload.alarm_name,
+            payload.new_state_value,
+            Some(payload.state_change_time),
+        )),
         Err(typed_error) => match validate::decode::<NotificationCore>(message) {
             Ok(core) => {
                 debug!(alarm = %core.alarm_name, "not a metric alarm notification; read its name and state alone");
-                Ok((core.alarm_name, core.new_state_value))
+                Ok((
+                    core.alarm_name,
+                    core.new_state_value,
+                    core.state_change_time,
+                ))
             }
             Err(_) => Err(match typed_error {
                 Error::InvalidRequest {
@@ -229,19 +239,25 @@ enum AlarmState {
     Other(String),
 }
 
-fn alarm_state(data: &CloudWatchAlarmData, field: &str) -> Result<AlarmState, Error> {
+/// The alarm's new state, and when it changed (to the second, UTC).
+fn alarm_state(
+    data: &CloudWatchAlarmData,
+    field: &str,
+) -> Result<(AlarmState, Option<String>), Error> {
     let state = data
         .state
         .as_ref()
         .ok_or_else(|| Error::invalid(field, "is missing: the alarm's new state is unknown"))?;
-    Ok(match state.value {
+    let at = state.timestamp.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let value = match state.value {
         CloudWatchAlarmStateValue::Alarm => AlarmState::Alarm,
         CloudWatchAlarmStateValue::Ok => AlarmState::Other("OK".to_owned()),
         CloudWatchAlarmStateValue::InsufficientData => {
             AlarmState::Other("INSUFFICIENT_DATA".to_owned())
         }
         _ => AlarmState::Other("an unknown state".to_owned()),
-    })
+    };
+    Ok((value, Some(at)))
 }
 
 fn decide(
@@ -249,6 +265,7 @@ fn decide(
     alarm_name: &str,
     path: AlarmPath,
     state: AlarmState,
+    changed_at: Option<String>,
 ) -> Result<Intent, Error> {
     // CloudWatch alarm names are 1 to 255 characters; the name is echoed in
     // logs and the result, so anything else is refused here.
@@ -273,6 +290,7 @@ fn decide(
     let trigger = Trigger::Alarm {
         name: alarm_name.to_owned(),
         path,
+        changed_at: changed_at.filter(|at| at.len() <= 64),
     };
     Ok(match state {
         AlarmState::Alarm => Intent::Failover(FailoverRequest {

@@ -2,12 +2,15 @@
 //! direct call or an alarm.
 //!
 //! - `event.rs`: the event shapes, decoded into a [`event::FailoverRequest`];
+//! - `alarm.rs`: what an alarm does by `AlarmAction` (page, start a
+//!   scenario's recovery, or move traffic here);
 //! - `config.rs`: what every mode shares (regions, guards);
 //! - `health.rs`: when a health check counts as healthy;
 //! - `dns/`: the DNS mode, Route 53 record sets in one atomic change batch;
 //! - `arc/`: the routing-control mode, ARC routing controls through the
 //!   cluster's data plane, with no us-east-1 dependency.
 
+pub mod alarm;
 pub mod arc;
 pub mod config;
 pub mod dns;
@@ -17,7 +20,7 @@ pub mod health;
 use aws_config::SdkConfig;
 use serde::Serialize;
 use serde_json::Value;
-use tracing::info;
+use tracing::{error, info, warn};
 
 use self::arc::RoutingControlMode;
 use self::arc::cluster::ArcCluster;
@@ -31,6 +34,8 @@ use self::event::Intent;
 use crate::aws::{self, SdkSettings};
 use crate::config::{ConfigError, Env};
 use crate::error::Error;
+use crate::plan::Plan;
+use crate::plan::alarm::AlarmAction;
 use crate::runtime::{Handler, Invocation};
 use crate::trigger::Trigger;
 
@@ -52,6 +57,13 @@ pub enum FailoverStatus {
     /// through their health checks within about a minute; there is no change
     /// to poll.
     Applied,
+    /// An alarm under `AlarmAction=page`: on-call told; nothing moved.
+    Paged,
+    /// An alarm under `AlarmAction=recover:<scenario>` started its recovery.
+    RecoveryStarted,
+    /// An alarm under `recover:<scenario>` found a recovery running, and
+    /// started nothing.
+    RecoveryRunning,
 }
 
 /// The handler's answer. `change_id`, `status` and `new_region` are the seed's contract.
@@ -76,9 +88,39 @@ pub struct FailoverResult {
     pub forced: bool,
     /// What asked for the failover: `direct` or `alarm:<name> (<path>)`.
     pub trigger: Trigger,
-    /// Why nothing was done, when skipped.
+    /// Why nothing was done, when skipped or paged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// An alarm's `AlarmAction`, when an alarm asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alarm_action: Option<String>,
+    /// The recovery an alarm started, or found running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_arn: Option<String>,
+    /// The SNS message id of the page to on-call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paged: Option<String>,
+}
+
+impl FailoverResult {
+    /// Nothing moved, for `reason`.
+    fn unmoved(status: FailoverStatus, trigger: Trigger, reason: String) -> Self {
+        FailoverResult {
+            change_id: None,
+            status,
+            new_region: None,
+            previous_region: None,
+            records: Vec::new(),
+            routing_controls: Vec::new(),
+            health_checks_passed: Vec::new(),
+            forced: false,
+            trigger,
+            reason: Some(reason),
+            alarm_action: None,
+            execution_arn: None,
+            paged: None,
+        }
+    }
 }
 
 /// What a mode did (or would do, for a dry run).
@@ -116,6 +158,13 @@ pub enum Mode {
 pub struct FailoverHandler {
     config: FailoverConfig,
     mode: Mode,
+    /// The deployment's recovery plan, which an alarm's action is judged
+    /// by; `Err`: its mistake.
+    plan: Result<Option<Plan>, String>,
+    /// On-call's topic (`ONCALL_TOPIC_ARN`).
+    sns: aws_sdk_sns::Client,
+    /// The recovery workflow (`RECOVERY_STATE_MACHINE_ARN`).
+    sfn: aws_sdk_sfn::Client,
 }
 
 impl Handler for FailoverHandler {
@@ -168,7 +217,17 @@ impl FailoverHandler {
                 ));
             }
         };
-        Ok(FailoverHandler::new(config, mode))
+        let plan = crate::plan::load(env).map_err(|e| {
+            // Not a failed init: a direct failover needs no plan.
+            error!(mistake = %e.reason, "the recovery plan is refused");
+            e.reason
+        });
+        Ok(FailoverHandler::new(config, mode)
+            .with_alarm_clients(
+                aws_sdk_sns::Client::new(sdk_config),
+                aws_sdk_sfn::Client::new(sdk_config),
+            )
+            .with_plan(plan))
     }
 
     /// One event: decode, validate, read, plan, apply.
@@ -180,20 +239,34 @@ impl FailoverHandler {
         let req = match event::parse(event, &self.config)? {
             Intent::Skip { trigger, reason } => {
                 info!(trigger = %trigger, reason = %reason, "skipped: nothing changed");
-                return Ok(FailoverResult {
-                    change_id: None,
-                    status: FailoverStatus::Skipped,
-                    new_region: None,
-                    previous_region: None,
-                    records: Vec::new(),
-                    routing_controls: Vec::new(),
-                    health_checks_passed: Vec::new(),
-                    forced: false,
+                return Ok(FailoverResult::unmoved(
+                    FailoverStatus::Skipped,
                     trigger,
-                    reason: Some(reason),
-                });
+                    reason,
+                ));
             }
             Intent::Failover(req) => req,
+        };
+        let alarm_action = if matches!(req.trigger, Trigger::Alarm { .. }) {
+            let action =
+                self.config
+                    .alarm_action
+                    .clone()
+                    .map_err(|reason| Error::Misconfigured {
+                        variable: "ALARM_ACTION",
+                        reason: format!("{reason}; nothing was moved or started"),
+                    })?;
+            info!(trigger = %req.trigger, alarm_action = %action, "alarm in ALARM");
+            match &action {
+                AlarmAction::Page => return self.page(req.trigger).await,
+                AlarmAction::Recover(scenario) => {
+                    return self.recover(req.trigger, scenario, invocation).await;
+                }
+                AlarmAction::Traffic => self.traffic_may_move_alone()?,
+            }
+            Some(action.to_string())
+        } else {
+            None
         };
         info!(
             from_region = %req.from_region,
@@ -241,12 +314,190 @@ impl FailoverHandler {
             forced: req.force,
             trigger: req.trigger,
             reason: None,
+            alarm_action,
+            execution_arn: None,
+            paged: None,
         })
     }
 
-    /// A handler for `config`, moving traffic by `mode`.
+    /// The deployment's plan, or the refusal that names its absence.
+    fn plan(&self) -> Result<&Plan, Error> {
+        match &self.plan {
+            Ok(Some(plan)) => Ok(plan),
+            Ok(None) => Err(Error::Misconfigured {
+                variable: "PLAN_FILE",
+                reason: format!(
+                    "names no recovery plan, and none is at {}: deploy the plan layer; nothing                      was moved or started",
+                    crate::plan::DEFAULT_PLAN_FILE
+                ),
+            }),
+            Err(mistake) => Err(Error::Misconfigured {
+                variable: "PLAN_FILE",
+                reason: format!(
+                    "holds a plan with a mistake ({mistake}); nothing was moved or started"
+                ),
+            }),
+        }
+    }
+
+    /// `AlarmAction=traffic`: refused when the plan recovers databases whose
+    /// writer is in the primary region, unless the deploy allows it.
+    fn traffic_may_move_alone(&self) -> Result<(), Error> {
+        let plan = match &self.plan {
+            Ok(plan) => plan.as_ref(),
+            Err(_) => Some(self.plan()?),
+        };
+        match crate::plan::alarm::traffic_alone_refusal(
+            plan,
+            &self.config.secondary_region,
+            self.config.alarm_may_move_traffic_alone,
+        ) {
+            Some(refusal) => Err(Error::Misconfigured {
+                variable: "ALARM_ACTION",
+                reason: format!("{refusal}. Nothing was moved"),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// `AlarmAction=page`: on-call is told; nothing moves.
+    async fn page(&self, trigger: Trigger) -> Result<FailoverResult, Error> {
+        let Some(topic) = &self.config.oncall_topic else {
+            return Err(Error::Misconfigured {
+                variable: "ONCALL_TOPIC_ARN",
+                reason: format!(
+                    "is empty, and AlarmAction is page: {trigger} is in ALARM and nobody could                      be told (nothing was moved). Deploy with AlarmTopicArn"
+                ),
+            });
+        };
+        let scenarios: Vec<String> = match &self.plan {
+            Ok(Some(plan)) => plan
+                .scenarios
+                .iter()
+                .filter(|(_, s)| s.moves_traffic)
+                .map(|(name, _)| name.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let message = alarm::page_message(
+            &trigger,
+            self.config.recovery_state_machine.as_deref(),
+            &scenarios,
+        );
+        let subject = format!("{trigger} in ALARM: nothing moved, decide");
+        let id = alarm::publish(&self.sns, topic, &subject, &message).await?;
+        info!(trigger = %trigger, message_id = %id, "paged: nothing moved");
+        let mut result = FailoverResult::unmoved(
+            FailoverStatus::Paged,
+            trigger,
+            "AlarmAction is page: on-call is told, nothing moved".to_owned(),
+        );
+        result.alarm_action = Some(AlarmAction::Page.to_string());
+        result.paged = Some(id);
+        Ok(result)
+    }
+
+    /// `AlarmAction=recover:<scenario>`: starts that scenario's recovery,
+    /// unless one runs; then tells on-call.
+    async fn recover(
+        &self,
+        trigger: Trigger,
+        scenario: &str,
+        invocation: &Invocation,
+    ) -> Result<FailoverResult, Error> {
+        let plan = self.plan()?;
+        crate::plan::alarm::may_start(plan, scenario).map_err(|reason| Error::Misconfigured {
+            variable: "ALARM_ACTION",
+            reason: format!("is recover:{scenario}, and {reason}; nothing was started"),
+        })?;
+        let Some(state_machine) = &self.config.recovery_state_machine else {
+            return Err(Error::Misconfigured {
+                variable: "RECOVERY_STATE_MACHINE_ARN",
+                reason: "is empty, and AlarmAction starts a recovery; nothing was started"
+                    .to_owned(),
+            });
+        };
+        let name = alarm::execution_name(&trigger, &invocation.request_id);
+        let started = alarm::start(&self.sfn, state_machine, &name, scenario).await?;
+        let (status, arn) = match &started {
+            alarm::Started::New(arn) => (FailoverStatus::RecoveryStarted, arn.clone()),
+            alarm::Started::Running(arn) => (FailoverStatus::RecoveryRunning, arn.clone()),
+        };
+        info!(trigger = %trigger, scenario, execution = %arn, status = ?status, "alarm's recovery");
+        // The recovery runs whether or not on-call hears of it now: a page
+        // that fails is logged, and the workflow reports its end anyway.
+        let paged = match &self.config.oncall_topic {
+            Some(topic) => {
+                let message = alarm::started_message(&trigger, scenario, &started);
+                let subject = format!("{trigger}: recovery of {scenario}");
+                match alarm::publish(&self.sns, topic, &subject, &message).await {
+                    Ok(id) => Some(id),
+                    Err(e) => {
+                        error!(error = %e, "on-call could not be told of the recovery");
+                        None
+                    }
+                }
+            }
+            None => {
+                warn!("ONCALL_TOPIC_ARN is empty: on-call is not told of the recovery");
+                None
+            }
+        };
+        let mut result = FailoverResult::unmoved(
+            status,
+            trigger,
+            format!(
+                "AlarmAction is recover:{scenario}: the workflow recovers the databases, then                  moves traffic once"
+            ),
+        );
+        result.alarm_action = Some(format!("recover:{scenario}"));
+        result.execution_arn = Some(arn);
+        result.paged = paged;
+        Ok(result)
+    }
+
+    /// A handler for `config`, moving traffic by `mode`. Its on-call and
+    /// workflow clients reach nowhere until `with_alarm_clients`, so that a
+    /// test that forgets them fails loudly.
     pub fn new(config: FailoverConfig, mode: Mode) -> Self {
-        FailoverHandler { config, mode }
+        let region = config.secondary_region.clone();
+        FailoverHandler {
+            config,
+            mode,
+            plan: Ok(None),
+            sns: aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::Config::builder()
+                    .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
+                    .region(aws_sdk_sns::config::Region::new(region.clone()))
+                    .endpoint_url("http://127.0.0.1:9")
+                    .build(),
+            ),
+            sfn: aws_sdk_sfn::Client::from_conf(
+                aws_sdk_sfn::Config::builder()
+                    .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
+                    .region(aws_sdk_sfn::config::Region::new(region))
+                    .endpoint_url("http://127.0.0.1:9")
+                    .build(),
+            ),
+        }
+    }
+
+    /// The same handler, with the clients an alarm's action uses.
+    pub fn with_alarm_clients(
+        mut self,
+        sns: aws_sdk_sns::Client,
+        sfn: aws_sdk_sfn::Client,
+    ) -> Self {
+        self.sns = sns;
+        self.sfn = sfn;
+        self
+    }
+
+    /// The same handler, with the deployment's recovery plan (or its
+    /// mistake).
+    pub fn with_plan(mut self, plan: Result<Option<Plan>, String>) -> Self {
+        self.plan = plan;
+        self
     }
 
     /// Its configuration: the regions a failover moves between.

@@ -11,6 +11,7 @@
 //! other way. [`expand`] turns a scenario's start into the per-database
 //! restore events the restore function already takes.
 
+pub mod alarm;
 mod expand;
 
 use std::collections::{BTreeMap, BTreeSet};

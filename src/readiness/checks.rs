@@ -481,6 +481,31 @@ pub fn failover(result: &FailoverResult) -> Check {
     }
 }
 
+/// What the primary-unhealthy alarm would do (`AlarmAction`), judged
+/// against the plan: `traffic` with databases whose writer is in the
+/// primary region, or a `recover:` scenario the alarm may not start, fails
+/// here rather than during the incident.
+pub fn alarm_action(
+    action: &Result<crate::plan::alarm::AlarmAction, String>,
+    plan: Option<&crate::plan::Plan>,
+    secondary_region: &str,
+    allowed_alone: bool,
+) -> Check {
+    let judged = match action {
+        Ok(action) => crate::plan::alarm::judge(action, plan, secondary_region, allowed_alone),
+        Err(mistake) => Err(format!("ALARM_ACTION {mistake}")),
+    };
+    match judged {
+        Ok(detail) => Check::pass("alarm_action", detail),
+        Err(detail) => Check::fail(
+            "alarm_action",
+            detail,
+            "Deploy with AlarmAction page, or recover:<scenario> of a scenario with a \
+             data-loss bound on every database: the deployer's fix.",
+        ),
+    }
+}
+
 /// The database name the workflow's cutover would UPSERT exists.
 pub fn cutover_record(zone: &str, name: &str, value: Option<&str>) -> Check {
     match value {
@@ -617,6 +642,30 @@ pub fn read_budget(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn traffic_alone_on_a_plan_with_primary_homed_databases_fails_the_alarm_action_check() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/plan/recovery-plan.json"
+        ))
+        .expect("the example plan");
+        let plan = crate::plan::parse(&text, &Default::default()).expect("a valid plan");
+        let traffic = Ok(crate::plan::alarm::AlarmAction::Traffic);
+
+        let check = alarm_action(&traffic, Some(&plan), "us-west-2", false);
+        let allowed = alarm_action(&traffic, Some(&plan), "us-west-2", true);
+
+        assert_eq!((check.check, check.ok), ("alarm_action", false));
+        assert!(
+            check
+                .detail
+                .contains("have their writer in the primary region"),
+            "{}",
+            check.detail
+        );
+        assert!(allowed.ok, "{}", allowed.detail);
+    }
 
     fn quotas(
         instances: (u64, Option<(i64, i64)>),

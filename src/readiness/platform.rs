@@ -62,7 +62,9 @@ pub struct PlanReadiness {
     /// Why nothing was checked: the running execution.
     pub skipped: Option<String>,
     /// The platform's own checks: `recovery_running` (a warning when it
-    /// could not be read: the pause during a recovery is then off).
+    /// could not be read: the pause during a recovery is then off), and
+    /// `alarm_action` (what the primary-unhealthy alarm would do, against
+    /// the plan).
     pub checks: Vec<Check>,
     pub scenarios: Vec<ScenarioReadiness>,
 }
@@ -275,11 +277,21 @@ impl ReadinessHandler {
                 databases,
             });
         }
+        let mut own = vec![guard];
+        if let Some(failover) = &self.failover {
+            let config = failover.config();
+            own.push(checks::alarm_action(
+                &config.alarm_action,
+                Some(plan),
+                &config.secondary_region,
+                config.alarm_may_move_traffic_alone,
+            ));
+        }
         let readiness = PlanReadiness {
-            ready: Some(out.iter().all(|s| s.ready)),
+            ready: Some(own.iter().all(|c| c.ok) && out.iter().all(|s| s.ready)),
             checked_at,
             skipped: None,
-            checks: vec![guard],
+            checks: own,
             scenarios: out,
         };
         self.emit(&readiness, invocation);

@@ -98,6 +98,35 @@ pub fn http_get(url: &str, path: &str) -> (u16, String) {
     http("GET", url, path, "")
 }
 
+/// One AWS JSON-protocol call to moto at `url` (`target` is the
+/// `X-Amz-Target`, e.g. `AmazonSQS.ReceiveMessage`), for a service we have
+/// no SDK crate for, or a call a test makes outside the code under test.
+pub fn aws_json(
+    url: &str,
+    region: &str,
+    service: &str,
+    target: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential=testing/20261122/{region}/{service}/aws4_request, \
+         SignedHeaders=host, Signature=0"
+    );
+    let (status, text) = http_with(
+        "POST",
+        url,
+        "/",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", target),
+            ("Authorization", &authorization),
+        ],
+        &body.to_string(),
+    );
+    assert_eq!(status, 200, "{target}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{target} answered non-JSON: {text}"))
+}
+
 fn http(method: &str, url: &str, path: &str, body: &str) -> (u16, String) {
     http_with(
         method,
@@ -270,13 +299,19 @@ pub async fn record_sets(
 }
 
 /// The failover configuration of the tests: us-east-1 → us-west-2, health
-/// checks required, any alarm.
+/// checks required, any alarm; an alarm moves traffic (`AlarmAction=traffic`,
+/// with no plan deployed), which is what these tests exercise. The other
+/// actions are tests/alarm_action.rs's.
 pub fn failover_config() -> dr_lambdas::failover::config::FailoverConfig {
     dr_lambdas::failover::config::FailoverConfig {
         primary_region: "us-east-1".into(),
         secondary_region: "us-west-2".into(),
         require_healthy_target: true,
         allowed_alarms: None,
+        alarm_action: Ok(dr_lambdas::plan::alarm::AlarmAction::Traffic),
+        alarm_may_move_traffic_alone: false,
+        oncall_topic: None,
+        recovery_state_machine: None,
     }
 }
 
