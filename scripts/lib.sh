@@ -229,8 +229,10 @@ start_arc() {
   local panel="arn:aws:route53-recovery-control::123456789012:controlpanel/dr-panel/routingcontrol"
   export ROUTING_CONTROLS="{\"us-east-1\": \"$panel/us-east-1\", \"us-west-2\": \"$panel/us-west-2\"}"
   say "ARC cluster emulator at $ARC_EMULATOR"
+  # Its alarms exercise the routing-control move: AlarmAction=traffic, with
+  # no plan deployed (tests/alarm_action.rs holds page and recover).
   LAMBDA_PORT='' start_emulator_at LAMBDA_ARC_URL lambda-arc FAILOVER_MODE=routing-control \
-    PRIMARY_REGION=us-east-1 SECONDARY_REGION=us-west-2 \
+    ALARM_ACTION=traffic PRIMARY_REGION=us-east-1 SECONDARY_REGION=us-west-2 \
     ROUTING_CONTROLS="$ROUTING_CONTROLS" ARC_CLUSTER_ENDPOINTS="$ARC_CLUSTER_ENDPOINTS" "$@"
 }
 
