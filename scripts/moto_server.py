@@ -38,12 +38,13 @@ What each correction corrects:
    keeps both, so a promoted replica would read as a replica forever and a
    recovery from a standby would never become available. Both are cleared
    here, as RDS does at the end of the promotion (moto promotes at once).
-5. A restore's explicit `false`. moto's instance restores copy the source's
-   settings, then apply only the request's truthy values: an explicit
-   `DeletionProtection=false` (what a drill sends, so that its cleanup can
-   delete the copy) or `MultiAZ=false` is dropped, and the copy inherits the
-   source's `true`. Real RDS applies what the request says. Those two are
-   applied here.
+5. A restore's explicit `false`. moto's instance and Aurora cluster
+   restores copy the source's settings, then apply only the request's truthy
+   values: an explicit `DeletionProtection=false` (what a drill sends, so
+   that its cleanup can delete the copy) or `MultiAZ=false` is dropped, and
+   the copy inherits the source's `true` (found by the drill of a plan,
+   whose Aurora copy's delete was refused as protected). Real RDS applies
+   what the request says. Those two are applied here.
 
 7. For the overhead bench only ($DR_HOLD set, scripts/bench_overhead): moto
    creates every database at once, which measures nothing. An instance named
@@ -240,11 +241,14 @@ def correct_promotion():
 def correct_explicit_false():
     from moto.rds.models import RDSBackend
 
-    def applying_false(restore, position):
+    def applying_false(restore, position, keys=("deletion_protection", "multi_az")):
         def restore_applying_false(self, *args, **kwargs):
             database = restore(self, *args, **kwargs)
-            overrides = args[position] if len(args) > position else kwargs.get("overrides", {})
-            for key in ("deletion_protection", "multi_az"):
+            if position is None:  # the overrides are the keyword arguments themselves
+                overrides = kwargs
+            else:
+                overrides = args[position] if len(args) > position else kwargs.get("overrides", {})
+            for key in keys:
                 if overrides.get(key) is False:
                     setattr(database, key, False)
             return database
@@ -256,6 +260,12 @@ def correct_explicit_false():
     )
     RDSBackend.restore_db_instance_to_point_in_time = applying_false(
         RDSBackend.restore_db_instance_to_point_in_time, 2
+    )
+    RDSBackend.restore_db_cluster_from_snapshot = applying_false(
+        RDSBackend.restore_db_cluster_from_snapshot, 1, ("deletion_protection",)
+    )
+    RDSBackend.restore_db_cluster_to_point_in_time = applying_false(
+        RDSBackend.restore_db_cluster_to_point_in_time, None, ("deletion_protection",)
     )
 
 
