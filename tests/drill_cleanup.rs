@@ -222,9 +222,9 @@ async fn sweep(cloudwatch: aws_sdk_cloudwatch::Client) -> Value {
     handler(rds, cloudwatch, settings)
         .handle(
             json!({"action": "sweep",
-                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "snapshot_id": "latest",
+                   "restores": [{"db_instance": "orders-dr-d1a2b3c4e", "snapshot_id": "latest",
                                "source_db_instance": "orders", "region": "us-west-2",
-                               "drill": "drill-1"}}),
+                               "drill": "drill-1"}]}),
             &Invocation::new("req-1"),
         )
         .await

@@ -180,9 +180,9 @@ async fn sweep(handler: &DrillHandler) -> Value {
     handler
         .handle(
             json!({"action": "sweep",
-                   "restore": {"db_instance": "orders-dr-d1a2b3c4e", "snapshot_id": "latest",
+                   "restores": [{"db_instance": "orders-dr-d1a2b3c4e", "snapshot_id": "latest",
                                "source_db_instance": "orders", "region": "us-west-2",
-                               "drill": "this-drill"}}),
+                               "drill": "this-drill"}]}),
             &Invocation::new("req-1"),
         )
         .await
@@ -621,9 +621,9 @@ async fn sweep_cluster(handler: &DrillHandler) -> Value {
     handler
         .handle(
             json!({"action": "sweep",
-                   "restore": {"db_cluster": "orders-dr-d1a2b3c4e",
+                   "restores": [{"db_cluster": "orders-dr-d1a2b3c4e",
                                "writer_instance": "orders-dr-writer-d1a2b3c4e",
-                               "snapshot_id": "latest", "region": "us-west-2", "drill": "this-drill"}}),
+                               "snapshot_id": "latest", "region": "us-west-2", "drill": "this-drill"}]}),
             &Invocation::new("req-1"),
         )
         .await
@@ -644,4 +644,137 @@ async fn cleanup_with_drill_record_at(value: &str) -> (Value, usize) {
     let out = cleanup(&handler(rds, route53, settings()), json!([])).await;
     let sent = *changes.lock().unwrap();
     (out, sent)
+}
+
+/// A plan of one database, orders, recovered from its standby; its drill
+/// record `orders.drill.internal`, its drill source its latest snapshot.
+fn one_database_plan() -> dr_lambdas::plan::Plan {
+    let text = json!({
+        "version": 1,
+        "databases": [{
+            "name": "orders", "record": PRODUCTION, "drill_record": "orders.drill.internal",
+            "restore": {"regional-outage": {"standby": "orders-replica", "region": "us-west-2"}},
+            "drill": {"db_instance": "orders-dr", "snapshot_id": "latest",
+                      "source_db_instance": "orders", "region": "us-west-2"}
+        }],
+        "scenarios": {"regional-outage": {"moves_traffic": true,
+                      "runs_in": {"account": "123456789012", "region": "us-west-2"}}}
+    });
+    dr_lambdas::plan::parse(&text.to_string(), &Default::default()).expect("a valid plan")
+}
+
+async fn cleanup_of_copy(handler: &DrillHandler, record: &str) -> Value {
+    handler
+        .handle(
+            json!({"action": "cleanup",
+                   "copies": [{"database": "orders", "record": record,
+                               "restore": {"db_instance": "orders-dr-d1a2b3c4e", "region": "us-west-2"}}]}),
+            &Invocation::new("req-3"),
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_scenario_drills_cleanup_never_deletes_a_production_record_named_as_a_copys() {
+    let changes = Arc::new(Mutex::new(0));
+    let route53 = zone_with(vec![cname(PRODUCTION, THIS_COPY)], &changes);
+    let rds = mock_client!(aws_sdk_rds, RuleMode::MatchAny, []);
+    let handler = handler(rds, route53, settings()).with_plan(Ok(Some(one_database_plan())));
+
+    let cleaned = cleanup_of_copy(&handler, PRODUCTION).await;
+
+    assert_eq!(cleaned["failed"][0]["part"], "record");
+    assert_eq!(cleaned["failed"][0]["error"], "Misconfigured");
+    assert!(
+        cleaned["failed"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("it is a production record"),
+        "{cleaned}"
+    );
+    assert_eq!(*changes.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_scenario_drills_cleanup_never_deletes_a_record_outside_the_plans_drill_records() {
+    let changes = Arc::new(Mutex::new(0));
+    let route53 = zone_with(vec![cname("billing.drill.internal", THIS_COPY)], &changes);
+    let rds = mock_client!(aws_sdk_rds, RuleMode::MatchAny, []);
+    let handler = handler(rds, route53, settings()).with_plan(Ok(Some(one_database_plan())));
+
+    let cleaned = cleanup_of_copy(&handler, "billing.drill.internal").await;
+
+    assert!(
+        cleaned["failed"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("it is no drill record of the recovery plan"),
+        "{cleaned}"
+    );
+    assert_eq!(*changes.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_scenario_drill_whose_drill_record_points_at_production_is_refused_before_any_change() {
+    let changes = Arc::new(Mutex::new(0));
+    let route53 = zone_with(
+        vec![cname("orders.drill.internal", PRODUCTION_ADDRESS)],
+        &changes,
+    );
+    let rds = mock_client!(aws_sdk_rds, RuleMode::MatchAny, []);
+    let handler = handler(rds, route53, settings()).with_plan(Ok(Some(one_database_plan())));
+
+    let err = handler
+        .handle(
+            json!({"action": "preflight", "execution": "drill-2",
+                   "input": {"drill": true, "rehearse": {"scenario": "regional-outage"}},
+                   "deployment": {"zone_id": ZONE}}),
+            &Invocation::new("req-4"),
+        )
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.name(), "Misconfigured");
+    assert!(
+        err.to_string().contains(
+            "gives 'orders' the drill record 'orders.drill.internal', which is not a drill's"
+        ),
+        "{err}"
+    );
+    assert_eq!(*changes.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_scheduled_drill_of_a_scenario_restores_drill_copies_and_never_the_standby() {
+    let route53 = zone_with(vec![], &Arc::default());
+    let rds = mock_client!(aws_sdk_rds, RuleMode::MatchAny, []);
+    let handler = handler(rds, route53, settings()).with_plan(Ok(Some(one_database_plan())));
+
+    let checked = handler
+        .handle(
+            json!({"action": "preflight", "execution": "drill-3",
+                   "input": {"drill": true, "rehearse": {"scenario": "regional-outage"}},
+                   "deployment": {"zone_id": ZONE}}),
+            &Invocation::new("req-5"),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(checked["drill"], true);
+    assert_eq!(checked["traffic"], false);
+    let orders = &checked["platform"]["databases"][0];
+    assert_eq!(orders["record"], "orders.drill.internal");
+    assert_eq!(orders["promotion_not_rehearsed"], true);
+    assert_eq!(orders["restore"]["standby"], Value::Null);
+    assert_eq!(orders["restore"]["drill"], "drill-3");
+    let copy = orders["restore"]["db_instance"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(copy.starts_with("orders-dr-d"), "{copy}");
+    assert_eq!(
+        checked["prepared"]["copies"][0]["record"],
+        "orders.drill.internal"
+    );
+    assert_eq!(checked["prepared"]["marker"], "drill-3");
 }

@@ -313,10 +313,14 @@ fn every_way_into_the_restore_passes_the_poll_counter_and_the_defaults() {
     let def = definition();
     let states = def["States"].as_object().expect("States");
     // A recovery, or a drill once swept: both after the settings and the
-    // pre-flight's dry runs.
+    // pre-flight's dry runs. A drill of a scenario goes to its own restores.
     assert_eq!(
         into(&def, "StartRestore"),
-        set(["IsDrill", "IsDrillSkipped"].into_iter())
+        set(["IsDrill", "IsPlatformDrill"].into_iter())
+    );
+    assert_eq!(
+        into(&def, "IsPlatformDrill"),
+        set(["IsDrillSkipped"].into_iter())
     );
     assert_eq!(
         into(&def, "IsDrill"),

@@ -1897,3 +1897,174 @@ async fn bad_data_where_traffic_is_not_served_is_refused_before_any_change() {
     oncall_messages(&world);
     traffic_on_primary(&world);
 }
+
+/// A scheduled drill of the seeded plan's regional outage (orders from its
+/// standby, inventory an Aurora cluster, customers an instance), as the
+/// schedule renders `DrillInput`, polling every second.
+fn plan_drill() -> Value {
+    scheduled_input(&json!({
+        "scenario": "regional-outage",
+        "settings": {"platform_poll_seconds": 1, "dns_poll_seconds": 1},
+    }))
+}
+
+/// The clusters in `REGION` whose names start with `prefix`.
+async fn clusters_named(world: &World, prefix: &str) -> Vec<String> {
+    let rds = common::rds(&world.moto, REGION);
+    let out = rds
+        .describe_db_clusters()
+        .send()
+        .await
+        .expect("describe clusters");
+    out.db_clusters()
+        .iter()
+        .filter_map(|c| c.db_cluster_identifier())
+        .filter(|id| id.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Each production record of the seeded plan, with its CNAME value.
+async fn platform_values(world: &World) -> Vec<(String, String)> {
+    let mut values = Vec::new();
+    for name in platform_records().into_values() {
+        let value = record(world, &name).await;
+        values.push((name, value));
+    }
+    values
+}
+
+#[tokio::test]
+async fn a_drill_of_the_plan_restores_validates_and_points_every_drill_record_then_cleans_up() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+    let production = platform_values(&world).await;
+
+    let execution = run(&world, &plan_drill()).await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    let report = &execution.output["drill_report"]["report"];
+    assert_eq!(report["outcome"], "succeeded", "{report}");
+    for state in [
+        "PlatformDryRuns",
+        "SweepLeftovers",
+        "PlatformRestores",
+        "ValidatePlatform",
+        "PointPlatformRecords",
+        "CleanupDrill",
+        "DrillSucceeded",
+    ] {
+        assert_eq!(
+            count(&execution.path, state),
+            1,
+            "{state}: {:?}",
+            execution.path
+        );
+    }
+    for never in [
+        "PlatformDryRunFailover",
+        "FailoverRegion",
+        "RestoreDatabase",
+    ] {
+        assert_eq!(
+            count(&execution.path, never),
+            0,
+            "{never}: {:?}",
+            execution.path
+        );
+    }
+    let databases = report["steps"]["databases"]
+        .as_array()
+        .expect("per database");
+    let names: Vec<&str> = databases
+        .iter()
+        .filter_map(|d| d["database"].as_str())
+        .collect();
+    assert_eq!(names, ["orders", "inventory", "customers"]);
+    for db in databases {
+        assert_eq!(db["ok"], true, "{db}");
+        assert_eq!(db["drill_record_moved"], true, "{db}");
+        assert!(db["seconds_to_validated"].is_i64(), "{db}");
+    }
+    assert!(report["recovery_time_seconds"].is_i64(), "{report}");
+    // Each drill record pointed at its own copy until the cleanup deleted it
+    // (delete_record deletes a record only while it names this drill's copy).
+    let deleted: Vec<&str> = report["steps"]["cleanup"]["deleted"]
+        .as_array()
+        .expect("deleted")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for name in ["orders", "inventory", "customers"] {
+        let record = format!("record '{name}.drilling.orders.internal.'");
+        assert!(deleted.contains(&record.as_str()), "{record}: {deleted:?}");
+    }
+    assert_eq!(
+        deleted.len(),
+        3 + 4,
+        "three records; two instances, and a cluster with its writer: {deleted:?}"
+    );
+    assert_eq!(report["steps"]["cleanup"]["failed"], json!([]));
+    // Nothing left, production untouched, no traffic moved.
+    assert_eq!(
+        instances_named(&world, "orders-drill-d").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        instances_named(&world, "customers-platform-dr-d").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        clusters_named(&world, "inventory-platform-dr-d").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(platform_values(&world).await, production);
+    assert_eq!(traffic_region(&world).await, "us-east-1");
+    let messages = oncall_messages(&world);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(
+        messages[0].0,
+        "dr-lambdas: drill of regional-outage succeeded"
+    );
+}
+
+#[tokio::test]
+async fn a_drill_of_a_plan_whose_orders_database_is_a_standby_leaves_it_a_replica_and_says_so() {
+    let world = world_or_skip!();
+    let _one = ONE_AT_A_TIME.lock().await;
+    traffic_on_primary(&world);
+    oncall_messages(&world);
+
+    let execution = run(&world, &plan_drill()).await;
+
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    let standby = common::rds(&world.moto, REGION)
+        .describe_db_instances()
+        .db_instance_identifier("orders-standby")
+        .send()
+        .await
+        .expect("describe the standby");
+    assert!(
+        standby.db_instances()[0]
+            .read_replica_source_db_instance_identifier()
+            .is_some(),
+        "the standby was promoted"
+    );
+    let steps = &execution.output["drill_report"]["report"]["steps"];
+    let orders = &steps["databases"][0];
+    assert_eq!(orders["database"], "orders");
+    assert_eq!(orders["promotion_not_rehearsed"], true);
+    assert_eq!(steps["databases"][1]["promotion_not_rehearsed"], false);
+    let notes = steps["not_rehearsed"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("orders: the promotion of its standby was not rehearsed"),
+        "{notes:?}"
+    );
+    oncall_messages(&world);
+}

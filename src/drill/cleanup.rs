@@ -29,6 +29,17 @@ pub struct Cleaned {
     pub pending: Vec<String>,
 }
 
+/// One database's copy in a drill of a scenario: what the cleanup deletes.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Copy {
+    pub database: String,
+    /// Its drill record (deleted while it points at this drill's copy).
+    pub record: String,
+    /// Its restore event, under drill names.
+    pub restore: Value,
+}
+
 /// The names a drill's restore event creates: `(instance, cluster)`.
 pub fn names(restore: &Value) -> (Option<String>, Option<String>) {
     let text = |f: &str| restore.get(f).and_then(Value::as_str).map(str::to_owned);

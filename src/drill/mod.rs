@@ -62,8 +62,9 @@ enum DrillEvent {
     /// After the pre-flight: the primary's alarm, then earlier drills'
     /// leftovers deleted where that is provably safe.
     Sweep {
-        /// The drill's restore, as the pre-flight made it.
-        restore: Value,
+        /// The drill's restores, as the pre-flight made them (one, or a
+        /// scenario's).
+        restores: Vec<Value>,
     },
     Cleanup {
         /// Absent when the drill was refused before it restored anything.
@@ -71,6 +72,11 @@ enum DrillEvent {
         marker: Option<String>,
         #[serde(default)]
         restore: Option<Value>,
+        /// A drill of a scenario: each database's copy and drill record
+        /// (empty for one database's drill, whose record is the configured
+        /// one).
+        #[serde(default)]
+        copies: Vec<cleanup::Copy>,
         /// Leftover clusters the sweep could not finish (their writer was
         /// still being deleted): this cleanup's loop finishes them.
         #[serde(default)]
@@ -117,6 +123,10 @@ enum DrillEvent {
         /// The scenario, the metrics' `Scenario` dimension.
         #[serde(default)]
         scenario: Option<String>,
+        /// A drill's cutover (of its drill records): the report writes its
+        /// metrics, not the recovery's.
+        #[serde(default)]
+        drill: bool,
     },
     /// A platform recovery's message to on-call, bounded (`notice.rs`).
     Notice {
@@ -212,20 +222,21 @@ impl Handler for DrillHandler {
                 input,
                 deployment,
             } => Ok(self.preflight(&execution, &input, &deployment).await?),
-            DrillEvent::Sweep { restore } => {
+            DrillEvent::Sweep { restores } => {
                 let epoch = invocation
                     .received
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs() as i64);
-                Ok(self.sweep(&restore, epoch).await?)
+                Ok(self.sweep(&restores, epoch).await?)
             }
             DrillEvent::Cleanup {
                 marker,
                 restore,
+                copies,
                 sweep_pending,
             } => {
                 let mut out = self
-                    .cleanup(marker.as_deref(), restore.as_ref(), &sweep_pending)
+                    .cleanup(marker.as_deref(), restore.as_ref(), &copies, &sweep_pending)
                     .await?;
                 out["cleaned_at"] = json!(now);
                 Ok(out)
@@ -252,6 +263,7 @@ impl Handler for DrillHandler {
                 execution,
                 started_at,
                 scenario,
+                drill,
             } => {
                 let out = cutover::decide(
                     &databases,
@@ -262,13 +274,17 @@ impl Handler for DrillHandler {
                     started_at.as_deref(),
                     invocation.received,
                 );
-                for line in cutover::metrics(
-                    &self.settings.namespace,
-                    scenario.as_deref().unwrap_or("none"),
-                    &out,
-                    invocation.received,
-                ) {
-                    println!("{line}");
+                // A drill's databases are copies: its report writes the
+                // Drill* metrics, never the recovery's.
+                if !drill {
+                    for line in cutover::metrics(
+                        &self.settings.namespace,
+                        scenario.as_deref().unwrap_or("none"),
+                        &out,
+                        invocation.received,
+                    ) {
+                        println!("{line}");
+                    }
                 }
                 Ok(out)
             }
@@ -484,12 +500,33 @@ impl DrillHandler {
         input: &Value,
         deployment: &Value,
     ) -> Result<Value, Error> {
-        if let Some(given) = input.as_object().filter(|m| m.contains_key("scenario")) {
-            let start = preflight::platform_start(given)?;
-            let expanded = self.expand(&start)?;
-            let checked =
-                preflight::check_platform(given, expanded, deployment, self.rds.home_region())?;
-            info!(scenario = %start.scenario, traffic = %checked["traffic"], "platform start checked");
+        if let Some(given) = input.as_object().filter(|_| preflight::is_platform(input)) {
+            let (drill, body) = preflight::platform_body(given)?;
+            let start = preflight::platform_start(&body)?;
+            let mut expanded = self.expand(&start)?;
+            let prepared = if drill {
+                let prepared = preflight::drill_platform(
+                    &mut expanded,
+                    &self.drill_sources(),
+                    execution,
+                    &self.settings.records,
+                )?;
+                self.drill_records_are_drills(&prepared).await?;
+                Some(prepared)
+            } else {
+                None
+            };
+            let mut checked = preflight::check_platform(
+                &body,
+                expanded,
+                deployment,
+                self.rds.home_region(),
+                drill,
+            )?;
+            if let Some(prepared) = prepared {
+                checked["prepared"] = prepared;
+            }
+            info!(scenario = %start.scenario, drill, traffic = %checked["traffic"], "platform start checked");
             return Ok(checked);
         }
         let checked = preflight::check(
@@ -519,40 +556,115 @@ impl DrillHandler {
         Ok(checked)
     }
 
+    /// The plan's drill source of each database that has one (`drill`).
+    fn drill_sources(&self) -> std::collections::BTreeMap<String, Value> {
+        match &self.plan {
+            Ok(Some(plan)) => plan
+                .databases
+                .iter()
+                .filter_map(|db| Some((db.name.clone(), db.drill.clone()?)))
+                .collect(),
+            _ => Default::default(),
+        }
+    }
+
+    /// Every drill record of a scenario's drill must be a drill's or
+    /// absent, never someone else's record: the drill would overwrite it,
+    /// then delete it.
+    async fn drill_records_are_drills(&self, prepared: &Value) -> Result<(), Error> {
+        let Some(zone) = &self.settings.zone else {
+            return Ok(());
+        };
+        for copy in prepared["copies"].as_array().into_iter().flatten() {
+            let name = copy["record"].as_str().unwrap_or_default();
+            let (sets, _) = cleanup::record_sets(&self.route53, zone, name).await?;
+            if let Some(problem) = preflight::drill_record_problem(name, &sets) {
+                return Err(Error::Misconfigured {
+                    variable: "PLAN_FILE",
+                    reason: format!(
+                        "gives '{}' the drill record '{name}', which is not a drill's: \
+                         {problem}. A drill would overwrite it, then delete it; nothing was \
+                         changed",
+                        copy["database"].as_str().unwrap_or_default()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Why a scenario drill's cleanup may not delete `record`: it is a
+    /// production record, or not a drill record of the plan. `None`: it may
+    /// (while it points at this drill's copy).
+    fn drill_record_refusal(&self, record: &str) -> Option<String> {
+        let name = preflight::normalized(record);
+        if self
+            .production_records()
+            .iter()
+            .any(|p| preflight::normalized(p) == name)
+        {
+            return Some("it is a production record: it was left as it is".to_owned());
+        }
+        match &self.plan {
+            Ok(Some(plan)) if plan.databases.iter().any(|db| db.drill_record == name) => None,
+            _ => {
+                Some("it is no drill record of the recovery plan: it was left as it is".to_owned())
+            }
+        }
+    }
+
+    /// Every production record a drill must never touch: the configured
+    /// ones, and each of the plan's.
+    fn production_records(&self) -> Vec<String> {
+        let mut records = self.settings.records.production.clone();
+        if let Ok(Some(plan)) = &self.plan {
+            records.extend(plan.databases.iter().map(|db| db.record.clone()));
+        }
+        records
+    }
+
     /// The sweep, after the pre-flight: no drill while the primary's alarm
     /// is not known quiet; else earlier drills' leftovers of the same
-    /// restore, deleted where `plan::sweep_verdict` allows.
-    async fn sweep(&self, restore: &Value, now: i64) -> Result<Value, Error> {
+    /// restores, deleted where `plan::sweep_verdict` allows.
+    async fn sweep(&self, restores: &[Value], now: i64) -> Result<Value, Error> {
         if let Some(reason) = self.alarm_says_no().await {
             info!(reason = %reason, "drill skipped");
             return Ok(json!({"skip": reason, "deleted": [], "kept": [], "pending": []}));
         }
         // What production points at, read once; unreadable: keep every
         // leftover (fail closed), and go on with the drill.
+        let records = self.production_records();
         let production = match &self.settings.zone {
-            Some(zone) if !self.settings.records.production.is_empty() => {
-                cleanup::production_values(&self.route53, zone, &self.settings.records.production)
+            Some(zone) if !records.is_empty() => {
+                cleanup::production_values(&self.route53, zone, &records)
                     .await
                     .map_err(|e| format!("{}: {e}", e.name()))
             }
             _ => Ok(Vec::new()),
         };
-        let region = self.region_of(restore);
-        let client = self.rds.get(&region);
-        let (instance, cluster) = cleanup::names(restore);
-        // The names without their drill suffix: what this input's copies
-        // are called, whichever drill made them.
+        // The names without their drill suffix: what these inputs' copies
+        // are called, whichever drill made them; one sweep per region.
         let base = |name: &str| {
             name.get(..name.len().saturating_sub(validate::DRILL_SUFFIX_LEN))
                 .unwrap_or(name)
                 .to_owned()
         };
-        let bases: Vec<String> = cluster
-            .iter()
-            .chain(instance.iter())
-            .map(|n| base(n))
-            .collect();
-        let swept = cleanup::sweep(&client, &region, &bases, now, &production).await?;
+        let mut bases: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for restore in restores {
+            let (instance, cluster) = cleanup::names(restore);
+            bases
+                .entry(self.region_of(restore))
+                .or_default()
+                .extend(cluster.iter().chain(instance.iter()).map(|n| base(n)));
+        }
+        let mut swept = cleanup::Swept::default();
+        for (region, bases) in &bases {
+            let client = self.rds.get(region);
+            let found = cleanup::sweep(&client, region, bases, now, &production).await?;
+            swept.deleted.extend(found.deleted);
+            swept.kept.extend(found.kept);
+            swept.pending.extend(found.pending);
+        }
         if !swept.deleted.is_empty() || !swept.kept.is_empty() {
             warn!(deleted = ?swept.deleted, kept = ?swept.kept, "leftovers of earlier drills");
         }
@@ -638,6 +750,7 @@ impl DrillHandler {
         &self,
         marker: Option<&str>,
         restore: Option<&Value>,
+        copies: &[cleanup::Copy],
         sweep_pending: &[String],
     ) -> Result<Value, Error> {
         let mut cleaned = cleanup::Cleaned::default();
@@ -652,42 +765,76 @@ impl DrillHandler {
                 failed.push(json!({"part": part, "error": e.name(), "message": e.to_string()}))
             }
         };
-        // Only the configured drill record, whatever the event says, and
-        // only while it points at this drill's copy (its names' suffix).
-        let suffix = restore.and_then(|r| {
-            let (instance, cluster) = cleanup::names(r);
-            cluster.or(instance).and_then(|id| {
+        // Each copy with the record that names it: one database's drill has
+        // the configured drill record, whatever the event says; a scenario's,
+        // each database's drill record of the plan, and no other name.
+        let pairs: Vec<(Option<String>, &Value)> = if copies.is_empty() {
+            restore
+                .map(|r| (self.settings.records.drill.clone(), r))
+                .into_iter()
+                .collect()
+        } else {
+            let mut pairs = Vec::new();
+            for copy in copies {
+                match self.drill_record_refusal(&copy.record) {
+                    None => pairs.push((Some(copy.record.clone()), &copy.restore)),
+                    Some(reason) => {
+                        note(
+                            "record",
+                            Err(Error::Misconfigured {
+                                variable: "PLAN_FILE",
+                                reason: format!(
+                                    "gives '{}' the drill record '{}', which the cleanup may \
+                                     not delete: {reason}",
+                                    copy.database, copy.record
+                                ),
+                            }),
+                        );
+                        pairs.push((None, &copy.restore));
+                    }
+                }
+            }
+            pairs
+        };
+        for (record, restore) in &pairs {
+            // Only while the record points at this drill's copy (its names'
+            // suffix).
+            let (instance, cluster) = cleanup::names(restore);
+            let suffix = cluster.clone().or(instance.clone()).and_then(|id| {
                 id.get(id.len().saturating_sub(validate::DRILL_SUFFIX_LEN)..)
                     .map(str::to_owned)
-            })
-        });
-        if let (Some(zone), Some(name), Some(suffix)) = (
-            &self.settings.zone,
-            &self.settings.records.drill,
-            suffix.filter(|s| validate::is_drill_identifier(&format!("x{s}"))),
-        ) {
-            let result = cleanup::delete_record(&self.route53, zone, name, &suffix).await;
-            note("record", result.map(|r| cleaned.deleted.extend(r)));
+            });
+            if let (Some(zone), Some(name), Some(suffix)) = (
+                &self.settings.zone,
+                record,
+                suffix.filter(|s| validate::is_drill_identifier(&format!("x{s}"))),
+            ) {
+                let result = cleanup::delete_record(&self.route53, zone, name, &suffix).await;
+                note("record", result.map(|r| cleaned.deleted.extend(r)));
+            }
+            if let Some(marker) = marker {
+                let region = self.region_of(restore);
+                let client = self.rds.get(&region);
+                let result = cleanup::delete_database(
+                    &client,
+                    &region,
+                    instance.as_deref(),
+                    cluster.as_deref(),
+                    Some(marker),
+                )
+                .await;
+                note(
+                    "database",
+                    result.map(|c| {
+                        cleaned.deleted.extend(c.deleted);
+                        cleaned.pending.extend(c.pending);
+                    }),
+                );
+            }
         }
-        if let (Some(marker), Some(restore)) = (marker, restore) {
-            let region = self.region_of(restore);
+        if let (Some(_), Some((_, first))) = (marker, pairs.first()) {
+            let region = self.region_of(first);
             let client = self.rds.get(&region);
-            let (instance, cluster) = cleanup::names(restore);
-            let result = cleanup::delete_database(
-                &client,
-                &region,
-                instance.as_deref(),
-                cluster.as_deref(),
-                Some(marker),
-            )
-            .await;
-            note(
-                "database",
-                result.map(|c| {
-                    cleaned.deleted.extend(c.deleted);
-                    cleaned.pending.extend(c.pending);
-                }),
-            );
             for id in sweep_pending {
                 let result = cleanup::delete_database(&client, &region, None, Some(id), None).await;
                 note(
@@ -728,6 +875,15 @@ impl DrillHandler {
             parsed.started_at = started_at;
         }
         let report = plan::report(&parsed);
+        if parsed.platform.as_ref().is_some_and(|p| !p.is_null()) {
+            info!(outcome = ?report.outcome, recovery_time_seconds = report.recovery_time_seconds, data_loss_seconds = report.data_loss_seconds, "drill of a scenario reported");
+            for line in
+                plan::platform_metrics(&self.settings.namespace, &report, invocation.received)
+            {
+                println!("{line}");
+            }
+            return report;
+        }
         let database = parsed
             .restored
             .as_ref()

@@ -290,6 +290,16 @@ pub struct DrillState {
     /// The sweep of earlier drills' leftovers: `{deleted, kept, pending}`.
     #[serde(default)]
     pub sweep: Option<Value>,
+    /// A drill of a scenario: `{scenario, databases}` as the pre-flight
+    /// made it (each database with its drill record and
+    /// `promotion_not_rehearsed`).
+    #[serde(default)]
+    pub platform: Option<Value>,
+    /// A drill of a scenario: the cutover's decision and its report (per
+    /// database, and for the platform), or the watch's state when the
+    /// drill ended before the cutover.
+    #[serde(default)]
+    pub fleet: Option<Value>,
 }
 
 /// When each step ended (`$$.State.EnteredTime` of the state after it).
@@ -345,8 +355,12 @@ fn time(text: Option<&str>) -> Option<DateTime> {
     text.and_then(|t| DateTime::from_str(t, DateTimeFormat::DateTimeWithOffset).ok())
 }
 
-/// The report of a drill whose workflow ended in `state`.
+/// The report of a drill whose workflow ended in `state`: one database's,
+/// or a scenario's ([`platform_report`]).
 pub fn report(state: &DrillState) -> Report {
+    if state.platform.as_ref().is_some_and(|p| !p.is_null()) {
+        return platform_report(state);
+    }
     let validation = state
         .validation_raw
         .as_ref()
@@ -450,6 +464,190 @@ pub fn report(state: &DrillState) -> Report {
     }
 }
 
+/// Whether the cleanup left something behind: a part failed, or a cluster
+/// was still being deleted after its last call.
+fn cleanup_incomplete(state: &DrillState) -> bool {
+    let listed = |key: &str| {
+        state
+            .cleanup
+            .as_ref()
+            .and_then(|c| c.get(key))
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+    };
+    state.cleanup_failure.is_some() || listed("failed") || listed("pending")
+}
+
+/// The report of a drill of a scenario: per database (restored, validated,
+/// its time to validated and its data loss; whether its standby's promotion
+/// was rehearsed) and for the platform (the slowest database to validated,
+/// the worst data loss). It succeeded when every required database was
+/// restored and validated, its drill record moved, and everything was
+/// cleaned up.
+pub fn platform_report(state: &DrillState) -> Report {
+    let platform = state.platform.clone().unwrap_or(Value::Null);
+    let scenario = platform["scenario"].as_str().unwrap_or("?").to_owned();
+    let fleet = state.fleet.clone().unwrap_or(Value::Null);
+    let summary = &fleet["report"];
+    let outcome = if state.skip.is_some() {
+        Outcome::Skipped
+    } else if state.failure.is_some() || fleet["go"] != true || cleanup_incomplete(state) {
+        Outcome::Failed
+    } else {
+        Outcome::Succeeded
+    };
+    let planned: Vec<Value> = platform["databases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let reported: Vec<Value> = summary["databases"].as_array().cloned().unwrap_or_default();
+    let moved: Vec<&str> = fleet["moved"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let databases: Vec<Value> = planned
+        .iter()
+        .map(|p| {
+            let name = p["database"].as_str().unwrap_or_default();
+            let found = reported
+                .iter()
+                .find(|r| r["database"] == name)
+                .cloned()
+                .unwrap_or_else(|| json!({"database": name, "ok": null}));
+            let mut out = found.as_object().cloned().unwrap_or_default();
+            out.insert("drill_record".into(), p["record"].clone());
+            out.insert("drill_record_moved".into(), json!(moved.contains(&name)));
+            out.insert(
+                "promotion_not_rehearsed".into(),
+                json!(p["promotion_not_rehearsed"] == true),
+            );
+            Value::Object(out)
+        })
+        .collect();
+    let not_rehearsed: Vec<String> = databases
+        .iter()
+        .filter(|d| d["promotion_not_rehearsed"] == true)
+        .map(|d| {
+            format!(
+                "{}: the promotion of its standby was not rehearsed (a drill must not promote \
+                 production's replica); its drill source was restored instead",
+                d["database"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    let cleaned = state
+        .cleanup
+        .as_ref()
+        .and_then(|c| c.get("cleaned_at"))
+        .cloned();
+    Report {
+        outcome,
+        subject: format!(
+            "dr-lambdas: drill of {scenario} {}",
+            match outcome {
+                Outcome::Succeeded => "succeeded",
+                Outcome::Failed => "FAILED",
+                Outcome::Skipped => "skipped",
+            }
+        ),
+        timeline: json!({
+            "requested": state.started_at,
+            "validated": summary.get("validated_at"),
+            "cleaned_up": cleaned,
+        }),
+        recovery_time_seconds: if outcome == Outcome::Succeeded {
+            summary["recovery_seconds"].as_i64()
+        } else {
+            None
+        },
+        data_loss_seconds: summary["data_loss_seconds"].as_i64(),
+        steps: json!({
+            "scenario": scenario,
+            "skipped": state.skip,
+            "databases": databases,
+            "not_rehearsed": not_rehearsed,
+            "failed": fleet.get("failed"),
+            "failure": state.failure,
+            "cleanup": state.cleanup,
+            "cleanup_failure": state.cleanup_failure,
+            "leftovers": state.sweep,
+        }),
+    }
+}
+
+/// A scenario drill's metrics, as EMF lines: per database (`Scenario`,
+/// `Database`) `DrillDatabaseSucceeded` (1 or 0),
+/// `DrillDatabaseDataLossSeconds` and `DrillDatabaseSecondsToValidated`;
+/// for the platform (`Scenario`, and undimensioned, which
+/// `DrillFailedAlarm` and `DrillMaxAgeAlarm` watch) `DrillSucceeded`,
+/// `DrillRecoveryTimeSeconds` and `DrillDataLossSeconds`. A skipped drill
+/// proves nothing either way: no `DrillSucceeded`.
+pub fn platform_metrics(
+    namespace: &str,
+    report: &Report,
+    at: std::time::SystemTime,
+) -> Vec<String> {
+    use crate::metrics::{Metric, emf_line_with};
+    let scenario = report.steps["scenario"].as_str().unwrap_or("?");
+    let mut lines = Vec::new();
+    if report.outcome != Outcome::Skipped {
+        for db in report.steps["databases"].as_array().into_iter().flatten() {
+            let name = db["database"].as_str().unwrap_or_default();
+            lines.push(emf_line_with(
+                namespace,
+                &[("Scenario", scenario), ("Database", name)],
+                &[
+                    Metric {
+                        name: "DrillDatabaseSucceeded",
+                        unit: "None",
+                        value: Some(if db["ok"] == true { 1.0 } else { 0.0 }),
+                    },
+                    Metric {
+                        name: "DrillDatabaseDataLossSeconds",
+                        unit: "Seconds",
+                        value: db["data_loss_seconds"].as_f64(),
+                    },
+                    Metric {
+                        name: "DrillDatabaseSecondsToValidated",
+                        unit: "Seconds",
+                        value: db["seconds_to_validated"].as_f64(),
+                    },
+                ],
+                at,
+            ));
+        }
+    }
+    lines.push(emf_line_with(
+        namespace,
+        &[("Scenario", scenario)],
+        &[
+            Metric {
+                name: "DrillSucceeded",
+                unit: "None",
+                value: match report.outcome {
+                    Outcome::Succeeded => Some(1.0),
+                    Outcome::Failed => Some(0.0),
+                    Outcome::Skipped => None,
+                },
+            },
+            Metric {
+                name: "DrillRecoveryTimeSeconds",
+                unit: "Seconds",
+                value: report.recovery_time_seconds.map(|s| s as f64),
+            },
+            Metric {
+                name: "DrillDataLossSeconds",
+                unit: "Seconds",
+                value: report.data_loss_seconds.map(|s| s as f64),
+            },
+        ],
+        at,
+    ));
+    lines
+}
+
 /// What the report keeps of the restore's result: names, statuses and
 /// times, never anything read from the data.
 fn summary(restored: &Value) -> Value {
@@ -492,6 +690,79 @@ pub fn deletable(id: &str, tag: Option<&str>, marker: Option<&str>) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn platform_state(cleanup_failed: Value) -> DrillState {
+        DrillState {
+            started_at: Some("2026-12-05T04:00:00Z".into()),
+            platform: Some(json!({"scenario": "regional-outage", "databases": [
+                {"database": "orders", "record": "orders.drill.internal", "promotion_not_rehearsed": true},
+                {"database": "inventory", "record": "inventory.drill.internal", "promotion_not_rehearsed": false}]})),
+            fleet: Some(
+                json!({"go": true, "moved": ["orders", "inventory"], "failed": [],
+                "report": {"recovery_seconds": 600, "data_loss_seconds": 300, "validated_at": "2026-12-05T04:10:00Z",
+                    "databases": [
+                        {"database": "orders", "ok": true, "data_loss_seconds": 300, "seconds_to_validated": 600},
+                        {"database": "inventory", "ok": true, "data_loss_seconds": 120, "seconds_to_validated": 540}]}}),
+            ),
+            cleanup: Some(
+                json!({"deleted": [], "pending": [], "failed": cleanup_failed,
+                                 "cleaned_at": "2026-12-05T04:12:00Z"}),
+            ),
+            ..DrillState::default()
+        }
+    }
+
+    #[test]
+    fn a_scenario_drill_reports_each_database_and_the_platform() {
+        let report = report(&platform_state(json!([])));
+
+        assert_eq!(report.outcome, Outcome::Succeeded);
+        assert_eq!(
+            report.subject,
+            "dr-lambdas: drill of regional-outage succeeded"
+        );
+        assert_eq!(report.recovery_time_seconds, Some(600));
+        assert_eq!(report.data_loss_seconds, Some(300));
+        let databases = report.steps["databases"].as_array().expect("per database");
+        assert_eq!(databases[1]["seconds_to_validated"], 540);
+        assert_eq!(databases[1]["drill_record_moved"], true);
+        assert_eq!(
+            report.steps["not_rehearsed"][0]
+                .as_str()
+                .unwrap_or_default()
+                .split(':')
+                .next(),
+            Some("orders")
+        );
+    }
+
+    #[test]
+    fn a_scenario_drill_whose_cleanup_left_something_failed() {
+        let report = report(&platform_state(json!([{"part": "database"}])));
+
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(report.recovery_time_seconds, None);
+    }
+
+    #[test]
+    fn a_scenario_drill_writes_per_database_metrics_and_the_platforms_drill_succeeded() {
+        let report = report(&platform_state(json!([])));
+
+        let lines = platform_metrics("dr", &report, std::time::UNIX_EPOCH);
+
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines[0].contains("\"DrillDatabaseSucceeded\":1.0"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[2].contains("\"DrillSucceeded\":1.0"), "{}", lines[2]);
+        assert!(
+            lines[2].contains("\"Scenario\":\"regional-outage\""),
+            "{}",
+            lines[2]
+        );
+    }
 
     #[test]
     fn a_drill_restores_under_fresh_suffixed_names_tagged_with_its_marker() {

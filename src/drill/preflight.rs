@@ -15,6 +15,8 @@
 //!   and its cutover names the drill record, which is none of the
 //!   production records.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
 use super::plan;
@@ -222,7 +224,11 @@ pub fn check(
         let record = records.drill.as_deref().map(normalized).unwrap_or_default();
         deployment.insert("record_fqdn".into(), json!(format!("{record}.")));
         deployment.insert("record_name".into(), json!(record));
-        let prepared = json!({"marker": plan::marker(execution), "restore": restore});
+        // `restores` and `copies` are a platform drill's; one database's
+        // sweep reads its restore from the list, and its cleanup deletes the
+        // configured drill record (no copies).
+        let prepared = json!({"marker": plan::marker(execution), "restore": restore,
+                              "restores": [restore], "copies": []});
         (restore, if traffic { dry } else { json!({}) }, prepared)
     } else {
         (restore, failover.unwrap_or_else(|| json!({})), json!({}))
@@ -240,16 +246,119 @@ pub fn check(
     }))
 }
 
-/// The start of a platform recovery (`{"scenario": ...}`): its keys, and
-/// the scenario's own fields, before the plan expands it.
-pub fn platform_start(given: &Map<String, Value>) -> Result<crate::plan::Start, Error> {
-    if given.get("drill").is_some_and(|d| d != &Value::Bool(false)) {
-        return Err(Error::invalid(
-            "drill",
-            "a drill of a whole scenario is not built yet: drill one database with \
-             {\"drill\": true, \"restore\": {...}, \"failover\": ...}",
-        ));
+/// Whether `input` starts a scenario of the plan: a recovery
+/// (`{"scenario": ...}`), a drill of one (`"drill": true` beside it), or a
+/// scheduled drill of one (`{"drill": true, "rehearse": {"scenario": ...}}`).
+pub fn is_platform(input: &Value) -> bool {
+    input.get("scenario").is_some()
+        || input
+            .get("rehearse")
+            .and_then(|r| r.get("scenario"))
+            .is_some()
+}
+
+/// A platform start's body, and whether it is a drill: `drill` is a JSON
+/// boolean; `rehearse` (the schedule's `DrillInput`) comes only with
+/// `"drill": true`, and is then the body, so that a schedule can only start
+/// a drill whatever `DrillInput` says.
+pub fn platform_body(given: &Map<String, Value>) -> Result<(bool, Map<String, Value>), Error> {
+    let drill = match given.get("drill") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(Error::invalid(
+                "drill",
+                format!(
+                    "must be true or false (a JSON boolean), not {other}: a drill that is not \
+                     surely a drill could be a recovery"
+                ),
+            ));
+        }
+    };
+    match given.get("rehearse") {
+        None => Ok((drill, given.clone())),
+        Some(_) if !drill => Err(Error::invalid(
+            "rehearse",
+            "is a scheduled drill's input, and only comes with \"drill\": true",
+        )),
+        Some(Value::Object(rehearse)) => {
+            refuse_unknown(given, &["drill", "rehearse"], "")?;
+            refuse_unknown(rehearse, &PLATFORM_KEYS, "rehearse.")?;
+            Ok((true, rehearse.clone()))
+        }
+        Some(_) => Err(Error::invalid(
+            "rehearse",
+            "must be a drill's input (a JSON object): the DrillInput parameter",
+        )),
     }
+}
+
+/// A drill of a scenario, made from the plan's expansion: each database's
+/// restore becomes its drill copy (under drill names, with this drill's
+/// marker), and its record its drill record. Where the scenario promotes a
+/// standby, which a drill must not (it would promote production's
+/// replica), the plan's `drill` source is restored instead, and the
+/// database says `promotion_not_rehearsed`. `drill_sources` maps each
+/// database to that source. Answers the drill's `prepared`: its marker, its
+/// copies and their restores, all the cleanup deletes.
+pub fn drill_platform(
+    expanded: &mut Value,
+    drill_sources: &BTreeMap<String, Value>,
+    execution: &str,
+    records: &Records,
+) -> Result<Value, Error> {
+    let production: Vec<String> = records.production.iter().map(|r| normalized(r)).collect();
+    let mut copies = Vec::new();
+    let mut restores = Vec::new();
+    for db in expanded["databases"].as_array_mut().into_iter().flatten() {
+        let name = db["database"].as_str().unwrap_or_default().to_owned();
+        let mut restore = db["restore"].clone();
+        let standby = restore.get("standby").is_some();
+        if standby {
+            let Some(source) = drill_sources.get(&name) else {
+                return Err(Error::Misconfigured {
+                    variable: "PLAN_FILE",
+                    reason: format!(
+                        "'{name}' recovers from a standby, and has no drill source in the plan \
+                         (its \"drill\"), which a drill restores instead; nothing was changed"
+                    ),
+                });
+            };
+            let region = restore.get("region").cloned();
+            restore = source.clone();
+            if let (Some(map), Some(region)) = (restore.as_object_mut(), region) {
+                map.entry("region").or_insert(region);
+            }
+        }
+        let (copy, _) = plan::drill_inputs(&restore, &json!({}), execution)?;
+        let record = normalized(db["drill_record"].as_str().unwrap_or_default());
+        if record.is_empty() || production.contains(&record) {
+            return Err(Error::Misconfigured {
+                variable: "PRODUCTION_RECORD_NAMES",
+                reason: format!(
+                    "names '{record}', the drill record of '{name}': a drill would point a \
+                     production name at its copy, then delete it; nothing was changed"
+                ),
+            });
+        }
+        db["restore"] = copy.clone();
+        db["record"] = json!(record);
+        db["promotion_not_rehearsed"] = json!(standby);
+        copies.push(json!({"database": name, "record": record, "restore": copy}));
+        restores.push(copy);
+    }
+    Ok(json!({
+        "marker": plan::marker(execution),
+        "restore": null,
+        "restores": restores,
+        "copies": copies,
+    }))
+}
+
+/// The start of a platform recovery (`{"scenario": ...}`, or a drill's
+/// body): its keys, and the scenario's own fields, before the plan expands
+/// it.
+pub fn platform_start(given: &Map<String, Value>) -> Result<crate::plan::Start, Error> {
     refuse_unknown(given, &PLATFORM_KEYS, "")?;
     crate::validate::decode(Value::Object(
         given
@@ -264,12 +373,14 @@ pub fn platform_start(given: &Map<String, Value>) -> Result<crate::plan::Start, 
 /// [`check`] shapes one database's: `expanded` is the `plan` action's
 /// answer for its scenario (the plan's databases, each with its restore
 /// event). The cutover needs the private zone; a scenario that moves
-/// traffic, the two regions.
+/// traffic, the two regions. A drill (`expanded` made by
+/// [`drill_platform`]) moves no traffic, and may restore in any region.
 pub fn check_platform(
     given: &Map<String, Value>,
     expanded: Value,
     deployment: &Value,
     home_region: &str,
+    drill: bool,
 ) -> Result<Value, Error> {
     let settings = settings(given.get("settings"))?;
     let text = |key: &str| {
@@ -287,7 +398,7 @@ pub fn check_platform(
                 .to_owned(),
         });
     }
-    let traffic = expanded["moves_traffic"] == true;
+    let traffic = expanded["moves_traffic"] == true && !drill;
     let failover = if traffic {
         let (primary, secondary) = (text("primary_region"), text("secondary_region"));
         if primary.is_empty() || secondary.is_empty() {
@@ -312,6 +423,7 @@ pub fn check_platform(
                 "required": d["required"],
                 "record": d["record"],
                 "restore": d["restore"],
+                "promotion_not_rehearsed": d.get("promotion_not_rehearsed").cloned().unwrap_or(Value::Bool(false)),
             })
         })
         .collect();
@@ -333,7 +445,7 @@ pub fn check_platform(
                 .to_owned()
         })
         .collect();
-    let restore_region = match (traffic, regions.len()) {
+    let restore_region = match (traffic || drill, regions.len()) {
         (_, 1) | (true, _) => regions
             .iter()
             .next()
@@ -352,7 +464,7 @@ pub fn check_platform(
         }
     };
     Ok(json!({
-        "drill": false,
+        "drill": drill,
         "traffic": traffic,
         "restore": {},
         "failover": failover,
@@ -482,6 +594,89 @@ mod tests {
     }
 
     #[test]
+    fn a_scheduled_drill_of_a_scenario_is_a_drill_whatever_its_rehearse_says() {
+        let given =
+            json!({"drill": true, "rehearse": {"scenario": "regional-outage", "drill": false}});
+        let (drill, body) = platform_body(given.as_object().expect("an object")).expect("a drill");
+        assert!(drill);
+        assert_eq!(body["scenario"], "regional-outage");
+        assert!(is_platform(&given));
+    }
+
+    #[test]
+    fn rehearse_without_a_drill_and_a_drill_that_is_not_a_boolean_are_refused() {
+        let alone = json!({"rehearse": {"scenario": "regional-outage"}});
+        let err = platform_body(alone.as_object().expect("an object")).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("rehearse: is a scheduled drill's input"),
+            "{err}"
+        );
+        let text = json!({"scenario": "regional-outage", "drill": "true"});
+        let err = platform_body(text.as_object().expect("an object")).unwrap_err();
+        assert!(
+            err.to_string().starts_with("drill: must be true or false"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_drill_of_a_scenario_restores_copies_under_drill_names_at_the_drill_records() {
+        let mut plan = json!({"scenario": "regional-outage", "moves_traffic": true, "databases": [
+            {"database": "orders", "required": true, "record": "orders.db.internal",
+             "drill_record": "orders.drill.internal",
+             "restore": {"standby": "orders-replica", "region": "us-west-2"}},
+            {"database": "customers", "required": false, "record": "customers.db.internal",
+             "drill_record": "customers.drill.internal",
+             "restore": {"db_instance": "customers-dr", "snapshot_id": "latest",
+                         "source_db_instance": "customers", "region": "us-west-2"}}]});
+        let sources = BTreeMap::from([(
+            "orders".to_owned(),
+            json!({"db_instance": "orders-copy", "snapshot_id": "latest", "source_db_instance": "orders"}),
+        )]);
+
+        let prepared =
+            drill_platform(&mut plan, &sources, "drill-1", &Records::default()).expect("a drill");
+
+        let orders = &plan["databases"][0];
+        assert_eq!(orders["record"], "orders.drill.internal");
+        assert_eq!(orders["promotion_not_rehearsed"], true);
+        assert_eq!(orders["restore"]["region"], "us-west-2");
+        assert_eq!(orders["restore"]["drill"], "drill-1");
+        let suffix = plan::suffix("drill-1");
+        assert_eq!(
+            orders["restore"]["db_instance"],
+            format!("orders-copy{suffix}")
+        );
+        assert_eq!(plan["databases"][1]["promotion_not_rehearsed"], false);
+        assert_eq!(prepared["copies"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            prepared["restores"][1]["db_instance"],
+            format!("customers-dr{suffix}")
+        );
+    }
+
+    #[test]
+    fn a_drill_record_among_the_production_records_is_refused() {
+        let mut plan = json!({"databases": [{"database": "orders", "record": "orders.db.internal",
+            "drill_record": "orders.drill.internal",
+            "restore": {"db_instance": "orders-dr", "snapshot_id": "latest", "source_db_instance": "orders"}}]});
+        let records = Records {
+            drill: None,
+            production: vec!["Orders.Drill.Internal.".to_owned()],
+        };
+
+        let err = drill_platform(&mut plan, &BTreeMap::new(), "drill-1", &records).unwrap_err();
+
+        assert_eq!(err.name(), "Misconfigured");
+        assert!(
+            err.to_string()
+                .contains("a drill would point a production name"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_platform_start_that_moves_no_traffic_restores_in_one_region_which_it_names() {
         let deployment = json!({"zone_id": "Z1"});
         let checked = check_platform(
@@ -489,6 +684,7 @@ mod tests {
             expanded(false, &["us-east-1", "us-east-1"]),
             &deployment,
             "us-west-2",
+            false,
         )
         .expect("one region");
         assert_eq!(checked["restore_region"], "us-east-1");
@@ -499,6 +695,7 @@ mod tests {
             expanded(false, &["us-east-1", "us-west-2"]),
             &deployment,
             "us-west-2",
+            false,
         )
         .expect_err("two regions");
         assert!(
@@ -516,6 +713,7 @@ mod tests {
             expanded(false, &["us-east-1"]),
             &json!({"zone_id": ""}),
             "us-west-2",
+            false,
         )
         .expect_err("no zone");
         assert_eq!(refused.name(), "Misconfigured");
