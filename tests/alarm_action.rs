@@ -353,6 +353,9 @@ async fn recover_of_an_unbounded_scenario_is_refused_and_starts_nothing() {
         "{err}"
     );
     assert!(world.executions().await.is_empty());
+    let pages = world.pages();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert!(pages[0].contains("its action was refused"), "{}", pages[0]);
 }
 
 #[tokio::test]
@@ -376,4 +379,6 @@ async fn traffic_with_primary_homed_databases_is_refused_at_the_alarm_and_moves_
         );
     }
     assert_eq!(world.records().await, before);
+    // Each refusal is paged at once, not only once the failure queue fills.
+    assert_eq!(world.pages().len(), IN_ALARM.len());
 }

@@ -856,6 +856,7 @@ fn drill_start() -> Vec<String> {
         "IsAnotherExecutionRunning",
         "SweepLeftovers",
         "IsDrillSkipped",
+        "IsPlatformDrill",
         "StartRestore",
         "RestoreDatabase",
     ])

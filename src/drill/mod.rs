@@ -657,13 +657,23 @@ impl DrillHandler {
                 .or_default()
                 .extend(cluster.iter().chain(instance.iter()).map(|n| base(n)));
         }
+        let first = restores.first().map(|r| self.region_of(r));
         let mut swept = cleanup::Swept::default();
         for (region, bases) in &bases {
             let client = self.rds.get(region);
             let found = cleanup::sweep(&client, region, bases, now, &production).await?;
             swept.deleted.extend(found.deleted);
             swept.kept.extend(found.kept);
-            swept.pending.extend(found.pending);
+            // The cleanup finishes a pending cluster in the first copy's
+            // region; one elsewhere carries its region (`region:id`: an
+            // identifier has no colon).
+            swept.pending.extend(found.pending.into_iter().map(|id| {
+                if first.as_deref() == Some(region.as_str()) {
+                    id
+                } else {
+                    format!("{region}:{id}")
+                }
+            }));
         }
         if !swept.deleted.is_empty() || !swept.kept.is_empty() {
             warn!(deleted = ?swept.deleted, kept = ?swept.kept, "leftovers of earlier drills");
@@ -833,9 +843,13 @@ impl DrillHandler {
             }
         }
         if let (Some(_), Some((_, first))) = (marker, pairs.first()) {
-            let region = self.region_of(first);
-            let client = self.rds.get(&region);
-            for id in sweep_pending {
+            let home = self.region_of(first);
+            for pending in sweep_pending {
+                let (region, id) = match pending.split_once(':') {
+                    Some((region, id)) => (region.to_owned(), id),
+                    None => (home.clone(), pending.as_str()),
+                };
+                let client = self.rds.get(&region);
                 let result = cleanup::delete_database(&client, &region, None, Some(id), None).await;
                 note(
                     "leftover",

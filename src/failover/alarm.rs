@@ -11,40 +11,54 @@ use tracing::{info, warn};
 use crate::error::{Error, from_sdk};
 use crate::trigger::Trigger;
 
-/// A recovery the alarm started, or found running.
+/// A recovery the alarm started, or found started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Started {
     /// This delivery started it.
     New(String),
-    /// A recovery was already running (a second ALARM, or this delivery's
-    /// retry): nothing started.
+    /// A recovery was running (a second ALARM, or another alarm): nothing
+    /// started.
     Running(String),
+    /// An execution of this name exists: an alarm of the same quarter hour,
+    /// or this delivery's earlier attempt, started it; it may have ended.
+    /// Nothing started.
+    Earlier(String),
 }
 
-/// The name of the execution an alarm starts: the alarm's name and when its
-/// state changed, so that a retried delivery of the same change names the
-/// same execution (Step Functions starts a name once). Step Functions names
-/// are at most 80 characters of letters, digits, `-` and `_`.
-pub fn execution_name(trigger: &Trigger, request_id: &str) -> String {
-    let (name, at) = match trigger {
-        Trigger::Alarm {
-            name, changed_at, ..
-        } => (name.as_str(), changed_at.as_deref()),
-        Trigger::Direct | Trigger::RegionSwitch(_) => ("direct", None),
+/// How long the alarms that start one scenario's recovery are taken for one
+/// outage: a retried delivery, a second alarm on the same outage (the
+/// stack's own, and one on the trigger topic), or a flap within it, name
+/// the same execution, which Step Functions starts once. `ListExecutions`,
+/// checked first, is eventually consistent: the name is what holds.
+pub const SAME_OUTAGE_MINUTES: u32 = 15;
+
+/// The name of the execution an alarm starts for `scenario`: the scenario
+/// and the quarter hour of the alarm's state change
+/// (`alarm-regional-outage-202505132145`). Step Functions names are at most
+/// 80 characters of letters, digits, `-` and `_`.
+pub fn execution_name(trigger: &Trigger, scenario: &str, request_id: &str) -> String {
+    let at = match trigger {
+        Trigger::Alarm { changed_at, .. } => changed_at.as_deref(),
+        Trigger::Direct | Trigger::RegionSwitch(_) => None,
     };
     let keep = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    let name: String = name
+    let scenario: String = scenario.chars().filter(|c| keep(*c)).take(40).collect();
+    let digits: String = at
+        .unwrap_or_default()
         .chars()
-        .map(|c| if keep(c) { c } else { '-' })
-        .take(40)
+        .filter(char::is_ascii_digit)
+        .take(12)
         .collect();
-    // Without the alarm's own time, the invocation's id: a retry may then
-    // start a second recovery, which the running check stops.
-    let when: String = match at {
-        Some(at) => at.chars().filter(char::is_ascii_digit).take(14).collect(),
-        None => request_id.chars().filter(|c| keep(*c)).take(32).collect(),
+    let minute = digits.get(10..12).and_then(|m| m.parse::<u32>().ok());
+    let when = match (digits.get(..10), minute) {
+        (Some(hour), Some(minute)) => {
+            format!("{hour}{:02}", minute - minute % SAME_OUTAGE_MINUTES)
+        }
+        // Without the alarm's own time, the invocation's id: a retry may
+        // then start a second recovery, which the running check stops.
+        _ => request_id.chars().filter(|c| keep(*c)).take(32).collect(),
     };
-    format!("alarm-{name}-{when}")
+    format!("alarm-{scenario}-{when}")
 }
 
 /// The workflow's input for `scenario`, as on-call would start it.
@@ -94,7 +108,30 @@ pub fn started_message(trigger: &Trigger, scenario: &str, started: &Started) -> 
             "{trigger} is in ALARM again; a recovery is already running ({arn}): nothing \
              started."
         ),
+        Started::Earlier(arn) => format!(
+            "{trigger} is in ALARM; an alarm of the same quarter hour already started the \
+             recovery of scenario '{scenario}' ({arn}), which may have ended: nothing started. \
+             Look at it (aws stepfunctions describe-execution --execution-arn {arn}); if it \
+             failed, decide, and start the next one by hand."
+        ),
     }
+}
+
+/// The page when the alarm's action was refused: what fired, why nothing
+/// moved or started, and how to decide.
+pub fn refusal_message(trigger: &Trigger, refusal: &Error, state_machine: Option<&str>) -> String {
+    let start = match state_machine {
+        Some(arn) => format!(
+            "To recover by hand: aws stepfunctions start-execution --state-machine-arn {arn} \
+             --input '{{\"scenario\": \"<scenario>\"}}'"
+        ),
+        None => "To recover by hand, follow the README's runbook.".to_owned(),
+    };
+    format!(
+        "{trigger} is in ALARM, and its action was refused: nothing was moved or started.\n\n\
+         {}: {refusal}\n\n{start}",
+        refusal.name()
+    )
 }
 
 /// Publishes `message` to on-call's topic (in the topic's own region).
@@ -158,17 +195,15 @@ pub async fn start(
         .await;
     match started {
         Ok(out) => Ok(Started::New(out.execution_arn().to_owned())),
-        // This delivery's earlier attempt started it (and it may have
-        // ended since): a name is started once.
+        // An earlier alarm of this outage, or this delivery's earlier
+        // attempt, started it (it may have ended since): a name is started
+        // once.
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_execution_already_exists()) =>
         {
-            warn!(
-                name,
-                "this alarm's recovery was started by an earlier delivery"
-            );
-            Ok(Started::Running(execution_arn(state_machine, name)))
+            warn!(name, "this outage's recovery was started already");
+            Ok(Started::Earlier(execution_arn(state_machine, name)))
         }
         Err(e) => Err(from_sdk("StartExecution", e)),
     }
@@ -199,17 +234,52 @@ mod tests {
     fn a_retried_delivery_names_the_same_execution() {
         let t = alarm("dr primary/unhealthy", Some("2025-05-13T21:48:00.000+0000"));
         assert_eq!(
-            execution_name(&t, "req-1"),
-            "alarm-dr-primary-unhealthy-20250513214800"
+            execution_name(&t, "regional-outage", "req-1"),
+            "alarm-regional-outage-202505132145"
         );
-        assert_eq!(execution_name(&t, "req-1"), execution_name(&t, "req-2"));
+        assert_eq!(
+            execution_name(&t, "regional-outage", "req-1"),
+            execution_name(&t, "regional-outage", "req-2")
+        );
+    }
+
+    #[test]
+    fn two_alarms_of_the_same_quarter_hour_name_the_same_execution() {
+        let first = alarm("dr-primary-unhealthy", Some("2025-05-13T21:45:10Z"));
+        let second = alarm("dr-trigger", Some("2025-05-13T21:59:59.000+0000"));
+        let later = alarm("dr-trigger", Some("2025-05-13T22:00:00.000+0000"));
+        assert_eq!(
+            execution_name(&first, "regional-outage", "a"),
+            execution_name(&second, "regional-outage", "b")
+        );
+        assert_eq!(
+            execution_name(&later, "regional-outage", "c"),
+            "alarm-regional-outage-202505132200"
+        );
     }
 
     #[test]
     fn an_execution_name_fits_step_functions_limit() {
         let t = alarm(&"a".repeat(255), None);
-        let name = execution_name(&t, &"f".repeat(36));
+        let name = execution_name(&t, &"s".repeat(40), &"f".repeat(36));
         assert!(name.len() <= 80, "{}", name.len());
+    }
+
+    #[test]
+    fn a_refusal_page_says_nothing_moved_and_why() {
+        let refusal = Error::Misconfigured {
+            variable: "ALARM_ACTION",
+            reason: "is recover:bad-data".into(),
+        };
+        let text = refusal_message(&alarm("dr-primary", None), &refusal, None);
+        assert!(
+            text.starts_with("alarm:dr-primary (SNS) is in ALARM, and its action was refused"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Misconfigured: the function's configuration"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -64,6 +64,10 @@ pub enum FailoverStatus {
     /// An alarm under `recover:<scenario>` found a recovery running, and
     /// started nothing.
     RecoveryRunning,
+    /// An alarm under `recover:<scenario>` found that an alarm of the same
+    /// quarter hour (or this delivery's earlier attempt) had started the
+    /// recovery, which may have ended since; nothing started.
+    RecoveryAlreadyStarted,
 }
 
 /// The handler's answer. `change_id`, `status` and `new_region` are the seed's contract.
@@ -248,23 +252,31 @@ impl FailoverHandler {
             Intent::Failover(req) => req,
         };
         let alarm_action = if matches!(req.trigger, Trigger::Alarm { .. }) {
-            let action =
-                self.config
-                    .alarm_action
-                    .clone()
-                    .map_err(|reason| Error::Misconfigured {
-                        variable: "ALARM_ACTION",
-                        reason: format!("{reason}; nothing was moved or started"),
-                    })?;
-            info!(trigger = %req.trigger, alarm_action = %action, "alarm in ALARM");
-            match &action {
-                AlarmAction::Page => return self.page(req.trigger).await,
-                AlarmAction::Recover(scenario) => {
-                    return self.recover(req.trigger, scenario, invocation).await;
+            let decided = match &self.config.alarm_action {
+                Ok(AlarmAction::Page) => return self.page(req.trigger).await,
+                Ok(AlarmAction::Recover(scenario)) => {
+                    self.recover(req.trigger.clone(), scenario, invocation)
+                        .await
                 }
-                AlarmAction::Traffic => self.traffic_may_move_alone()?,
+                Ok(AlarmAction::Traffic) => self.traffic_may_move_alone().map(|()| None),
+                Err(reason) => Err(Error::Misconfigured {
+                    variable: "ALARM_ACTION",
+                    reason: format!("{reason}; nothing was moved or started"),
+                }),
+            };
+            match decided {
+                Ok(Some(result)) => return Ok(result),
+                Ok(None) => {}
+                Err(e) => {
+                    // A refusal the retries cannot change: on-call hears it
+                    // now, not when the failure queue's alarm fires.
+                    if !e.is_retryable() {
+                        self.page_refusal(&req.trigger, &e).await;
+                    }
+                    return Err(e);
+                }
             }
-            Some(action.to_string())
+            Some(AlarmAction::Traffic.to_string())
         } else {
             None
         };
@@ -327,7 +339,8 @@ impl FailoverHandler {
             Ok(None) => Err(Error::Misconfigured {
                 variable: "PLAN_FILE",
                 reason: format!(
-                    "names no recovery plan, and none is at {}: deploy the plan layer; nothing                      was moved or started",
+                    "names no recovery plan, and none is at {}: deploy the plan layer; nothing \
+                     was moved or started",
                     crate::plan::DEFAULT_PLAN_FILE
                 ),
             }),
@@ -366,7 +379,8 @@ impl FailoverHandler {
             return Err(Error::Misconfigured {
                 variable: "ONCALL_TOPIC_ARN",
                 reason: format!(
-                    "is empty, and AlarmAction is page: {trigger} is in ALARM and nobody could                      be told (nothing was moved). Deploy with AlarmTopicArn"
+                    "is empty, and AlarmAction is page: {trigger} is in ALARM and nobody could \
+                     be told (nothing was moved). Deploy with AlarmTopicArn"
                 ),
             });
         };
@@ -404,7 +418,7 @@ impl FailoverHandler {
         trigger: Trigger,
         scenario: &str,
         invocation: &Invocation,
-    ) -> Result<FailoverResult, Error> {
+    ) -> Result<Option<FailoverResult>, Error> {
         let plan = self.plan()?;
         crate::plan::alarm::may_start(plan, scenario).map_err(|reason| Error::Misconfigured {
             variable: "ALARM_ACTION",
@@ -417,11 +431,12 @@ impl FailoverHandler {
                     .to_owned(),
             });
         };
-        let name = alarm::execution_name(&trigger, &invocation.request_id);
+        let name = alarm::execution_name(&trigger, scenario, &invocation.request_id);
         let started = alarm::start(&self.sfn, state_machine, &name, scenario).await?;
         let (status, arn) = match &started {
             alarm::Started::New(arn) => (FailoverStatus::RecoveryStarted, arn.clone()),
             alarm::Started::Running(arn) => (FailoverStatus::RecoveryRunning, arn.clone()),
+            alarm::Started::Earlier(arn) => (FailoverStatus::RecoveryAlreadyStarted, arn.clone()),
         };
         info!(trigger = %trigger, scenario, execution = %arn, status = ?status, "alarm's recovery");
         // The recovery runs whether or not on-call hears of it now: a page
@@ -447,13 +462,32 @@ impl FailoverHandler {
             status,
             trigger,
             format!(
-                "AlarmAction is recover:{scenario}: the workflow recovers the databases, then                  moves traffic once"
+                "AlarmAction is recover:{scenario}: the workflow recovers the databases, then \
+                 moves traffic once"
             ),
         );
         result.alarm_action = Some(format!("recover:{scenario}"));
         result.execution_arn = Some(arn);
         result.paged = paged;
-        Ok(result)
+        Ok(Some(result))
+    }
+
+    /// Tells on-call that the alarm's action was refused, and why; nothing
+    /// moved or started. Best effort: the refusal is the invocation's error
+    /// whatever happens here (the failure queue keeps it).
+    async fn page_refusal(&self, trigger: &Trigger, refusal: &Error) {
+        let Some(topic) = &self.config.oncall_topic else {
+            return;
+        };
+        let message = alarm::refusal_message(
+            trigger,
+            refusal,
+            self.config.recovery_state_machine.as_deref(),
+        );
+        let subject = format!("{trigger} in ALARM: its action was refused, decide");
+        if let Err(e) = alarm::publish(&self.sns, topic, &subject, &message).await {
+            error!(error = %e, "on-call could not be told of the refusal");
+        }
     }
 
     /// A handler for `config`, moving traffic by `mode`. Its on-call and

@@ -39,7 +39,8 @@ pub(super) fn decide(raw: &RawRequest) -> Result<Option<(Target, Source)>, Error
         if raw.max_data_loss_seconds.is_some() && raw.snapshot_id.as_deref() != Some("latest") {
             return Err(Error::invalid(
                 "max_data_loss_seconds",
-                "applies to a standby promotion (\"standby\") or to the latest snapshot                  (\"snapshot_id\": \"latest\") only",
+                "applies to a standby promotion (\"standby\") or to the latest snapshot \
+                 (\"snapshot_id\": \"latest\") only",
             ));
         }
         return Ok(None);
