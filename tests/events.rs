@@ -147,6 +147,18 @@ fn the_drill_sample_is_the_recovery_sample_as_a_drill_whose_restore_becomes_a_dr
 }
 
 #[test]
+fn the_plan_drill_sample_is_a_drill_of_a_scenario() {
+    let input = workflow_sample("recovery-drill-plan.json");
+    assert!(dr_lambdas::drill::preflight::is_platform(&input));
+    let (drill, body) =
+        dr_lambdas::drill::preflight::platform_body(input.as_object().expect("an object"))
+            .expect("the pre-flight takes the sample");
+    assert!(drill);
+    let start = dr_lambdas::drill::preflight::platform_start(&body).expect("a scenario start");
+    assert_eq!(start.scenario, "regional-outage");
+}
+
+#[test]
 fn every_file_in_events_is_a_known_fixture() {
     for entry in fs::read_dir("events").expect("events/") {
         let name = entry
@@ -158,6 +170,7 @@ fn every_file_in_events_is_a_known_fixture() {
             || name.starts_with("failover-region")
             || name.starts_with("recovery-workflow")
             || name == "recovery-drill.json"
+            || name == "recovery-drill-plan.json"
             || name == "check-readiness.json"
             || name == "check-readiness-plan.json"
             || name == "env.json";
