@@ -539,12 +539,20 @@ def alarm_action_checks(template):
         and bad_data.get("Assertions", [{}])[0].get("Assert") == {"Fn::Equals": [{"Ref": "AlarmAction"}, "page"]},
         "a rule refuses AlarmAction recover:bad-data",
     )
-    page = rules.get("APageNeedsOnCall", {})
+    oncall = rules.get("AnAlarmNeedsOnCall", {})
     check(
-        mentions(page.get("RuleCondition"), "page")
-        and page.get("Assertions", [{}])[0].get("Assert")
+        mentions(oncall.get("RuleCondition"), "PrimaryHealthCheckId")
+        and mentions(oncall.get("RuleCondition"), "FailoverTriggerTopicArn")
+        and not mentions(oncall.get("RuleCondition"), "AlarmAction")
+        and oncall.get("Assertions", [{}])[0].get("Assert")
         == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]},
-        "a rule refuses a page with no AlarmTopicArn when an alarm reaches the function",
+        "a rule refuses an alarm that reaches the function without AlarmTopicArn, whatever AlarmAction",
+    )
+    readiness = resources["CheckReadinessFunction"]["Properties"]["Environment"]["Variables"]
+    check(
+        readiness.get("ALARM_ACTION") == {"Ref": "AlarmAction"}
+        and readiness.get("ALARM_MAY_MOVE_TRAFFIC_ALONE") == {"Ref": "AlarmMayMoveTrafficAlone"},
+        "check-readiness judges the deployed AlarmAction (alarm_action), not its default",
     )
     function = resources["FailoverRegionFunction"]["Properties"]
     env = function["Environment"]["Variables"]

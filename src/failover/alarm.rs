@@ -80,13 +80,26 @@ pub fn page_message(
     state_machine: Option<&str>,
     scenarios: &[String],
 ) -> String {
-    let start = match (state_machine, scenarios.first()) {
-        (Some(arn), Some(first)) => format!(
-            "To recover the platform (databases, then traffic once), start a scenario of the \
-             recovery plan ({}):\n  aws stepfunctions start-execution --state-machine-arn {arn} \
-             --input '{{\"scenario\": \"{first}\"}}'\n",
-            scenarios.join(", ")
-        ),
+    let start = match state_machine {
+        Some(arn) if !scenarios.is_empty() => {
+            // The workflow's own region, so that the command works from any
+            // shell.
+            let region = arn.split(':').nth(3).unwrap_or_default();
+            let commands: Vec<String> = scenarios
+                .iter()
+                .map(|scenario| {
+                    format!(
+                        "  aws stepfunctions start-execution --region {region} \
+                         --state-machine-arn {arn} --input '{{\"scenario\": \"{scenario}\"}}'"
+                    )
+                })
+                .collect();
+            format!(
+                "To recover the platform (databases, then traffic once), start the scenario \
+                 of the recovery plan that fits (README runbook, step 2):\n{}\n",
+                commands.join("\n")
+            )
+        }
         _ => "To recover, follow the README's runbook.\n".to_owned(),
     };
     format!(
