@@ -503,6 +503,14 @@ impl ReadinessHandler {
     /// The metrics: per scenario (`Scenario`) and per checked database
     /// (`Scenario`, `Database`), each also undimensioned.
     fn emit(&self, readiness: &PlanReadiness, invocation: &Invocation) {
+        println!(
+            "{}",
+            platform_line(
+                &self.settings.namespace,
+                &readiness.checks,
+                invocation.received
+            )
+        );
         for scenario in &readiness.scenarios {
             let failed = scenario.checks.iter().filter(|c| !c.ok).count()
                 + scenario
@@ -567,6 +575,31 @@ impl ReadinessHandler {
             }
         }
     }
+}
+
+/// The plan's own checks (`alarm_action`, `recovery_running`) as one
+/// undimensioned EMF line: `Ready` 0 when one failed, which the
+/// `ReadinessNotReadyAlarm` (the minimum of `Ready`) sees as it sees a
+/// scenario's; `ChecksFailed`, how many.
+pub fn platform_line(namespace: &str, checks: &[Check], at: std::time::SystemTime) -> String {
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    metrics::emf_line_with(
+        namespace,
+        &[],
+        &[
+            Metric {
+                name: "Ready",
+                unit: "None",
+                value: Some(if failed == 0 { 1.0 } else { 0.0 }),
+            },
+            Metric {
+                name: "ChecksFailed",
+                unit: "Count",
+                value: Some(failed as f64),
+            },
+        ],
+        at,
+    )
 }
 
 /// What an interval checks within its read budget.
@@ -684,6 +717,24 @@ fn created(items: &[Item<'_>], scenario: &str) -> BTreeMap<String, (u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_plan_check_sets_the_undimensioned_ready_to_zero() {
+        let checks = [
+            Check::pass("recovery_running", "no recovery runs"),
+            Check::fail(
+                "alarm_action",
+                "AlarmAction is traffic, and ...",
+                "Deploy with page",
+            ),
+        ];
+
+        let line = platform_line("dr", &checks, std::time::UNIX_EPOCH);
+
+        assert!(line.contains("\"Ready\":0.0"), "{line}");
+        assert!(line.contains("\"ChecksFailed\":1.0"), "{line}");
+        assert!(line.contains("\"Dimensions\":[[]]"), "{line}");
+    }
 
     #[test]
     fn a_plan_that_fits_the_budget_is_checked_whole_every_interval() {
