@@ -40,7 +40,7 @@ use tracing::{info, warn};
 use crate::aws::{self, RegionalClients, SdkSettings};
 use crate::config::{ConfigError, Env};
 use crate::error::{Error, from_sdk};
-use crate::metrics::{self, DEFAULT_NAMESPACE, Metric};
+use crate::metrics::{self, DEFAULT_NAMESPACE};
 use crate::restore::request::rfc3339;
 use crate::runtime::{Handler, Invocation};
 use crate::validate;
@@ -914,34 +914,12 @@ impl DrillHandler {
             .unwrap_or("none")
             .to_owned();
         info!(outcome = ?report.outcome, recovery_time_seconds = report.recovery_time_seconds, data_loss_seconds = report.data_loss_seconds, "drill reported");
-        // A skipped drill proves nothing either way: no DrillSucceeded.
-        let succeeded = match report.outcome {
-            plan::Outcome::Succeeded => Some(1.0),
-            plan::Outcome::Failed => Some(0.0),
-            plan::Outcome::Skipped => None,
-        };
         println!(
             "{}",
             metrics::emf_line(
                 &self.settings.namespace,
                 ("Database", &database),
-                &[
-                    Metric {
-                        name: "DrillSucceeded",
-                        unit: "None",
-                        value: succeeded,
-                    },
-                    Metric {
-                        name: "DrillRecoveryTimeSeconds",
-                        unit: "Seconds",
-                        value: report.recovery_time_seconds.map(|s| s as f64),
-                    },
-                    Metric {
-                        name: "DrillDataLossSeconds",
-                        unit: "Seconds",
-                        value: report.data_loss_seconds.map(|s| s as f64),
-                    },
-                ],
+                &plan::drill_metrics(&report),
                 invocation.received,
             )
         );

@@ -622,30 +622,38 @@ pub fn platform_metrics(
     lines.push(emf_line_with(
         namespace,
         &[("Scenario", scenario)],
-        &[
-            Metric {
-                name: "DrillSucceeded",
-                unit: "None",
-                value: match report.outcome {
-                    Outcome::Succeeded => Some(1.0),
-                    Outcome::Failed => Some(0.0),
-                    Outcome::Skipped => None,
-                },
-            },
-            Metric {
-                name: "DrillRecoveryTimeSeconds",
-                unit: "Seconds",
-                value: report.recovery_time_seconds.map(|s| s as f64),
-            },
-            Metric {
-                name: "DrillDataLossSeconds",
-                unit: "Seconds",
-                value: report.data_loss_seconds.map(|s| s as f64),
-            },
-        ],
+        &drill_metrics(report),
         at,
     ));
     lines
+}
+
+/// A drill's three metrics, one database's or a scenario's:
+/// `DrillSucceeded` (none for a skipped drill, which proves nothing either
+/// way), `DrillRecoveryTimeSeconds` and `DrillDataLossSeconds`.
+pub fn drill_metrics(report: &Report) -> [crate::metrics::Metric; 3] {
+    use crate::metrics::Metric;
+    [
+        Metric {
+            name: "DrillSucceeded",
+            unit: "None",
+            value: match report.outcome {
+                Outcome::Succeeded => Some(1.0),
+                Outcome::Failed => Some(0.0),
+                Outcome::Skipped => None,
+            },
+        },
+        Metric {
+            name: "DrillRecoveryTimeSeconds",
+            unit: "Seconds",
+            value: report.recovery_time_seconds.map(|s| s as f64),
+        },
+        Metric {
+            name: "DrillDataLossSeconds",
+            unit: "Seconds",
+            value: report.data_loss_seconds.map(|s| s as f64),
+        },
+    ]
 }
 
 /// What the report keeps of the restore's result: names, statuses and

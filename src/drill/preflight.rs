@@ -108,19 +108,7 @@ pub fn check(
             "must be a JSON object: {\"restore\": {...}, \"failover\": {...} or \"none\"}",
         ));
     };
-    let drill = match given.get("drill") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(Error::invalid(
-                "drill",
-                format!(
-                    "must be true or false (a JSON boolean), not {other}: a drill that is not \
-                     surely a drill could be a recovery"
-                ),
-            ));
-        }
-    };
+    let drill = drill_flag(given)?;
     refuse_unknown(given, &INPUT_KEYS, "")?;
     let body = match given.get("rehearse") {
         None => given.clone(),
@@ -257,24 +245,28 @@ pub fn is_platform(input: &Value) -> bool {
             .is_some()
 }
 
+/// The input's `drill`: a JSON boolean, or absent (false). Anything else is
+/// refused: a drill that is not surely a drill could be a recovery.
+fn drill_flag(given: &Map<String, Value>) -> Result<bool, Error> {
+    match given.get("drill") {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(Error::invalid(
+            "drill",
+            format!(
+                "must be true or false (a JSON boolean), not {other}: a drill that is not \
+                 surely a drill could be a recovery"
+            ),
+        )),
+    }
+}
+
 /// A platform start's body, and whether it is a drill: `drill` is a JSON
 /// boolean; `rehearse` (the schedule's `DrillInput`) comes only with
 /// `"drill": true`, and is then the body, so that a schedule can only start
 /// a drill whatever `DrillInput` says.
 pub fn platform_body(given: &Map<String, Value>) -> Result<(bool, Map<String, Value>), Error> {
-    let drill = match given.get("drill") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(Error::invalid(
-                "drill",
-                format!(
-                    "must be true or false (a JSON boolean), not {other}: a drill that is not \
-                     surely a drill could be a recovery"
-                ),
-            ));
-        }
-    };
+    let drill = drill_flag(given)?;
     match given.get("rehearse") {
         None => Ok((drill, given.clone())),
         Some(_) if !drill => Err(Error::invalid(
