@@ -120,16 +120,11 @@ async fn world(url: &str) -> World {
         .send()
         .await
         .expect("subscribe the queue");
-    let machine = aws_sdk_sfn::Client::new(&sdk)
-        .create_state_machine()
-        .name(format!("{}-recovery", common::unique("stack")))
-        .definition(r#"{"StartAt": "Recovering", "States": {"Recovering": {"Type": "Wait", "Seconds": 3600, "End": true}}}"#)
-        .role_arn("arn:aws:iam::123456789012:role/recovery")
-        .send()
-        .await
-        .expect("create a state machine")
-        .state_machine_arn()
-        .to_owned();
+    let machine = common::waiting_state_machine(
+        &aws_sdk_sfn::Client::new(&sdk),
+        &format!("{}-recovery", common::unique("stack")),
+    )
+    .await;
     World {
         url: url.to_owned(),
         sdk,

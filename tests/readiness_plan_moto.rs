@@ -487,16 +487,7 @@ async fn nothing_is_read_from_rds_while_a_recovery_runs() {
     let sdk = sdk(&url).await;
     let platform = platform(&sdk).await;
     let sfn = aws_sdk_sfn::Client::new(&sdk);
-    let machine = sfn
-        .create_state_machine()
-        .name(common::unique("recovery"))
-        .definition(r#"{"StartAt": "Recovering", "States": {"Recovering": {"Type": "Wait", "Seconds": 3600, "End": true}}}"#)
-        .role_arn("arn:aws:iam::123456789012:role/recovery")
-        .send()
-        .await
-        .expect("create a state machine")
-        .state_machine_arn()
-        .to_owned();
+    let machine = common::waiting_state_machine(&sfn, &common::unique("recovery")).await;
     let execution = sfn
         .start_execution()
         .state_machine_arn(&machine)

@@ -98,6 +98,21 @@ pub fn http_get(url: &str, path: &str) -> (u16, String) {
     http("GET", url, path, "")
 }
 
+/// A state machine named `name` whose one state waits an hour: an
+/// execution of it stays RUNNING for the test (moto's interpreter runs it),
+/// as a recovery would. Its ARN.
+pub async fn waiting_state_machine(sfn: &aws_sdk_sfn::Client, name: &str) -> String {
+    sfn.create_state_machine()
+        .name(name)
+        .definition(r#"{"StartAt": "Recovering", "States": {"Recovering": {"Type": "Wait", "Seconds": 3600, "End": true}}}"#)
+        .role_arn("arn:aws:iam::123456789012:role/recovery")
+        .send()
+        .await
+        .expect("create a state machine")
+        .state_machine_arn()
+        .to_owned()
+}
+
 /// One AWS JSON-protocol call to moto at `url` (`target` is the
 /// `X-Amz-Target`, e.g. `AmazonSQS.ReceiveMessage`), for a service we have
 /// no SDK crate for, or a call a test makes outside the code under test.
